@@ -1,0 +1,1 @@
+console.log('build placeholder until the mini-program lands')

@@ -1,0 +1,104 @@
+/**
+ * The typed stream parts of one reply.
+ *
+ * Contract: a reply is a sequence of events with ids 1, 2, 3 … ; `start` is always first; `reasoning`
+ * parts come before the first `delta`; at most one `usage`; exactly one terminal event (`done` or
+ * `error`) ends it and nothing follows. `parseReplyEvent` is the single gate through which clients
+ * turn an SSE message into a typed event, so a malformed or unknown event never reaches UI state.
+ */
+import { isErrorCode } from './error-codes.ts';
+import type { WireError } from './wire-error.ts';
+
+/** Why the model stopped. `stopped` means the user pressed stop. Unknown provider reasons pass through. */
+export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls' | 'stopped' | (string & {});
+
+export interface StartData {
+  conversationId: string;
+  messageId: string;
+  model: string;
+}
+export interface TextData {
+  text: string;
+}
+export interface UsageData {
+  promptTokens: number;
+  completionTokens: number;
+}
+export interface DoneData {
+  finishReason: FinishReason;
+}
+
+export interface ReplyEventDataMap {
+  start: StartData;
+  reasoning: TextData;
+  delta: TextData;
+  usage: UsageData;
+  done: DoneData;
+  error: WireError;
+}
+
+export type ReplyEventType = keyof ReplyEventDataMap;
+
+export type ReplyEvent = {
+  [K in ReplyEventType]: { id: number; type: K; data: ReplyEventDataMap[K] };
+}[ReplyEventType];
+
+export type TerminalReplyEvent = Extract<ReplyEvent, { type: 'done' | 'error' }>;
+
+export const REPLY_EVENT_TYPES: readonly ReplyEventType[] = ['start', 'reasoning', 'delta', 'usage', 'done', 'error'];
+
+export function isTerminalEvent(event: ReplyEvent): event is TerminalReplyEvent {
+  return event.type === 'done' || event.type === 'error';
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}
+
+function validData(type: ReplyEventType, data: unknown): boolean {
+  if (!isRecord(data)) return false;
+  switch (type) {
+    case 'start':
+      return typeof data.conversationId === 'string' && typeof data.messageId === 'string' && typeof data.model === 'string';
+    case 'reasoning':
+    case 'delta':
+      return typeof data.text === 'string';
+    case 'usage':
+      return isCount(data.promptTokens) && isCount(data.completionTokens);
+    case 'done':
+      return typeof data.finishReason === 'string';
+    case 'error':
+      return typeof data.code === 'string' && typeof data.message === 'string' && typeof data.retryable === 'boolean';
+  }
+}
+
+export type ParseReplyEventResult = { ok: true; event: ReplyEvent } | { ok: false; reason: string };
+
+/**
+ * Turns one SSE message into a typed reply event. Unknown event types are reported (not thrown) so a
+ * client can skip events a newer server adds; an `error` event with a code this client does not know
+ * keeps its message and is mapped to `upstream_error` so the UI still has a stable code.
+ */
+export function parseReplyEvent(message: { event: string; data: string; id: string }): ParseReplyEventResult {
+  const type = message.event as ReplyEventType;
+  if (!REPLY_EVENT_TYPES.includes(type)) return { ok: false, reason: `unknown event type "${message.event}"` };
+  const id = Number(message.id);
+  if (!Number.isSafeInteger(id) || id < 1) return { ok: false, reason: `bad event id "${message.id}"` };
+  let data: unknown;
+  try {
+    data = JSON.parse(message.data);
+  } catch {
+    return { ok: false, reason: `event ${id} (${type}) has data that is not JSON` };
+  }
+  if (!validData(type, data)) return { ok: false, reason: `event ${id} (${type}) has data of the wrong shape` };
+  if (type === 'error') {
+    const wire = data as { code: string; message: string; retryable: boolean };
+    const code = isErrorCode(wire.code) ? wire.code : 'upstream_error';
+    return { ok: true, event: { id, type, data: { code, message: wire.message, retryable: wire.retryable } } };
+  }
+  return { ok: true, event: { id, type, data } as ReplyEvent };
+}

@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatSseEvent, parseReplyEvent, type ReplyEvent } from '../src/index.ts';
+
+test('formatSseEvent frames one event as id, event and a single data line', () => {
+  const event: ReplyEvent = { id: 3, type: 'delta', data: { text: '第一行\n第二行\r\n"引号"' } };
+  assert.equal(formatSseEvent(event), 'id: 3\nevent: delta\ndata: {"text":"第一行\\n第二行\\r\\n\\"引号\\""}\n\n');
+});
+
+test('wire bytes of every event type are pinned', () => {
+  const events: ReplyEvent[] = [
+    { id: 1, type: 'start', data: { conversationId: 'c1', messageId: 'm1', model: 'gpt' } },
+    { id: 2, type: 'reasoning', data: { text: '想' } },
+    { id: 3, type: 'delta', data: { text: '答' } },
+    { id: 4, type: 'usage', data: { promptTokens: 5, completionTokens: 7 } },
+    { id: 5, type: 'done', data: { finishReason: 'stop' } },
+  ];
+  assert.equal(
+    events.map(formatSseEvent).join(''),
+    'id: 1\nevent: start\ndata: {"conversationId":"c1","messageId":"m1","model":"gpt"}\n\n' +
+      'id: 2\nevent: reasoning\ndata: {"text":"想"}\n\n' +
+      'id: 3\nevent: delta\ndata: {"text":"答"}\n\n' +
+      'id: 4\nevent: usage\ndata: {"promptTokens":5,"completionTokens":7}\n\n' +
+      'id: 5\nevent: done\ndata: {"finishReason":"stop"}\n\n',
+  );
+});
+
+test('parseReplyEvent round-trips what formatSseEvent writes', () => {
+  const event: ReplyEvent = { id: 9, type: 'error', data: { code: 'upstream_timeout', message: 'idle', retryable: true } };
+  const frame = formatSseEvent(event);
+  const data = /data: (.*)\n/.exec(frame)?.[1] ?? '';
+  assert.deepEqual(parseReplyEvent({ event: 'error', data, id: '9' }), { ok: true, event });
+});
+
+test('parseReplyEvent rejects unknown types, bad ids, non-JSON and wrong shapes without throwing', () => {
+  assert.equal(parseReplyEvent({ event: 'tool', data: '{}', id: '1' }).ok, false);
+  assert.equal(parseReplyEvent({ event: 'delta', data: '{"text":"a"}', id: '' }).ok, false);
+  assert.equal(parseReplyEvent({ event: 'delta', data: '{"text":"a"}', id: '0' }).ok, false);
+  assert.equal(parseReplyEvent({ event: 'delta', data: '{"text":', id: '2' }).ok, false);
+  assert.equal(parseReplyEvent({ event: 'delta', data: '{"text":1}', id: '2' }).ok, false);
+  assert.equal(parseReplyEvent({ event: 'usage', data: '{"promptTokens":-1,"completionTokens":2}', id: '2' }).ok, false);
+});
+
+test('an error event with a code this client does not know keeps its message under upstream_error', () => {
+  const result = parseReplyEvent({ event: 'error', data: '{"code":"brand_new","message":"x","retryable":false}', id: '4' });
+  assert.deepEqual(result, { ok: true, event: { id: 4, type: 'error', data: { code: 'upstream_error', message: 'x', retryable: false } } });
+});
