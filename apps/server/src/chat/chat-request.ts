@@ -1,0 +1,37 @@
+/**
+ * Validates a parsed `/api/chat` body into a `ChatRequest`.
+ *
+ * Contract: pure. `message` must be a string that is not empty or only whitespace
+ * (`message_required`) and at most `maxMessageChars` code points (`message_too_long`: a user
+ * counts an emoji as one character, not two UTF-16 units). `conversationId`, when present, must be
+ * 1–64 characters of `[A-Za-z0-9_-]` — it will become a storage key, so nothing else gets in.
+ * Any other shape problem is `invalid_request`. Unknown fields are ignored for forward compatibility.
+ */
+import { WxstreamError, type ChatRequest } from '@wxstream/protocol';
+
+export const CONVERSATION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function countCodePoints(text: string): number {
+  let count = 0;
+  for (const _ of text) count += 1;
+  return count;
+}
+
+export function parseChatRequest(body: unknown, limits: { maxMessageChars: number }): ChatRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new WxstreamError('invalid_request', 'Request body must be a JSON object');
+  }
+  const { message, conversationId } = body as Record<string, unknown>;
+  if (message === undefined || message === null) throw new WxstreamError('message_required', 'message is required');
+  if (typeof message !== 'string') throw new WxstreamError('invalid_request', 'message must be a string');
+  if (message.trim() === '') throw new WxstreamError('message_required', 'message must not be empty');
+  const length = countCodePoints(message);
+  if (length > limits.maxMessageChars) {
+    throw new WxstreamError('message_too_long', `message has ${length} characters; the limit is ${limits.maxMessageChars}`);
+  }
+  if (conversationId === undefined) return { message };
+  if (typeof conversationId !== 'string' || !CONVERSATION_ID_PATTERN.test(conversationId)) {
+    throw new WxstreamError('invalid_request', 'conversationId must be 1-64 characters of A-Z, a-z, 0-9, _ or -');
+  }
+  return { message, conversationId };
+}

@@ -1,0 +1,92 @@
+/**
+ * Relays an upstream chunk stream into a reply, deciding how the reply ends.
+ *
+ * Contract: resolves (never rejects) once the reply has ended, with the outcome for the log.
+ * Reasoning and content are written as they arrive; usage is the LAST value seen (providers repeat
+ * cumulative usage, so summing would double-count) and is sent once, just before the terminal
+ * event. The ending is decided in this order:
+ *   1. `signal` aborted with `ClientClosed` → nothing more is written (nobody is reading);
+ *   2. the provider already sent a finish reason → `done` (a stall or error after the model
+ *      finished does not spoil a complete answer);
+ *   3. `signal` aborted with a `WxstreamError` (idle timeout, shutdown) → that error, in-band;
+ *   4. the iteration threw → `failure(error)` (`upstream_error` with a redacted message);
+ *   5. the stream ended without a finish reason → `upstream_error`: a truncated answer must not
+ *      look complete.
+ * The idle watchdog is touched on every chunk and paused while a slow client drains.
+ */
+import { WxstreamError, type UsageData, type WireError } from '@wxstream/protocol';
+import type { UpstreamChunk } from '../upstream/upstream-model.ts';
+import type { IdleWatchdog } from './idle-watchdog.ts';
+import type { ReplyWriter } from './reply-writer.ts';
+import { readChunk } from './upstream-chunk.ts';
+
+/** Abort reason when the client went away; distinct from errors we must report in-band. */
+export class ClientClosed extends Error {
+  constructor() {
+    super('The client closed the connection');
+    this.name = 'ClientClosed';
+  }
+}
+
+export type RelayOutcome =
+  | { kind: 'done'; finishReason: string; usage: UsageData | undefined }
+  | { kind: 'error'; error: WireError; usage: UsageData | undefined }
+  | { kind: 'client_closed'; usage: UsageData | undefined };
+
+export interface RelayOptions {
+  chunks: AsyncIterable<UpstreamChunk>;
+  writer: ReplyWriter;
+  signal: AbortSignal;
+  watchdog: IdleWatchdog;
+  /** Maps an error thrown by the iteration to the error the client sees. */
+  failure: (error: unknown) => WxstreamError;
+}
+
+export async function relayReply(options: RelayOptions): Promise<RelayOutcome> {
+  const { writer, signal, watchdog } = options;
+  let usage: UsageData | undefined;
+  let finishReason: string | undefined;
+  let failed: { error: unknown } | undefined;
+
+  watchdog.touch();
+  try {
+    for await (const chunk of options.chunks) {
+      if (signal.aborted) break;
+      watchdog.touch();
+      const parts = readChunk(chunk);
+      if (parts.usage !== undefined) usage = parts.usage;
+      if (parts.finishReason !== undefined) finishReason = parts.finishReason;
+      const reasoningFlowed = writer.reasoning(parts.reasoning);
+      const contentFlowed = writer.delta(parts.content);
+      if (!reasoningFlowed || !contentFlowed) {
+        watchdog.pause();
+        await writer.drained(signal);
+        watchdog.touch();
+      }
+    }
+  } catch (error) {
+    failed = { error };
+  } finally {
+    watchdog.stop();
+  }
+
+  const fail = (error: WxstreamError): RelayOutcome => {
+    writer.end({ type: 'error', data: error.toWire() }, usage);
+    return { kind: 'error', error: error.toWire(), usage };
+  };
+
+  if (signal.aborted && signal.reason instanceof ClientClosed) {
+    writer.abandon();
+    return { kind: 'client_closed', usage };
+  }
+  if (finishReason !== undefined) {
+    writer.end({ type: 'done', data: { finishReason } }, usage);
+    return { kind: 'done', finishReason, usage };
+  }
+  if (signal.aborted) {
+    const reason: unknown = signal.reason;
+    return fail(reason instanceof WxstreamError ? reason : new WxstreamError('internal_error', 'The reply was aborted'));
+  }
+  if (failed !== undefined) return fail(options.failure(failed.error));
+  return fail(new WxstreamError('upstream_error', 'The model stream ended before the model finished its answer'));
+}

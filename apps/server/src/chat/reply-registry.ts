@@ -1,0 +1,45 @@
+/**
+ * The replies in flight, so a shutdown can wait for them and then end the rest.
+ *
+ * Contract: a chat request registers itself as soon as it has a valid body and unregisters when
+ * its reply has fully ended (or failed before the stream). `whenIdle()` resolves when none are
+ * left. `interruptAll(reason)` asks every registered reply to end with `reason`; each reply
+ * decides how (a JSON error before the stream, an in-band error after), so there is exactly one
+ * place that writes terminal events.
+ */
+import type { WxstreamError } from '@wxstream/protocol';
+
+export interface InFlightReply {
+  interrupt(reason: WxstreamError): void;
+}
+
+export class ReplyRegistry {
+  #replies = new Set<InFlightReply>();
+  #idleWaiters: Array<() => void> = [];
+
+  get size(): number {
+    return this.#replies.size;
+  }
+
+  /** Registers a reply; call the returned function once it has ended. */
+  add(reply: InFlightReply): () => void {
+    this.#replies.add(reply);
+    return () => {
+      this.#replies.delete(reply);
+      if (this.#replies.size === 0) {
+        const waiters = this.#idleWaiters;
+        this.#idleWaiters = [];
+        for (const wake of waiters) wake();
+      }
+    };
+  }
+
+  whenIdle(): Promise<void> {
+    if (this.#replies.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  interruptAll(reason: WxstreamError): void {
+    for (const reply of [...this.#replies]) reply.interrupt(reason);
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * What the chat route needs from a model provider, independent of the SDK behind it.
+ *
+ * Contract: `open` resolves once the provider has answered with response headers (so a refusal —
+ * 401, 429, 5xx, connection refused — rejects here, before we commit to a 200), to an async
+ * iterable of chunks in the OpenAI chat-completions streaming shape. Aborting `signal` ends the
+ * iteration (silently or with an abort error) and closes the upstream connection. `failure` maps
+ * anything `open` or the iteration threw to a protocol error with secrets removed.
+ */
+import type { WxstreamError } from '@wxstream/protocol';
+
+/** The parts of an OpenAI-compatible stream chunk we read, plus the reasoning fields providers add. */
+export interface UpstreamChunk {
+  readonly choices?: ReadonlyArray<{
+    readonly index?: number;
+    readonly delta?: {
+      readonly content?: string | null;
+      /** DeepSeek, Qwen, Moonshot. */
+      readonly reasoning_content?: string | null;
+      /** OpenRouter, vLLM, Ollama. */
+      readonly reasoning?: string | null;
+    } | null;
+    readonly finish_reason?: string | null;
+  }>;
+  readonly usage?: { readonly prompt_tokens?: number; readonly completion_tokens?: number } | null;
+}
+
+export interface ChatMessage {
+  readonly role: 'system' | 'user' | 'assistant';
+  readonly content: string;
+}
+
+export interface UpstreamModel {
+  /** The model name sent upstream and announced in `start`. */
+  readonly model: string;
+  open(request: { messages: readonly ChatMessage[]; signal: AbortSignal }): Promise<AsyncIterable<UpstreamChunk>>;
+  failure(error: unknown, phase: 'before-stream' | 'mid-stream'): WxstreamError;
+}
