@@ -300,6 +300,8 @@ export async function startOpenAICompatibleEmulator(options: EmulatorOptions = {
       if (scenario.failAfter !== undefined && sentEvents >= scenario.failAfter.events) {
         const message = scenario.failAfter.message ?? 'The emulated model failed mid-stream';
         if (scenario.failAfter.mode === 'destroy') {
+          // Let the bytes already written leave first: a provider that crashes has sent them.
+          await sleep(20);
           res.socket?.destroy();
         } else {
           res.end(encodePart({ kind: 'data', json: openAIError(message, 'server_error', null), countsAsEvent: false }, scenario));

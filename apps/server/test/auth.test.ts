@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { WxstreamError, parseErrorBody } from '@wxstream/protocol';
+import { createTokenService } from '../src/auth/token.ts';
+import { chatRequest, login, send } from './support/http-client.ts';
+import { parseReplyBody } from './support/reply-stream.ts';
+import { TEST_TOKEN_SECRET, startStack, startTestServer, type TestStack } from './support/test-server.ts';
+import { createTestClock, type TestClock } from './support/test-clock.ts';
+
+function errorCodeOf(run: () => unknown): string | undefined {
+  try {
+    run();
+  } catch (error) {
+    return error instanceof WxstreamError ? error.code : `not a WxstreamError: ${String(error)}`;
+  }
+  return undefined;
+}
+
+function forge(token: string, change: (claims: Record<string, unknown>) => void): string {
+  const [payload = '', signature = ''] = token.split('.');
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+  change(claims);
+  return `${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
+}
+
+describe('token service', () => {
+  const clock = createTestClock();
+  const tokens = createTokenService({ secret: TEST_TOKEN_SECRET, ttlSeconds: 60, clock });
+
+  test('a token it issued verifies to the subject, issue time and expiry', () => {
+    const issued = tokens.issue('dev:alice');
+    assert.equal(issued.expiresIn, 60);
+    const nowSeconds = Math.floor(clock.now() / 1000);
+    assert.deepEqual(tokens.verify(issued.token), { sub: 'dev:alice', iat: nowSeconds, exp: nowSeconds + 60 });
+  });
+
+  test('a token is expired exactly when its ttl has passed on the injected clock', () => {
+    const local = createTestClock();
+    const service = createTokenService({ secret: TEST_TOKEN_SECRET, ttlSeconds: 60, clock: local });
+    const { token } = service.issue('dev:bob');
+    local.advance(59_000);
+    assert.equal(service.verify(token).sub, 'dev:bob');
+    local.advance(1_000);
+    assert.equal(errorCodeOf(() => service.verify(token)), 'token_expired');
+  });
+
+  test('a payload changed after signing is invalid_token', () => {
+    const { token } = tokens.issue('dev:alice');
+    assert.equal(errorCodeOf(() => tokens.verify(forge(token, (claims) => (claims.sub = 'dev:admin')))), 'invalid_token');
+  });
+
+  test('a forged token that is also expired reports invalid_token, revealing nothing about expiry', () => {
+    const { token } = tokens.issue('dev:alice');
+    assert.equal(errorCodeOf(() => tokens.verify(forge(token, (claims) => (claims.exp = 1)))), 'invalid_token');
+  });
+
+  test('a token signed with another secret is invalid_token', () => {
+    const other = createTokenService({ secret: 'another-secret-that-is-long-enough-42', ttlSeconds: 60, clock });
+    assert.equal(errorCodeOf(() => tokens.verify(other.issue('dev:alice').token)), 'invalid_token');
+  });
+
+  test('malformed tokens are invalid_token', () => {
+    for (const token of ['', 'abc', 'a.b.c', '.', 'eyJ9.', '!!!.???', `${Buffer.from('not json').toString('base64url')}.sig`]) {
+      assert.equal(errorCodeOf(() => tokens.verify(token)), 'invalid_token', token);
+    }
+  });
+});
+
+describe('development login over HTTP', () => {
+  let stack: TestStack;
+  let clock: TestClock;
+
+  before(async () => {
+    clock = createTestClock();
+    stack = await startStack({ clock, env: { TOKEN_TTL_SECONDS: '3600' } });
+  });
+  after(() => stack.close());
+
+  const postLogin = (body: unknown) =>
+    send(stack.url, '/api/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+
+  test('any non-empty code gets a token for dev:<code> with its lifetime in seconds', async () => {
+    const answer = await postLogin({ code: 'wx-code-123' });
+    assert.equal(answer.status, 200);
+    const body = answer.json() as { token: string; expiresIn: number };
+    assert.equal(body.expiresIn, 3600);
+    const claims = JSON.parse(Buffer.from(body.token.split('.')[0] ?? '', 'base64url').toString('utf8')) as { sub: string };
+    assert.equal(claims.sub, 'dev:wx-code-123');
+    assert.equal(answer.headers['cache-control'], 'no-store');
+  });
+
+  for (const [name, body] of [
+    ['no code', {}],
+    ['an empty code', { code: '' }],
+    ['a whitespace code', { code: '   ' }],
+    ['a code that is not a string', { code: 12345 }],
+    ['a code of 129 characters', { code: 'c'.repeat(129) }],
+  ] as const) {
+    test(`${name} is refused with invalid_request`, async () => {
+      const answer = await postLogin(body);
+      assert.equal(answer.status, 400);
+      assert.equal(parseErrorBody(answer.json())?.code, 'invalid_request');
+    });
+  }
+
+  test('the token opens the chat until it expires, then token_expired', async () => {
+    const token = await login(stack.url, 'expiring');
+    const fresh = await send(stack.url, '/api/chat', chatRequest(token, { message: 'hi' }));
+    assert.equal(fresh.status, 200);
+    assert.equal(parseReplyBody(fresh.text).events.at(-1)?.type, 'done');
+
+    clock.advance(3600 * 1000);
+    const before = stack.emulator.requests.length;
+    const expired = await send(stack.url, '/api/chat', chatRequest(token, { message: 'hi' }));
+    assert.equal(expired.status, 401);
+    assert.deepEqual(parseErrorBody(expired.json()), { code: 'token_expired', message: 'Token has expired', retryable: false });
+    assert.equal(stack.emulator.requests.length, before);
+  });
+
+  test('a token with a changed subject is refused with invalid_token', async () => {
+    const token = await login(stack.url, 'mallory');
+    const forged = forge(token, (claims) => (claims.sub = 'dev:admin'));
+    const answer = await send(stack.url, '/api/chat', chatRequest(forged, { message: 'hi' }));
+    assert.equal(answer.status, 401);
+    assert.equal(parseErrorBody(answer.json())?.code, 'invalid_token');
+  });
+});
+
+test('with DEV_LOGIN=false the development login is refused with login_failed', async () => {
+  const app = await startTestServer({ upstream: 'offline', env: { DEV_LOGIN: 'false' } });
+  try {
+    const answer = await send(app.url, '/api/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: { code: 'x' } });
+    assert.equal(answer.status, 400);
+    assert.equal(parseErrorBody(answer.json())?.code, 'login_failed');
+  } finally {
+    await app.close();
+  }
+});
