@@ -1,0 +1,411 @@
+/**
+ * The `wx.request` transport: one chat request in, typed reply events out.
+ *
+ * Contract:
+ * - POSTs the `ChatRequest` as JSON with `enableChunked: true` and `responseType: 'arraybuffer'`; the
+ *   bearer token, when given, goes in `Authorization`.
+ * - The status decides what the body is, before any byte is read as events: 200 → every chunk goes
+ *   through ONE `Utf8StreamDecoder` (stream mode, so a character split across chunks is carried over)
+ *   into ONE `SseParser`, and each message through `parseReplyEvent` to `onEvent`. Non-200 → the chunks
+ *   are an error body: collected, decoded once at the end and mapped through `parseErrorBody` to a
+ *   `WxstreamError` (anything else becomes `http_error` with the status); never shown as reply text.
+ *   The status comes from `onHeadersReceived` (real devices pass `statusCode` there; DevTools does not,
+ *   and then an `text/event-stream` content type marks a stream, and otherwise bytes are held until
+ *   `success` tells the status).
+ * - Exactly one terminal callback: a `done`/`error` event, or `onError` (malformed event → `bad_response`;
+ *   body ended without a terminal event → `stream_interrupted`; request failed → `network_error`, or
+ *   `stream_interrupted` once events were delivered). Nothing is delivered after it.
+ * - `stop()` detaches the chunk listener, aborts the request and makes every late chunk, `success` or
+ *   `fail` (including WeChat's "request:fail abort") silent. No callback runs after `stop()` returns.
+ * - Platforms that deliver no chunks but the whole body in `success.data` (PC WeChat, old base
+ *   libraries) get that body parsed through the same decoder and parser.
+ * - `chunkedSupported === false` fails at once with `unsupported_platform`, without a request. Callbacks
+ *   may run synchronously inside `openReplyStream` in that case and when `request` throws.
+ * Events of a type this client does not know (a newer server) are skipped, not treated as malformed.
+ */
+import {
+  REPLY_EVENT_TYPES,
+  WxstreamError,
+  isTerminalEvent,
+  parseErrorBody,
+  parseReplyEvent,
+  type ChatRequest,
+  type ReplyEvent,
+} from '@wxstream/protocol';
+import { SseParser, type SseMessage } from './sse-parser.ts';
+import { Utf8StreamDecoder } from './utf8-stream-decoder.ts';
+
+// Structural types: compatible with miniprogram-api-typings (so `wx.request` can be passed as is)
+// without depending on them here.
+
+export interface WxRequestHeadersResult {
+  header: Record<string, string>;
+  /** Present on devices; DevTools leaves it out. */
+  statusCode?: number;
+}
+
+export interface WxRequestChunkResult {
+  data: ArrayBuffer;
+}
+
+export type WxRequestHeadersListener = (result: WxRequestHeadersResult) => void;
+export type WxRequestChunkListener = (result: WxRequestChunkResult) => void;
+
+export interface WxRequestTaskLike {
+  abort(): void;
+  onHeadersReceived(listener: WxRequestHeadersListener): void;
+  offHeadersReceived?(listener?: WxRequestHeadersListener): void;
+  onChunkReceived(listener: WxRequestChunkListener): void;
+  offChunkReceived(listener?: WxRequestChunkListener): void;
+}
+
+export interface WxRequestSuccessResult {
+  statusCode: number;
+  header: Record<string, string>;
+  /** An ArrayBuffer with `responseType: 'arraybuffer'`; some platforms hand a string or parsed JSON. */
+  data: ArrayBuffer | string | Record<string, unknown>;
+}
+
+export interface WxRequestFailResult {
+  errMsg: string;
+  errno?: number;
+}
+
+export interface WxRequestOptionsLike {
+  url: string;
+  method: 'POST';
+  header: Record<string, string>;
+  data: string;
+  enableChunked: boolean;
+  responseType: 'arraybuffer';
+  /** Anything but 'json': WeChat must not try to JSON.parse the body. */
+  dataType: string;
+  timeout?: number;
+  success: (result: WxRequestSuccessResult) => void;
+  fail: (error: WxRequestFailResult) => void;
+  complete?: () => void;
+}
+
+export type WxRequestLike = (options: WxRequestOptionsLike) => WxRequestTaskLike;
+
+export interface ReplyStreamHandlers {
+  onEvent(event: ReplyEvent): void;
+  onError(error: WxstreamError): void;
+  /** A heartbeat comment arrived: the connection is alive although no event came. */
+  onHeartbeat?(): void;
+}
+
+export interface OpenReplyStreamOptions {
+  request: WxRequestLike;
+  url: string;
+  token?: string;
+  body: ChatRequest;
+  handlers: ReplyStreamHandlers;
+  /** `false` on base libraries without `enableChunked` (see `supportsChunkedRequest`). */
+  chunkedSupported?: boolean;
+  /** `wx.request`'s own timeout for the whole request; WeChat's default applies when left out. */
+  timeoutMs?: number;
+  onHeartbeat?: () => void;
+}
+
+export interface ReplyStreamHandle {
+  stop(): void;
+}
+
+/** The first base library whose `wx.request` supports `enableChunked` and `onChunkReceived`. */
+export const CHUNKED_REQUEST_MIN_SDK = '2.20.2';
+
+/** Whether a base library version (`wx.getSystemInfoSync().SDKVersion`) can stream; unparseable → false. */
+export function supportsChunkedRequest(sdkVersion: string): boolean {
+  const have = parseVersion(sdkVersion);
+  const need = parseVersion(CHUNKED_REQUEST_MIN_SDK) as number[];
+  if (have === undefined) return false;
+  for (let i = 0; i < need.length; i++) {
+    const a = have[i] ?? 0;
+    const b = need[i] as number;
+    if (a !== b) return a > b;
+  }
+  return true;
+}
+
+function parseVersion(version: string): number[] | undefined {
+  const parts = version.trim().split('.');
+  const numbers = parts.map((part) => (/^\d+$/.test(part) ? Number(part) : Number.NaN));
+  return numbers.length === 0 || numbers.some(Number.isNaN) ? undefined : numbers;
+}
+
+export function openReplyStream(options: OpenReplyStreamOptions): ReplyStreamHandle {
+  const stream = new ReplyStream(options);
+  stream.open();
+  return { stop: () => stream.stop() };
+}
+
+/** Error bodies are small JSON; past this a body is not ours and only its start is worth reporting. */
+const MAX_ERROR_BODY_BYTES = 16 * 1024;
+const ERROR_SNIPPET_CHARS = 200;
+
+const KNOWN_EVENT_TYPES: ReadonlySet<string> = new Set(REPLY_EVENT_TYPES);
+
+class ReplyStream {
+  private readonly options: OpenReplyStreamOptions;
+  private readonly handlers: ReplyStreamHandlers;
+  private readonly decoder = new Utf8StreamDecoder();
+  private readonly parser: SseParser;
+  private task: WxRequestTaskLike | undefined;
+
+  /*
+   * `closed` — the one terminal callback has run, or `stop()` was called: from then on every wx
+   *   callback is ignored.
+   * `status` — the HTTP status once known (headers event, else `success`).
+   * `body` — what the response body is: `undecided` until the status (or an SSE content type) says;
+   *   `events` for a 200 stream; `error` for an error body.
+   * `held` / `heldBytes` — chunks kept while `undecided` (replayed into the decoder if it becomes a
+   *   stream) or as the error body (capped at MAX_ERROR_BODY_BYTES).
+   * `sawChunk` — some chunk arrived, so `success.data` (if any) is not the body to parse.
+   * `sawEvent` — an event was delivered: a failure now interrupts a reply rather than preventing it.
+   * `finished` — WeChat has called `success` or `fail`: the request is over and needs no abort.
+   */
+  private closed = false;
+  private status: number | undefined;
+  private body: 'undecided' | 'events' | 'error' = 'undecided';
+  private held: Uint8Array[] = [];
+  private heldBytes = 0;
+  private sawChunk = false;
+  private sawEvent = false;
+  private finished = false;
+
+  private readonly onHeaders: WxRequestHeadersListener = (result) => this.handleHeaders(result);
+  private readonly onChunk: WxRequestChunkListener = (result) => this.handleChunk(result.data);
+
+  constructor(options: OpenReplyStreamOptions) {
+    this.options = options;
+    this.handlers = options.handlers;
+    this.parser = new SseParser((message) => this.handleMessage(message), { onComment: () => this.handleHeartbeat() });
+  }
+
+  open(): void {
+    const { options } = this;
+    if (options.chunkedSupported === false) {
+      this.failWith(
+        new WxstreamError(
+          'unsupported_platform',
+          `wx.request cannot stream on this WeChat version: enableChunked needs base library ${CHUNKED_REQUEST_MIN_SDK} or later`,
+        ),
+      );
+      return;
+    }
+    const header: Record<string, string> = { 'Content-Type': 'application/json', Accept: 'text/event-stream' };
+    if (options.token !== undefined && options.token !== '') header.Authorization = `Bearer ${options.token}`;
+    const request: WxRequestOptionsLike = {
+      url: options.url,
+      method: 'POST',
+      header,
+      data: JSON.stringify(options.body),
+      enableChunked: true,
+      responseType: 'arraybuffer',
+      dataType: 'text',
+      success: (result) => this.handleSuccess(result),
+      fail: (error) => this.handleFail(error),
+    };
+    if (options.timeoutMs !== undefined) request.timeout = options.timeoutMs;
+    let task: WxRequestTaskLike;
+    try {
+      task = options.request(request);
+    } catch (cause) {
+      this.failWith(new WxstreamError('network_error', `wx.request threw: ${describe(cause)}`, { cause }));
+      return;
+    }
+    this.task = task;
+    if (this.closed) {
+      // The request failed synchronously: nothing to listen to.
+      return;
+    }
+    task.onHeadersReceived(this.onHeaders);
+    task.onChunkReceived(this.onChunk);
+  }
+
+  stop(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.release();
+  }
+
+  private handleHeaders(result: WxRequestHeadersResult): void {
+    if (this.closed) return;
+    if (typeof result.statusCode === 'number') this.status = result.statusCode;
+    if (this.body !== 'undecided') return;
+    if (this.status === 200 || (this.status === undefined && isEventStream(result.header))) this.startEvents();
+    else if (this.status !== undefined) this.body = 'error';
+  }
+
+  private handleChunk(data: ArrayBuffer): void {
+    if (this.closed) return;
+    const bytes = toBytes(data);
+    if (bytes.byteLength === 0) return;
+    this.sawChunk = true;
+    if (this.body === 'events') this.feedBytes(bytes);
+    else this.hold(bytes);
+  }
+
+  private handleSuccess(result: WxRequestSuccessResult): void {
+    if (this.closed) return;
+    this.finished = true;
+    const status = this.status ?? result.statusCode;
+    this.status = status;
+    if (this.body === 'undecided') {
+      if (status === 200) this.startEvents();
+      else this.body = 'error';
+    }
+    if (this.closed) return;
+    if (this.body === 'error') {
+      this.failWith(this.sawChunk ? errorFromText(status, this.heldText()) : errorFromData(status, result.data));
+      return;
+    }
+    if (!this.sawChunk) this.feedWholeBody(result.data);
+    if (this.closed) return;
+    const tail = this.decoder.decode();
+    if (tail !== '') this.parser.feed(tail);
+    if (this.closed) return;
+    this.parser.end();
+    if (this.closed) return;
+    this.failWith(new WxstreamError('stream_interrupted', 'the response ended without a done or error event'));
+  }
+
+  private handleFail(error: WxRequestFailResult): void {
+    if (this.closed) return;
+    this.finished = true;
+    const detail = error.errno === undefined ? error.errMsg : `${error.errMsg} (errno ${error.errno})`;
+    this.failWith(
+      this.sawEvent
+        ? new WxstreamError('stream_interrupted', `the connection broke mid-reply: ${detail}`)
+        : new WxstreamError('network_error', `the request failed: ${detail}`),
+    );
+  }
+
+  private handleMessage(message: SseMessage): void {
+    if (this.closed) return;
+    if (!KNOWN_EVENT_TYPES.has(message.event)) return;
+    const parsed = parseReplyEvent(message);
+    if (!parsed.ok) {
+      this.failWith(new WxstreamError('bad_response', `malformed reply event: ${parsed.reason}`));
+      return;
+    }
+    this.sawEvent = true;
+    const terminal = isTerminalEvent(parsed.event);
+    if (terminal) {
+      // Closed before the callback, so nothing the callback triggers (or the rest of this chunk) follows it.
+      this.closed = true;
+      this.release();
+    }
+    this.handlers.onEvent(parsed.event);
+  }
+
+  private handleHeartbeat(): void {
+    if (this.closed) return;
+    this.options.onHeartbeat?.();
+    this.handlers.onHeartbeat?.();
+  }
+
+  private startEvents(): void {
+    this.body = 'events';
+    const held = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    for (const bytes of held) {
+      if (this.closed) return;
+      this.feedBytes(bytes);
+    }
+  }
+
+  private feedBytes(bytes: Uint8Array): void {
+    const text = this.decoder.decode(bytes, { stream: true });
+    if (text !== '') this.parser.feed(text);
+  }
+
+  private feedWholeBody(data: WxRequestSuccessResult['data']): void {
+    if (typeof data === 'string') this.parser.feed(data);
+    else if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) this.feedBytes(toBytes(data));
+    else if (data !== undefined && data !== null) {
+      this.failWith(new WxstreamError('bad_response', 'the platform handed a parsed object where an event stream was expected'));
+    }
+  }
+
+  private hold(bytes: Uint8Array): void {
+    if (this.body === 'error' && this.heldBytes >= MAX_ERROR_BODY_BYTES) return;
+    this.held.push(bytes);
+    this.heldBytes += bytes.byteLength;
+  }
+
+  private heldText(): string {
+    const all = new Uint8Array(this.heldBytes);
+    let at = 0;
+    for (const bytes of this.held) {
+      all.set(bytes, at);
+      at += bytes.byteLength;
+    }
+    this.held = [];
+    this.heldBytes = 0;
+    return new Utf8StreamDecoder().decode(all);
+  }
+
+  private failWith(error: WxstreamError): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.release();
+    this.handlers.onError(error);
+  }
+
+  /** Drops held bytes, detaches from the task and aborts the request unless WeChat already ended it. */
+  private release(): void {
+    this.held = [];
+    this.heldBytes = 0;
+    const task = this.task;
+    if (task === undefined) return;
+    task.offChunkReceived(this.onChunk);
+    task.offHeadersReceived?.(this.onHeaders);
+    if (!this.finished) task.abort();
+  }
+}
+
+function isEventStream(header: Record<string, string> | null | undefined): boolean {
+  if (typeof header !== 'object' || header === null) return false;
+  for (const name of Object.keys(header)) {
+    if (name.toLowerCase() === 'content-type') return String(header[name]).toLowerCase().includes('text/event-stream');
+  }
+  return false;
+}
+
+function toBytes(data: ArrayBuffer | ArrayBufferView): Uint8Array {
+  return data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function errorFromData(status: number, data: WxRequestSuccessResult['data'] | undefined): WxstreamError {
+  if (typeof data === 'string') return errorFromText(status, data);
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
+    return errorFromText(status, new Utf8StreamDecoder().decode(toBytes(data).subarray(0, MAX_ERROR_BODY_BYTES)));
+  }
+  return errorFromValue(status, data, '');
+}
+
+function errorFromText(status: number, text: string): WxstreamError {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  return errorFromValue(status, value, text);
+}
+
+function errorFromValue(status: number, value: unknown, text: string): WxstreamError {
+  const wire = parseErrorBody(value);
+  if (wire !== undefined) return new WxstreamError(wire.code, wire.message, { retryable: wire.retryable, status });
+  const snippet = text.replace(/\s+/g, ' ').trim().slice(0, ERROR_SNIPPET_CHARS);
+  // A bare HTTP error (a proxy page, a gateway timeout): retrying helps for 5xx, 408 and 429 only.
+  const retryable = status >= 500 || status === 408 || status === 429;
+  return new WxstreamError('http_error', `HTTP ${status}${snippet === '' ? '' : `: ${snippet}`}`, { status, retryable });
+}
+
+function describe(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
+}
