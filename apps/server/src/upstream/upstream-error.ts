@@ -14,22 +14,18 @@ import { WxstreamError, type ErrorCode } from '@wxstream/protocol';
 
 const MAX_MESSAGE_CHARS = 300;
 
-const SECRET_PATTERNS: readonly RegExp[] = [
-  /\bsk-[A-Za-z0-9_*-]{6,}/g,
-  /\bBearer\s+[A-Za-z0-9._~+/=-]+/gi,
-  /\b(api[_-]?key|token|secret|password)(["']?\s*[:=]\s*["']?)[^\s"',}]+/gi,
-];
+/** Whole-match secrets: OpenAI-style keys and bearer credentials. */
+const SECRET_PATTERNS: readonly RegExp[] = [/\bsk-[A-Za-z0-9_*-]{6,}/g, /\bBearer\s+[A-Za-z0-9._~+/=-]+/gi];
+/** `name=value` / `"name": "value"` pairs whose value is a secret; the name stays readable. */
+const SECRET_ASSIGNMENT = /\b(api[_-]?key|token|secret|password)(["']?\s*[:=]\s*["']?)[^\s"',}]+/gi;
 
 export function redactSecrets(text: string, secrets: readonly string[]): string {
   let redacted = text;
   for (const secret of secrets) {
     if (secret.length >= 4) redacted = redacted.split(secret).join('[redacted]');
   }
-  for (const pattern of SECRET_PATTERNS) {
-    redacted = redacted.replace(pattern, (match, name?: string, separator?: string) =>
-      name !== undefined && separator !== undefined ? `${name}${separator}[redacted]` : '[redacted]',
-    );
-  }
+  for (const pattern of SECRET_PATTERNS) redacted = redacted.replace(pattern, '[redacted]');
+  redacted = redacted.replace(SECRET_ASSIGNMENT, '$1$2[redacted]');
   return redacted.length > MAX_MESSAGE_CHARS ? `${redacted.slice(0, MAX_MESSAGE_CHARS)}…` : redacted;
 }
 

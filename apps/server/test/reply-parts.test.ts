@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { describe, test } from 'node:test';
+import { WxstreamError } from '@wxstream/protocol';
+import { countCodePoints, parseChatRequest } from '../src/chat/chat-request.ts';
+import { createIdleWatchdog } from '../src/chat/idle-watchdog.ts';
+import { ClientClosed, relayReply } from '../src/chat/relay.ts';
+import { ReplySequencer } from '../src/chat/reply-sequencer.ts';
+import { createReplyWriter } from '../src/chat/reply-writer.ts';
+import { readChunk } from '../src/chat/upstream-chunk.ts';
+import { systemClock } from '../src/clock.ts';
+import type { UpstreamChunk } from '../src/upstream/upstream-model.ts';
+import { parseReplyBody } from './support/reply-stream.ts';
+
+const start = { conversationId: 'c', messageId: 'm', model: 'x' };
+
+describe('reply sequencer', () => {
+  test('numbers events from 1 without gaps and skips empty texts', () => {
+    const sequencer = new ReplySequencer();
+    const events = [
+      sequencer.start(start),
+      sequencer.reasoning(''),
+      sequencer.reasoning('think'),
+      sequencer.delta(''),
+      sequencer.delta('say'),
+      sequencer.usage({ promptTokens: 1, completionTokens: 2 }),
+      sequencer.done({ finishReason: 'stop' }),
+    ].filter((event) => event !== undefined);
+    assert.deepEqual(
+      events.map((event) => [event.id, event.type]),
+      [
+        [1, 'start'],
+        [2, 'reasoning'],
+        [3, 'delta'],
+        [4, 'usage'],
+        [5, 'done'],
+      ],
+    );
+  });
+
+  test('drops reasoning that arrives after the answer began', () => {
+    const sequencer = new ReplySequencer();
+    sequencer.start(start);
+    sequencer.delta('answer');
+    assert.equal(sequencer.reasoning('late thought'), undefined);
+  });
+
+  test('allows one usage and one terminal, and nothing after the terminal', () => {
+    const sequencer = new ReplySequencer();
+    sequencer.start(start);
+    assert.ok(sequencer.usage({ promptTokens: 1, completionTokens: 1 }));
+    assert.equal(sequencer.usage({ promptTokens: 2, completionTokens: 2 }), undefined);
+    assert.ok(sequencer.error({ code: 'upstream_error', message: 'x', retryable: true }));
+    assert.equal(sequencer.done({ finishReason: 'stop' }), undefined);
+    assert.equal(sequencer.delta('more'), undefined);
+    assert.equal(sequencer.count, 3);
+  });
+
+  test('refuses any event before start', () => {
+    assert.throws(() => new ReplySequencer().delta('too early'), /must start/);
+  });
+});
+
+describe('reading an upstream chunk', () => {
+  test('reads content, either reasoning field, finish reason and usage of choice 0', () => {
+    assert.deepEqual(readChunk({ choices: [{ index: 0, delta: { content: 'hi' }, finish_reason: null }] }), {
+      reasoning: '',
+      content: 'hi',
+      finishReason: undefined,
+      usage: undefined,
+    });
+    assert.equal(readChunk({ choices: [{ delta: { reasoning_content: 'a' } }] }).reasoning, 'a');
+    assert.equal(readChunk({ choices: [{ delta: { reasoning: 'b' } }] }).reasoning, 'b');
+    assert.equal(readChunk({ choices: [{ index: 1, delta: { content: 'other choice' } }] }).content, '');
+    assert.deepEqual(readChunk({ choices: [], usage: { prompt_tokens: 3, completion_tokens: 5 } }).usage, { promptTokens: 3, completionTokens: 5 });
+    assert.equal(readChunk({ choices: [{ delta: {}, finish_reason: 'length' }] }).finishReason, 'length');
+  });
+
+  test('ignores null deltas and malformed usage', () => {
+    assert.deepEqual(readChunk({ choices: [{ delta: null }], usage: null }), { reasoning: '', content: '', finishReason: undefined, usage: undefined });
+    assert.equal(readChunk({ usage: { prompt_tokens: -1 } }).usage, undefined);
+  });
+});
+
+describe('chat request validation', () => {
+  test('counts code points, not UTF-16 units', () => {
+    assert.equal(countCodePoints('a😀字'), 3);
+    assert.deepEqual(parseChatRequest({ message: '😀😀' }, { maxMessageChars: 2 }), { message: '😀😀' });
+    assert.throws(() => parseChatRequest({ message: '😀😀😀' }, { maxMessageChars: 2 }), (error: unknown) => error instanceof WxstreamError && error.code === 'message_too_long');
+  });
+
+  test('keeps a valid conversationId and ignores unknown fields', () => {
+    assert.deepEqual(parseChatRequest({ message: 'hi', conversationId: 'A-z_09', extra: true }, { maxMessageChars: 10 }), {
+      message: 'hi',
+      conversationId: 'A-z_09',
+    });
+  });
+});
+
+async function* chunksOf(chunks: readonly UpstreamChunk[], then?: () => Promise<void>): AsyncGenerator<UpstreamChunk> {
+  for (const chunk of chunks) yield chunk;
+  await then?.();
+}
+
+function relayInto(chunks: AsyncIterable<UpstreamChunk>, controller = new AbortController()) {
+  const sink = new PassThrough();
+  let body = '';
+  sink.on('data', (bytes: Buffer) => (body += bytes.toString('utf8')));
+  const writer = createReplyWriter({ sink, clock: systemClock, heartbeatIntervalMs: 60_000 });
+  writer.start(start);
+  const watchdog = createIdleWatchdog({ clock: systemClock, timeoutMs: 60_000, onIdle: () => {} });
+  const outcome = relayReply({
+    chunks,
+    writer,
+    signal: controller.signal,
+    watchdog,
+    failure: (error) => new WxstreamError('upstream_error', String(error)),
+  });
+  return { outcome, body: () => body, sink };
+}
+
+describe('relay', () => {
+  const delta = (content: string): UpstreamChunk => ({ choices: [{ delta: { content } }] });
+
+  test('an error after the finish reason still ends with done: the answer was complete', async () => {
+    const run = relayInto(
+      chunksOf([delta('whole'), { choices: [{ delta: {}, finish_reason: 'stop' }] }], async () => {
+        throw new Error('connection reset after the last chunk');
+      }),
+    );
+    assert.deepEqual(await run.outcome, { kind: 'done', finishReason: 'stop', usage: undefined });
+    assert.equal(parseReplyBody(run.body()).events.at(-1)?.type, 'done');
+  });
+
+  test('a client that left gets nothing more written', async () => {
+    const controller = new AbortController();
+    const run = relayInto(
+      chunksOf([delta('first')], async () => {
+        controller.abort(new ClientClosed());
+      }),
+      controller,
+    );
+    assert.equal((await run.outcome).kind, 'client_closed');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(!run.body().includes('event: error') && !run.body().includes('event: done'));
+    assert.equal(run.sink.writableEnded, false);
+  });
+
+  test('usage is the last value reported, sent once before the terminal', async () => {
+    const usage = (completion: number): UpstreamChunk => ({ choices: [], usage: { prompt_tokens: 9, completion_tokens: completion } });
+    const run = relayInto(chunksOf([delta('a'), usage(1), delta('b'), usage(2), { choices: [{ finish_reason: 'stop' }] }, usage(2)]));
+    await run.outcome;
+    await new Promise((resolve) => setImmediate(resolve));
+    const events = parseReplyBody(run.body()).events;
+    assert.deepEqual(
+      events.map((event) => event.type),
+      ['start', 'delta', 'delta', 'usage', 'done'],
+    );
+    assert.deepEqual(events[3]?.data, { promptTokens: 9, completionTokens: 2 });
+  });
+});
