@@ -19,6 +19,8 @@
  */
 
 export interface ReplyBlock {
+  /** The block's position in its reply: the template's `wx:key` (blocks never move, so position is identity). */
+  id: number;
   kind: 'text' | 'code';
   text: string;
   /** Language of a code block from its info string; '' for text blocks (setData must never carry undefined). */
@@ -77,13 +79,13 @@ export function splitReplyBlocks(text: string): ReplyBlock[] {
     const opening = openingFence(bare);
     if (opening) {
       fence = { char: opening.char, length: opening.length };
-      open = { kind: 'code', text: '', lang: opening.lang };
+      open = { id: blocks.length, kind: 'code', text: '', lang: opening.lang };
       blocks.push(open);
       continue;
     }
 
     if (!open) {
-      open = { kind: 'text', text: '', lang: '' };
+      open = { id: blocks.length, kind: 'text', text: '', lang: '' };
       blocks.push(open);
     }
     open.text += line;

@@ -1,0 +1,38 @@
+/**
+ * The mini-program's clock, timers and base-library version, as the client core's injected interfaces.
+ *
+ * Contract: the clock and scheduler call the engine's global `Date.now`, `setTimeout` and
+ * `clearTimeout` at the moment they are used, never a copy taken at load time. On a device these are
+ * WeChat's own timers; under test, whatever fake timers the test installed on the global object before
+ * driving the page — so the page runs the same code path in both places and has no test hook.
+ */
+import type { Clock, Scheduler } from '../vendor/wxstream-client.js';
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+};
+
+export const timerScheduler: Scheduler = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as number),
+};
+
+/** What this module needs of `wx` to learn the base library version. */
+export interface BaseInfoSource {
+  getAppBaseInfo?: () => { SDKVersion: string };
+  getSystemInfoSync?: () => { SDKVersion: string };
+}
+
+/**
+ * The base library version: `wx.getAppBaseInfo` where it exists (2.20.1+), else the deprecated
+ * `wx.getSystemInfoSync`; '' when neither answers (treated as too old to stream).
+ */
+export function baseLibraryVersion(source: BaseInfoSource): string {
+  try {
+    if (typeof source.getAppBaseInfo === 'function') return source.getAppBaseInfo().SDKVersion || '';
+    if (typeof source.getSystemInfoSync === 'function') return source.getSystemInfoSync().SDKVersion || '';
+  } catch (error) {
+    console.warn('wxstream: could not read the base library version', error);
+  }
+  return '';
+}

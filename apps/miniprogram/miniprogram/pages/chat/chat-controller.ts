@@ -1,0 +1,267 @@
+/**
+ * The chat page's behaviour, apart from the `Component` glue: what sending, stopping, retrying,
+ * scrolling, hiding and leaving the page do to the conversation and to the view.
+ *
+ * Contract:
+ * - One stream at a time (iOS delivers chunks to only one chunked request): `send` and `retry` refuse
+ *   while a reply is streaming, and the send button is disabled meanwhile.
+ * - Every reply is typed out by its own `ReplySession`; each render patch becomes one path-key
+ *   `setData` (chat-view-model.ts) — at most one per frame, and none while the page is hidden (the
+ *   session catches up in one render when it is shown again).
+ * - A finished reply's conversation id is sent with the next message; `retry` sends the last user
+ *   message again into the failed reply's bubble.
+ * - `dispose()` stops the stream, disposes the session and leaves no timer behind; the controller is
+ *   inert afterwards.
+ * All time and I/O come in through `ChatControllerDeps`.
+ */
+import {
+  ReplySession,
+  type ChatRequest,
+  type Clock,
+  type ReplyState,
+  type ReplyStreamHandle,
+  type ReplyStreamHandlers,
+  type ReplyViewPatch,
+  type Scheduler,
+} from '../../vendor/wxstream-client.js';
+import {
+  appendMessages,
+  emptyReplyRender,
+  pendingReply,
+  reasoningToggleData,
+  replaceMessage,
+  replyPatchData,
+  userMessage,
+  type ChatMessage,
+  type ReplyRender,
+  type SetDataObject,
+} from './chat-view-model.ts';
+import { afterScroll, initialFollowState, nextBottomAnchor, resumeFollowing, type FollowState, type ScrollMetrics } from './scroll-follow.ts';
+
+/** Everything the page template reads. */
+export interface ChatPageData {
+  messages: ChatMessage[];
+  draft: string;
+  /** There is something to send and this WeChat can stream (the button also waits for `streaming`). */
+  canSend: boolean;
+  streaming: boolean;
+  following: boolean;
+  scrollAnchor: string;
+  /** A page-wide notice (an unsupported WeChat version); '' when there is none. */
+  notice: string;
+}
+
+export interface ChatControllerDeps {
+  setData(data: SetDataObject): void;
+  openStream(body: ChatRequest, handlers: ReplyStreamHandlers): ReplyStreamHandle;
+  clock: Clock;
+  scheduler: Scheduler;
+  /** Whether this WeChat version can stream (`supportsChunkedRequest`). */
+  streamingSupported: boolean;
+}
+
+export function initialChatData(): ChatPageData {
+  return {
+    messages: [],
+    draft: '',
+    canSend: false,
+    streaming: false,
+    following: true,
+    scrollAnchor: '',
+    notice: '',
+  };
+}
+
+
+export class ChatController {
+  private readonly deps: ChatControllerDeps;
+  /*
+   * `count` — messages in the view's list (the controller never reads the view's data back).
+   * `renders` — per assistant message index, what the view holds of it (for diffs and reasoning toggles).
+   * `session` — the latest reply's session. It outlives its settling: a reply that ended while the page
+   *   was hidden is shown by the session's catch-up render, so it is disposed only when the next reply
+   *   starts or the page goes away.
+   * `streaming` — the latest reply has not settled: sending is refused.
+   * `lastRequest` — what the last send asked, for retry.
+   * `conversationId` — from the last reply that reported one; sent with the next message.
+   * `draft` — the composer text as typed (mirrored into data so the textarea can be cleared).
+   * `visible` — the page is on screen; sessions render only then.
+   * `follow` / `anchor` — auto-scroll state and the current `scroll-into-view` value.
+   * `viewportHeight` — the list's height; 0 until measured (then only reaching the very end counts as bottom).
+   * `disposed` — the page is gone: every entry point is a no-op.
+   */
+  private count = 0;
+  private readonly renders = new Map<number, ReplyRender>();
+  private session: ReplySession | undefined;
+  private streaming = false;
+  private lastRequest: ChatRequest | undefined;
+  private conversationId: string | undefined;
+  private draft = '';
+  private visible = true;
+  private follow: FollowState = initialFollowState();
+  private anchor = '';
+  private viewportHeight = 0;
+  private disposed = false;
+  private nextId = 1;
+
+  constructor(deps: ChatControllerDeps) {
+    this.deps = deps;
+  }
+
+  input(value: string): void {
+    if (this.disposed) return;
+    const couldSend = this.canSend();
+    this.draft = value;
+    const data: SetDataObject = { draft: value };
+    if (this.canSend() !== couldSend) data.canSend = this.canSend();
+    this.deps.setData(data);
+  }
+
+  /** Sends the draft. Returns false (and changes nothing) when a reply is streaming or there is nothing to send. */
+  send(): boolean {
+    if (this.disposed || this.streaming || !this.deps.streamingSupported) return false;
+    const message = this.draft.trim();
+    if (message === '') return false;
+    const request: ChatRequest = this.conversationId === undefined ? { message } : { message, conversationId: this.conversationId };
+    const userIndex = this.count;
+    const replyIndex = userIndex + 1;
+    this.count += 2;
+    this.draft = '';
+    this.streaming = true;
+    this.follow = resumeFollowing(this.follow);
+    this.deps.setData({
+      ...appendMessages(userIndex, [userMessage(this.newId(), message), pendingReply(this.newId())]),
+      draft: '',
+      canSend: false,
+      streaming: true,
+      following: true,
+      scrollAnchor: this.nextAnchor(),
+    });
+    this.startReply(replyIndex, request);
+    return true;
+  }
+
+  /** Sends the last user message again into the failed reply's bubble. */
+  retry(): boolean {
+    if (this.disposed || this.streaming || this.lastRequest === undefined || this.count === 0) return false;
+    const replyIndex = this.count - 1;
+    this.streaming = true;
+    this.follow = resumeFollowing(this.follow);
+    this.deps.setData({
+      ...replaceMessage(replyIndex, pendingReply(this.newId())),
+      streaming: true,
+      following: true,
+      scrollAnchor: this.nextAnchor(),
+    });
+    this.startReply(replyIndex, this.lastRequest);
+    return true;
+  }
+
+  /** The user pressed stop: the stream is aborted, the partial reply stays and is marked stopped. */
+  stop(): void {
+    if (this.disposed) return;
+    this.session?.stop();
+  }
+
+  setVisible(visible: boolean): void {
+    if (this.disposed || visible === this.visible) return;
+    this.visible = visible;
+    this.session?.setVisible(visible);
+  }
+
+  toggleReasoning(index: number): void {
+    if (this.disposed) return;
+    const render = this.renders.get(index);
+    if (!render) return;
+    const toggled = reasoningToggleData(index, !render.reasoningOpen, render);
+    this.renders.set(index, toggled.render);
+    this.deps.setData(toggled.data);
+  }
+
+  /** The list's own height, measured once it is laid out. */
+  setViewportHeight(height: number): void {
+    this.viewportHeight = height;
+  }
+
+  scrolled(scrollTop: number, scrollHeight: number): void {
+    if (this.disposed) return;
+    const metrics: ScrollMetrics = { scrollTop, scrollHeight, viewportHeight: this.viewportHeight };
+    this.setFollow(afterScroll(this.follow, metrics), false);
+  }
+
+  reachedBottom(): void {
+    if (this.disposed) return;
+    this.setFollow(resumeFollowing(this.follow), false);
+  }
+
+  jumpToBottom(): void {
+    if (this.disposed) return;
+    this.setFollow(resumeFollowing(this.follow), true);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    const session = this.session;
+    this.session = undefined;
+    if (session) {
+      session.stop();
+      session.dispose();
+    }
+  }
+
+  private startReply(index: number, request: ChatRequest): void {
+    this.lastRequest = request;
+    this.renders.set(index, emptyReplyRender());
+    this.session?.dispose();
+    const session = new ReplySession({
+      openStream: (body, handlers) => this.deps.openStream(body, handlers),
+      clock: this.deps.clock,
+      scheduler: this.deps.scheduler,
+      onRender: (patch) => this.render(index, patch),
+      onSettled: (state) => this.settled(session, state),
+    });
+    this.session = session;
+    session.setVisible(this.visible);
+    session.start(request);
+  }
+
+  private render(index: number, patch: ReplyViewPatch): void {
+    if (this.disposed) return;
+    const { data, render } = replyPatchData(index, patch, this.renders.get(index) ?? emptyReplyRender());
+    this.renders.set(index, render);
+    if (Object.keys(data).length === 0) return;
+    // The final status unlocks the composer in the same setData (the session settles right after it).
+    if (patch.status !== undefined && patch.status !== 'streaming') data.streaming = false;
+    if (this.follow.following && (patch.text !== undefined || patch.status !== undefined)) data.scrollAnchor = this.nextAnchor();
+    this.deps.setData(data);
+  }
+
+  private settled(session: ReplySession, state: ReplyState): void {
+    if (this.disposed || this.session !== session) return;
+    if (state.conversationId !== undefined) this.conversationId = state.conversationId;
+    this.streaming = false;
+  }
+
+  private setFollow(next: FollowState, scroll: boolean): void {
+    const changed = next.following !== this.follow.following;
+    this.follow = next;
+    const data: SetDataObject = {};
+    if (changed) data.following = next.following;
+    if (scroll) data.scrollAnchor = this.nextAnchor();
+    if (Object.keys(data).length > 0) this.deps.setData(data);
+  }
+
+  private canSend(): boolean {
+    return this.deps.streamingSupported && this.draft.trim() !== '';
+  }
+
+  private nextAnchor(): string {
+    this.anchor = nextBottomAnchor(this.anchor);
+    return this.anchor;
+  }
+
+  private newId(): string {
+    return `m${this.nextId++}`;
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The chat page's data model and the mapping from reply view patches to path-key `setData` objects.
+ *
+ * Contract: every function here is pure. The page keeps one `ReplyRender` per reply being shown (what
+ * the view layer currently holds for it) and passes it back in; the functions return the `setData`
+ * object to send and the next `ReplyRender`. Every key they produce is a path into one message
+ * (`messages[3].blocks[2].text`, `messages[3].status`) or appends one message (`messages[4]`) —
+ * never the `messages` array itself, so a frame costs what changed, not the whole conversation.
+ * Reasoning text crosses the bridge only while its panel is open: collapsed, the view needs to know
+ * only that there is some.
+ */
+import type { ReplyStatus, ReplyViewPatch } from '../../vendor/wxstream-client.js';
+import { blockChanges, splitReplyBlocks, type ReplyBlock } from './reply-blocks.ts';
+
+export type MessageStatus = 'sent' | ReplyStatus;
+
+/** One chat bubble as the view renders it. Every field always has a value: setData never carries undefined. */
+export interface ChatMessage {
+  /** Stable `wx:key`; also the element id the list can scroll to. */
+  id: string;
+  role: 'user' | 'assistant';
+  blocks: ReplyBlock[];
+  status: MessageStatus;
+  hasReasoning: boolean;
+  reasoningOpen: boolean;
+  reasoningBlocks: ReplyBlock[];
+  /** Chinese, shown in the status line under an assistant bubble when `status` is `error`. */
+  errorMessage: string;
+  retryable: boolean;
+  /** Why the model stopped ('' while streaming); `length` and `content_filter` get a note under the reply. */
+  finishReason: string;
+}
+
+/** What the view currently shows of one reply, so the next patch can be sent as a difference. */
+export interface ReplyRender {
+  status: ReplyStatus;
+  blocks: ReplyBlock[];
+  /** The latest reasoning text, shown or not. */
+  reasoning: string;
+  reasoningOpen: boolean;
+  /** The reasoning blocks the view holds (stale while collapsed). */
+  reasoningBlocks: ReplyBlock[];
+}
+
+export type SetDataObject = Record<string, unknown>;
+
+export function userMessage(id: string, text: string): ChatMessage {
+  return {
+    id,
+    role: 'user',
+    blocks: [{ id: 0, kind: 'text', text, lang: '' }],
+    status: 'sent',
+    hasReasoning: false,
+    reasoningOpen: false,
+    reasoningBlocks: [],
+    errorMessage: '',
+    retryable: false,
+    finishReason: '',
+  };
+}
+
+export function pendingReply(id: string): ChatMessage {
+  return { ...userMessage(id, ''), role: 'assistant', blocks: [], status: 'streaming' };
+}
+
+export function emptyReplyRender(): ReplyRender {
+  return { status: 'streaming', blocks: [], reasoning: '', reasoningOpen: false, reasoningBlocks: [] };
+}
+
+function messagePath(index: number): string {
+  return `messages[${index}]`;
+}
+
+/** Appends messages after the `count` already in the list, one path key each. */
+export function appendMessages(count: number, messages: readonly ChatMessage[]): SetDataObject {
+  const data: SetDataObject = {};
+  messages.forEach((message, offset) => {
+    data[messagePath(count + offset)] = message;
+  });
+  return data;
+}
+
+/** Replaces the message at `index` (a retried reply starts over in its own bubble). */
+export function replaceMessage(index: number, message: ChatMessage): SetDataObject {
+  return { [messagePath(index)]: message };
+}
+
+/**
+ * The `setData` object for one render patch of the reply shown at `index` (which starts out as a
+ * `pendingReply`, i.e. as `emptyReplyRender()`), and what the view then holds.
+ */
+export function replyPatchData(index: number, patch: ReplyViewPatch, render: ReplyRender): { data: SetDataObject; render: ReplyRender } {
+  const at = messagePath(index);
+  const data: SetDataObject = {};
+  const next: ReplyRender = { ...render };
+
+  if (patch.text !== undefined) {
+    const blocks = splitReplyBlocks(patch.text);
+    Object.assign(data, blockChanges(`${at}.blocks`, render.blocks, blocks));
+    next.blocks = blocks;
+  }
+  if (patch.reasoning !== undefined && patch.reasoning !== render.reasoning) {
+    if (render.reasoning === '' && patch.reasoning !== '') data[`${at}.hasReasoning`] = true;
+    next.reasoning = patch.reasoning;
+    if (render.reasoningOpen) {
+      const blocks = splitReplyBlocks(patch.reasoning);
+      Object.assign(data, blockChanges(`${at}.reasoningBlocks`, render.reasoningBlocks, blocks));
+      next.reasoningBlocks = blocks;
+    }
+  }
+  if (patch.status !== undefined && patch.status !== render.status) {
+    data[`${at}.status`] = patch.status;
+    next.status = patch.status;
+  }
+  if (patch.errorMessage !== undefined) data[`${at}.errorMessage`] = patch.errorMessage;
+  if (patch.retryable !== undefined) data[`${at}.retryable`] = patch.retryable;
+  if (patch.finishReason !== undefined) data[`${at}.finishReason`] = patch.finishReason;
+  return { data, render: next };
+}
+
+/** Opens or closes the reasoning panel of the reply at `index`; opening sends the reasoning the view lacks. */
+export function reasoningToggleData(index: number, open: boolean, render: ReplyRender): { data: SetDataObject; render: ReplyRender } {
+  const at = messagePath(index);
+  const data: SetDataObject = { [`${at}.reasoningOpen`]: open };
+  if (!open) return { data, render: { ...render, reasoningOpen: false } };
+  const blocks = splitReplyBlocks(render.reasoning);
+  Object.assign(data, blockChanges(`${at}.reasoningBlocks`, render.reasoningBlocks, blocks));
+  return { data, render: { ...render, reasoningOpen: true, reasoningBlocks: blocks } };
+}
+
