@@ -2,7 +2,8 @@
  * Time, injected. Everything in the server that reads the wall clock or schedules work takes a
  * `Clock`, so tests can move token expiry forward or shorten timers without touching globals.
  *
- * Contract: `now()` is milliseconds since the epoch; `setTimeout` returns a handle that only
+ * Contract: `now()` is milliseconds since the epoch and advances consistently with the clock's own
+ * timers (timers re-arm themselves from `now()`); `setTimeout` returns a handle that only
  * `clearTimeout` of the same clock understands. Timers never keep the process alive on their own
  * (a pending heartbeat must not block a clean exit).
  */

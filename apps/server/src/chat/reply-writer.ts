@@ -2,8 +2,8 @@
  * Writes one reply as SSE frames to a byte sink, with heartbeats, exactly one terminal event.
  *
  * Contract: every event is one `write` of one complete frame (`formatSseEvent`), so a heartbeat —
- * itself one write of `SSE_HEARTBEAT` — can only ever land between events. The heartbeat timer is
- * re-armed on every write, so a ping goes out only after `heartbeatIntervalMs` of silence. `end`
+ * itself one write of `SSE_HEARTBEAT` — can only ever land between events. Every write restarts
+ * the heartbeat countdown, so a ping goes out only after `heartbeatIntervalMs` of silence. `end`
  * writes the optional usage event and the terminal event in a single write, ends the sink and
  * makes every later call a no-op: whatever races to finish the reply (the stream's end, the idle
  * watchdog, a shutdown), only the first terminal reaches the client. `abandon` is for a sink whose
@@ -37,6 +37,7 @@ export function createReplyWriter(options: { sink: Writable; clock: Clock; heart
   const { sink, clock } = options;
   const sequencer = new ReplySequencer();
   let heartbeat: TimerHandle | undefined;
+  let lastWrite = 0;
   let stopped = false;
 
   const sinkGone = () => sink.destroyed || sink.writableEnded;
@@ -46,21 +47,26 @@ export function createReplyWriter(options: { sink: Writable; clock: Clock; heart
     heartbeat = undefined;
   };
 
-  const armHeartbeat = () => {
-    stopHeartbeat();
-    if (stopped) return;
-    heartbeat = clock.setTimeout(() => {
-      heartbeat = undefined;
-      if (stopped || sinkGone()) return;
-      sink.write(SSE_HEARTBEAT);
-      armHeartbeat();
-    }, options.heartbeatIntervalMs);
+  // One timer per reply, re-armed lazily: a write only records its time, and the timer, when it
+  // fires, pings only if the sink has really been silent for the whole interval.
+  const onHeartbeatDue = () => {
+    heartbeat = undefined;
+    if (stopped || sinkGone()) return;
+    const silentFor = clock.now() - lastWrite;
+    if (silentFor < options.heartbeatIntervalMs) {
+      heartbeat = clock.setTimeout(onHeartbeatDue, options.heartbeatIntervalMs - silentFor);
+      return;
+    }
+    sink.write(SSE_HEARTBEAT);
+    lastWrite = clock.now();
+    heartbeat = clock.setTimeout(onHeartbeatDue, options.heartbeatIntervalMs);
   };
 
   const write = (text: string): boolean => {
     if (stopped || sinkGone()) return true;
     const ok = sink.write(text);
-    armHeartbeat();
+    lastWrite = clock.now();
+    if (heartbeat === undefined) heartbeat = clock.setTimeout(onHeartbeatDue, options.heartbeatIntervalMs);
     return ok;
   };
 
