@@ -118,7 +118,10 @@ Component({
       controllers.get(this)?.toggleReasoning(Number(event.currentTarget.dataset.index));
     },
     onListScroll(event: WechatMiniprogram.ScrollViewScroll) {
-      controllers.get(this)?.scrolled(event.detail.scrollTop, event.detail.scrollHeight);
+      const { scrollTop, scrollHeight } = event.detail;
+      // A scroll event without positions (seen from synthetic scrolls) cannot tell a direction.
+      if (typeof scrollTop !== 'number' || typeof scrollHeight !== 'number') return;
+      controllers.get(this)?.scrolled(scrollTop, scrollHeight);
     },
     onListReachBottom() {
       controllers.get(this)?.reachedBottom();
