@@ -34,7 +34,7 @@ interface NamedDecoder {
 const jitless = process.execArgv.includes('--jitless');
 // The interpreter is far slower; a smaller corpus keeps the jitless run to seconds, not minutes.
 const CORPUS_BYTES = jitless ? 1_000_000 : 4_000_000;
-const REPETITIONS = 5;
+const REPETITIONS = 7;
 const CHUNK_LIMITS = [64, 4096];
 const CORPUS_SEED = 20240601;
 const STREAM = { stream: true };
