@@ -29,7 +29,6 @@ const REPLACEMENT = 0xfffd;
 const BOM = 0xfeff;
 const EMPTY = new Uint8Array(0);
 
-
 export interface Utf8DecodeOptions {
   /** More bytes follow: hold back an incomplete trailing sequence instead of flushing it as U+FFFD. */
   stream?: boolean;
