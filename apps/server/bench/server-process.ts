@@ -1,0 +1,34 @@
+/**
+ * Benchmark child: the wxstream server (`startServer`, as `main.ts` runs it) in its own process,
+ * relaying from the emulator whose base URL is argv[2]. Answers `memory` requests over IPC with a
+ * post-GC `process.memoryUsage()` (run with --expose-gc) and `cpu` requests with `process.cpuUsage()`;
+ * exits on `stop`.
+ */
+import { loadConfig } from '../src/config.ts';
+import { createLogger } from '../src/logger.ts';
+import { startServer } from '../src/start-server.ts';
+
+const config = loadConfig({
+  HOST: '127.0.0.1',
+  PORT: '0',
+  LOG_LEVEL: 'silent',
+  TOKEN_SECRET: 'benchmark-secret-that-is-long-enough-0123',
+  OPENAI_BASE_URL: process.argv[2],
+  OPENAI_API_KEY: 'sk-benchmark',
+  OPENAI_MODEL: 'bench-model',
+});
+const server = await startServer({ config, logger: createLogger({ level: 'silent' }) });
+process.send?.({ type: 'ready', url: server.url });
+
+const collect = (globalThis as { gc?: () => void }).gc;
+process.on('message', (message: { type: string }) => {
+  if (message.type === 'memory') {
+    collect?.();
+    collect?.();
+    process.send?.({ type: 'memory', usage: process.memoryUsage(), cpu: process.cpuUsage(), activeReplies: server.activeReplies });
+  }
+  if (message.type === 'cpu') {
+    process.send?.({ type: 'cpu', usage: process.memoryUsage(), cpu: process.cpuUsage(), activeReplies: server.activeReplies });
+  }
+  if (message.type === 'stop') void server.shutdown().then(() => process.exit(0));
+});
