@@ -176,9 +176,9 @@ async function watchMode(root) {
   const watched = [root, join(appDir, '..', '..', 'packages', 'client', 'src'), join(appDir, '..', '..', 'packages', 'protocol', 'src')];
   let timer;
   let running = Promise.resolve();
-  const rebuild = () => {
+  const rebuild = (label = 'rebuilt') => {
     running = running.then(() =>
-      buildOnce('rebuilt', root).catch((error) => console.error(`build failed:\n${formatError(error)}`)),
+      buildOnce(label, root).catch((error) => console.error(`build failed:\n${formatError(error)}`)),
     );
   };
   for (const dir of watched) {
@@ -189,7 +189,7 @@ async function watchMode(root) {
       timer = setTimeout(rebuild, 50);
     });
   }
-  rebuild();
+  rebuild('built');
   await running;
   console.log('watching for changes (Ctrl+C to stop)');
 }

@@ -72,7 +72,6 @@ export function initialChatData(): ChatPageData {
   };
 }
 
-
 export class ChatController {
   private readonly deps: ChatControllerDeps;
   /*
@@ -141,10 +140,11 @@ export class ChatController {
     return true;
   }
 
-  /** Sends the last user message again into the failed reply's bubble. */
+  /** Sends the last user message again into the failed reply's bubble. Only the last reply, only after an error. */
   retry(): boolean {
-    if (this.disposed || this.streaming || this.lastRequest === undefined || this.count === 0) return false;
     const replyIndex = this.count - 1;
+    if (this.disposed || this.streaming || this.lastRequest === undefined) return false;
+    if (this.renders.get(replyIndex)?.status !== 'error') return false;
     this.streaming = true;
     this.follow = resumeFollowing(this.follow);
     this.deps.setData({

@@ -75,8 +75,11 @@ Component({
       this.createSelectorQuery()
         .select('.list')
         .boundingClientRect((rect) => {
-          const height = rect && typeof rect.height === 'number' && rect.height > 0 ? rect.height : wx.getWindowInfo().windowHeight;
-          controllers.get(this)?.setViewportHeight(height);
+          if (rect && typeof rect.height === 'number' && rect.height > 0) {
+            controllers.get(this)?.setViewportHeight(rect.height);
+          } else if (typeof wx.getWindowInfo === 'function') {
+            controllers.get(this)?.setViewportHeight(wx.getWindowInfo().windowHeight);
+          }
         })
         .exec();
     },
