@@ -32,11 +32,19 @@ export const ERROR_CODES = {
   invalid_token: { status: 401, retryable: false, origin: 'server', userMessage: '登录状态无效，请重新登录。' },
   token_expired: { status: 401, retryable: false, origin: 'server', userMessage: '登录已过期，请重新登录。' },
   login_failed: { status: 400, retryable: false, origin: 'server', userMessage: '登录失败，请稍后重试。' },
+  login_code_invalid: { status: 401, retryable: false, origin: 'server', userMessage: '登录凭证无效，请重新进入小程序。' },
+  dev_login_disabled: { status: 403, retryable: false, origin: 'server', userMessage: '服务器未配置登录方式，请联系管理员。' },
+  wechat_unavailable: { status: 503, retryable: true, origin: 'server', userMessage: '微信服务暂时不可用，请稍后重试。' },
   // Routing.
   not_found: { status: 404, retryable: false, origin: 'server', userMessage: '请求的内容不存在。' },
   method_not_allowed: { status: 405, retryable: false, origin: 'server', userMessage: '请求方式有误。' },
   // Limits.
   rate_limited: { status: 429, retryable: true, origin: 'server', userMessage: '发送太频繁了，请稍后再试。' },
+  quota_exceeded: { status: 429, retryable: true, origin: 'server', userMessage: '今天的额度已用完，明天再来吧。' },
+  reply_in_progress: { status: 409, retryable: true, origin: 'server', userMessage: '上一条回复还没结束，请稍候。' },
+  conversation_too_long: { status: 409, retryable: false, origin: 'server', userMessage: '这个对话太长了，请开始新对话。' },
+  // Content security.
+  content_blocked: { status: 422, retryable: false, origin: 'server', userMessage: '内容可能不合规，无法继续。' },
   // Upstream model provider.
   upstream_timeout: { status: 504, retryable: true, origin: 'server', userMessage: 'AI 长时间没有响应，请重试。' },
   upstream_rate_limited: { status: 503, retryable: true, origin: 'server', userMessage: 'AI 服务繁忙，请稍后重试。' },

@@ -11,6 +11,9 @@ export const PROTOCOL_VERSION = 1;
 export const ROUTES = {
   chat: '/api/chat',
   login: '/api/auth/login',
+  conversations: '/api/conversations',
+  /** `GET`, `PATCH {title}`, `DELETE` one conversation: `/api/conversations/:id`. */
+  conversation: '/api/conversations/:id',
   health: '/healthz',
 } as const;
 

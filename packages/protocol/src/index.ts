@@ -7,3 +7,4 @@ export * from './wire-error.ts';
 export * from './reply-events.ts';
 export * from './sse-format.ts';
 export * from './http-contract.ts';
+export * from './conversations.ts';
