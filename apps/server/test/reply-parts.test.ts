@@ -5,6 +5,7 @@ import { WxstreamError } from '@wxstream/protocol';
 import { countCodePoints, parseChatRequest } from '../src/chat/chat-request.ts';
 import { createIdleWatchdog } from '../src/chat/idle-watchdog.ts';
 import { ClientClosed, relayReply } from '../src/chat/relay.ts';
+import { ReplyRegistry } from '../src/chat/reply-registry.ts';
 import { ReplySequencer } from '../src/chat/reply-sequencer.ts';
 import { createReplyWriter } from '../src/chat/reply-writer.ts';
 import { readChunk } from '../src/chat/upstream-chunk.ts';
@@ -157,5 +158,29 @@ describe('relay', () => {
       ['start', 'delta', 'delta', 'usage', 'done'],
     );
     assert.deepEqual(events[3]?.data, { promptTokens: 9, completionTokens: 2 });
+  });
+});
+
+describe('reply registry', () => {
+  test('is idle when every reply has unregistered', async () => {
+    const registry = new ReplyRegistry();
+    const done = [registry.add({ interrupt: () => {} }), registry.add({ interrupt: () => {} })];
+    let idle = false;
+    const waiting = registry.whenIdle().then(() => (idle = true));
+    done[0]?.();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(idle, false);
+    done[1]?.();
+    await waiting;
+    assert.equal(registry.size, 0);
+  });
+
+  test('interrupts the running replies, and a reply registering afterwards at once', () => {
+    const registry = new ReplyRegistry();
+    const reasons: string[] = [];
+    registry.add({ interrupt: (reason) => reasons.push(`running:${reason.code}`) });
+    registry.interruptAll(new WxstreamError('server_shutdown'));
+    registry.add({ interrupt: (reason) => reasons.push(`late:${reason.code}`) });
+    assert.deepEqual(reasons, ['running:server_shutdown', 'late:server_shutdown']);
   });
 });

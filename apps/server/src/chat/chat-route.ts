@@ -24,7 +24,7 @@ import { readJsonBody } from '../http/json-body.ts';
 import type { UpstreamChunk, UpstreamModel } from '../upstream/upstream-model.ts';
 import { parseChatRequest } from './chat-request.ts';
 import { createIdleWatchdog } from './idle-watchdog.ts';
-import { ClientClosed, relayReply } from './relay.ts';
+import { ClientClosed, relayReply, type RelayOutcome } from './relay.ts';
 import type { ReplyRegistry } from './reply-registry.ts';
 import { createReplyWriter } from './reply-writer.ts';
 
@@ -99,24 +99,30 @@ export function chatRoute(deps: ChatRouteDeps): Middleware<AppState> {
     ctx.body = body;
     writer.start({ conversationId, messageId, model: deps.upstream.model });
 
-    void relayReply({
+    const relayed = relayReply({
       chunks,
       writer,
       signal: controller.signal,
       watchdog,
       failure: (error) => deps.upstream.failure(error, 'mid-stream'),
-    }).then((outcome) => {
+    }).catch((error: unknown): RelayOutcome => {
+      // relayReply is written never to reject; if it does anyway, the reply still gets its one ending.
+      log.error({ err: error }, 'relay failed');
+      const failure = new WxstreamError('internal_error', 'The reply failed').toWire();
+      writer.end({ type: 'error', data: failure });
+      return { kind: 'error', error: failure, usage: undefined };
+    });
+    void relayed.then((outcome) => {
       release();
       body.off('close', onBodyTornDown);
-      const usage = outcome.usage;
       log.info(
         {
           outcome: outcome.kind,
           ...(outcome.kind === 'done' ? { finishReason: outcome.finishReason } : {}),
           ...(outcome.kind === 'error' ? { code: outcome.error.code, detail: outcome.error.message } : {}),
           events: writer.eventCount,
-          promptTokens: usage?.promptTokens,
-          completionTokens: usage?.completionTokens,
+          promptTokens: outcome.usage?.promptTokens,
+          completionTokens: outcome.usage?.completionTokens,
           durationMs: deps.clock.now() - startedAt,
         },
         'reply finished',

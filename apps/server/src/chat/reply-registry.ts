@@ -5,7 +5,8 @@
  * its reply has fully ended (or failed before the stream). `whenIdle()` resolves when none are
  * left. `interruptAll(reason)` asks every registered reply to end with `reason`; each reply
  * decides how (a JSON error before the stream, an in-band error after), so there is exactly one
- * place that writes terminal events.
+ * place that writes terminal events. After `interruptAll`, a reply registering late (its body was
+ * still being read) is interrupted at once instead of starting a model call nobody will wait for.
  */
 import type { WxstreamError } from '@wxstream/protocol';
 
@@ -16,6 +17,7 @@ export interface InFlightReply {
 export class ReplyRegistry {
   #replies = new Set<InFlightReply>();
   #idleWaiters: Array<() => void> = [];
+  #interruptedWith: WxstreamError | undefined;
 
   get size(): number {
     return this.#replies.size;
@@ -24,6 +26,7 @@ export class ReplyRegistry {
   /** Registers a reply; call the returned function once it has ended. */
   add(reply: InFlightReply): () => void {
     this.#replies.add(reply);
+    if (this.#interruptedWith !== undefined) reply.interrupt(this.#interruptedWith);
     return () => {
       this.#replies.delete(reply);
       if (this.#replies.size === 0) {
@@ -40,6 +43,7 @@ export class ReplyRegistry {
   }
 
   interruptAll(reason: WxstreamError): void {
+    this.#interruptedWith = reason;
     for (const reply of [...this.#replies]) reply.interrupt(reason);
   }
 }

@@ -35,9 +35,10 @@ export function errorHandler(): Middleware<AppState> {
       }
       ctx.status = error.status;
       ctx.body = errorBody(error.code, error.message);
-      // The client may still be sending a body we refused to read; closing the connection after
-      // the answer is cheaper than draining it.
-      if (error.code === 'payload_too_large') ctx.set('Connection', 'close');
+      // The client may still be sending a body we refused to read (too large, or refused before
+      // reading, like a missing token); closing the connection after the answer is cheaper than
+      // draining it.
+      if (!ctx.req.complete) ctx.set('Connection', 'close');
       ctx.state.log.info({ code: error.code, status: error.status }, 'request rejected');
     }
   };
