@@ -208,7 +208,10 @@ async function main(): Promise<void> {
   }
   console.log('(all times in ms; "added" = relay minus direct at the same percentile)\n');
   for (const row of rows) {
-    console.log(`server CPU at ${String(row.streams).padStart(4)} streams: ${row.cpuUsPerEvent.toFixed(0)} µs per relayed delta (request setup, SDK parsing, framing and socket writes included)`);
+    console.log(
+      `server CPU at ${String(row.streams).padStart(4)} streams: ${row.cpuUsPerEvent.toFixed(0)} µs per relayed delta ` +
+        `(all server CPU during the relay runs ÷ deltas: request setup, SDK parsing, framing, socket writes, GC)`,
+    );
   }
   {
     const streams = atLoad.activeReplies;
