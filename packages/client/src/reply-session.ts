@@ -151,13 +151,24 @@ export class ReplySession {
     this.started = true;
     this.lastActivityAt = this.clock.now();
     this.requestRender();
-    const stream = this.options.openStream(body, {
-      onEvent: (event) => this.handleEvent(event),
-      onError: (error) => this.handleError(error),
-      onHeartbeat: () => this.noteActivity(),
-    });
+    let stream: { stop(): void };
+    try {
+      stream = this.options.openStream(body, {
+        onEvent: (event) => this.handleEvent(event),
+        onError: (error) => this.handleError(error),
+        onHeartbeat: () => this.noteActivity(),
+      });
+    } catch (cause) {
+      // Errors are values here too: a throwing transport ends this reply, it does not strand it.
+      const error = cause instanceof WxstreamError ? cause : new WxstreamError('network_error', `openStream threw: ${String(cause)}`, { cause });
+      this.handleError(error);
+      return;
+    }
     // The transport may have ended the reply synchronously (e.g. an unsupported platform).
-    if (isTerminalStatus(this.reply.status) || this.disposed) return;
+    if (isTerminalStatus(this.reply.status) || this.disposed) {
+      stream.stop();
+      return;
+    }
     this.stream = stream;
     this.armIdle(this.idleTimeoutMs);
   }

@@ -344,3 +344,27 @@ test('a session carries one reply: starting it twice is a programming error', ()
   session.start({ message: 'hi' });
   assert.throws(() => session.start({ message: 'again' }), /one reply/);
 });
+
+test('a transport that throws on open ends the reply as a network error instead of stranding it', () => {
+  const clock = new FakeClock();
+  const renders: ReplyViewPatch[] = [];
+  let settledCount = 0;
+  const session = new ReplySession({
+    openStream: () => {
+      throw new TypeError('request is not a function');
+    },
+    clock,
+    scheduler: clock,
+    onRender: (patch) => renders.push(patch),
+    onSettled: () => settledCount++,
+  });
+  session.start({ message: 'hi' });
+  clock.runUntilIdle();
+  assert.equal(session.state.status, 'error');
+  assert.equal(session.state.error?.code, 'network_error');
+  assert.match(session.state.error?.message ?? '', /request is not a function/);
+  assert.equal(renders.length, 1);
+  assert.equal(renders[0]?.errorMessage, userMessageFor('network_error'));
+  assert.equal(settledCount, 1);
+  assert.equal(clock.pendingTimers, 0);
+});
