@@ -1,0 +1,52 @@
+/**
+ * The gate a chat request passes before a reply starts: rate limit, then daily quota, then the
+ * one-reply-at-a-time lock.
+ *
+ * Contract: `admitReply` resolves to the lease (release it when the reply ends, whatever the
+ * outcome) and the tokens left today, or throws a `LimitExceededError`: `rate_limited` or
+ * `quota_exceeded` with `retryAfterSeconds`, `reply_in_progress` without. The order is
+ * deliberate: the rate limit counts every attempt, including ones refused for another reason
+ * (that is what it is for); the quota is only read; the lock is taken last, so a refusal never
+ * leaves a lease to give back. `onRefused` lets the caller count refusals (metrics) without this
+ * module knowing about them.
+ */
+import { LimitExceededError } from './limit-exceeded-error.ts';
+import type { QuotaLedger } from './quota-ledger.ts';
+import type { RateLimiter } from './rate-limiter.ts';
+import type { Lease, ReplyLocks } from './reply-locks.ts';
+
+export type RefusedLimit = 'rate' | 'quota' | 'reply_in_progress';
+
+export interface ReplyAdmissionDeps {
+  rateLimiter: RateLimiter;
+  quota: QuotaLedger;
+  locks: ReplyLocks;
+  onRefused?: (limit: RefusedLimit, error: LimitExceededError) => void;
+}
+
+export interface Admission {
+  readonly lease: Lease;
+  /** Tokens the user has left today; `Infinity` when the quota is unlimited. */
+  readonly remainingTokens: number;
+}
+
+export async function admitReply(deps: ReplyAdmissionDeps, userId: string, replyId: string): Promise<Admission> {
+  const refuse = (limit: RefusedLimit, error: LimitExceededError): never => {
+    deps.onRefused?.(limit, error);
+    throw error;
+  };
+
+  const rate = await deps.rateLimiter.hit(userId);
+  if (!rate.allowed) {
+    return refuse('rate', new LimitExceededError('rate_limited', 'Too many chat requests; slow down', { retryAfterMs: rate.retryAfterMs }));
+  }
+  const quota = await deps.quota.check(userId);
+  if (!quota.allowed) {
+    return refuse('quota', new LimitExceededError('quota_exceeded', "Today's token quota is used up", { retryAfterMs: quota.retryAfterMs }));
+  }
+  const lease = await deps.locks.tryAcquire(userId, replyId);
+  if (lease === undefined) {
+    return refuse('reply_in_progress', new LimitExceededError('reply_in_progress', 'Another reply for this user is still in progress'));
+  }
+  return { lease, remainingTokens: quota.remaining };
+}
