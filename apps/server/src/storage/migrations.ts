@@ -1,0 +1,144 @@
+/**
+ * The database schema as an ordered list of migrations, and the SQLite runner that applies them.
+ *
+ * Contract: versions are 1, 2, 3 … and a released migration is never edited — a change is a new
+ * one. `applyMigrations` records each applied version in `schema_migrations (version, name,
+ * applied_at)`, applies every pending one in ONE transaction (all or nothing) and returns the
+ * versions it applied; a second run applies nothing. It takes the write lock before reading what
+ * is applied, so two processes opening the same file cannot both apply a version. A database that
+ * already holds a version this code does not know (written by a newer release) is refused rather
+ * than used with a schema we cannot read correctly.
+ *
+ * Portability: the SQL is meant to run unchanged on PostgreSQL, the planned second backend.
+ * - Times are BIGINT milliseconds (SQLite gives any type containing "INT" integer affinity and
+ *   stores 64-bit integers; PostgreSQL needs BIGINT, since INTEGER is 32-bit there).
+ * - Text is TEXT, flags and enumerations are TEXT with CHECK constraints: no SQLite-only types,
+ *   no AUTOINCREMENT, no PostgreSQL-only types (no SERIAL, TIMESTAMPTZ, JSONB), ids are app-made.
+ * - Partial indexes (`WHERE status = 'streaming'`), `ON CONFLICT … DO NOTHING` and `RETURNING`
+ *   exist in both (SQLite ≥ 3.35; node:sqlite bundles 3.5x).
+ * - Foreign keys have no ON DELETE CASCADE: deletes are explicit in a transaction, so a forgotten
+ *   child row is a constraint error instead of silent data loss. SQLite only enforces foreign keys
+ *   with `PRAGMA foreign_keys = ON` (set at open); PostgreSQL always does.
+ * - SQLite runs DDL inside the transaction like PostgreSQL does, so both roll back a failed
+ *   migration whole.
+ */
+import type { DatabaseSync } from 'node:sqlite';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'users, conversations, messages and the token ledger',
+    sql: `
+      CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        identity TEXT NOT NULL UNIQUE,
+        created_at BIGINT NOT NULL
+      );
+
+      CREATE TABLE conversations (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users (id),
+        title TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+      -- The list query: one user's conversations, newest first, keyset-paginated.
+      CREATE INDEX conversations_by_user_recency ON conversations (user_id, updated_at DESC, id DESC);
+
+      CREATE TABLE messages (
+        id TEXT PRIMARY KEY,
+        conversation_id TEXT NOT NULL REFERENCES conversations (id),
+        seq INTEGER NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+        text TEXT NOT NULL,
+        reasoning TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('streaming', 'complete', 'stopped', 'error', 'blocked')),
+        finish_reason TEXT,
+        error_code TEXT,
+        prompt_tokens INTEGER,
+        completion_tokens INTEGER,
+        model TEXT,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        UNIQUE (conversation_id, seq)
+      );
+      -- Replies in flight are few; this keeps the start-up sweep and the one-reply check cheap.
+      CREATE INDEX messages_streaming ON messages (conversation_id, updated_at) WHERE status = 'streaming';
+
+      -- One row per reply, kept when its conversation is deleted (no foreign key to messages), so
+      -- deleting conversations cannot reset a daily quota.
+      CREATE TABLE token_usage (
+        message_id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users (id),
+        created_at BIGINT NOT NULL,
+        prompt_tokens INTEGER NOT NULL,
+        completion_tokens INTEGER NOT NULL
+      );
+      CREATE INDEX token_usage_by_user_time ON token_usage (user_id, created_at);
+    `,
+  },
+];
+
+const CREATE_MIGRATIONS_TABLE = `
+  CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at BIGINT NOT NULL
+  )
+`;
+
+export class MigrationError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'MigrationError';
+  }
+}
+
+/** Versions must be 1, 2, 3 … in order: a gap or a duplicate is a mistake in the list, not in the database. */
+export function checkMigrationList(migrations: readonly Migration[]): void {
+  migrations.forEach((migration, index) => {
+    if (migration.version !== index + 1) {
+      throw new MigrationError(`migration #${index} has version ${migration.version}; expected ${index + 1}`);
+    }
+  });
+}
+
+export function applyMigrations(db: DatabaseSync, migrations: readonly Migration[], nowMs: number): number[] {
+  checkMigrationList(migrations);
+  db.exec(CREATE_MIGRATIONS_TABLE);
+  // IMMEDIATE takes the write lock now, before we read which versions are applied.
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const rows = db.prepare('SELECT version FROM schema_migrations ORDER BY version').all();
+    const applied = new Set(rows.map((row) => Number(row.version)));
+    const newest = Math.max(0, ...applied);
+    if (newest > migrations.length) {
+      throw new MigrationError(
+        `the database is at schema version ${newest}, newer than this server knows (${migrations.length}); upgrade the server`,
+      );
+    }
+    const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+    const appliedNow: number[] = [];
+    for (const migration of migrations) {
+      if (applied.has(migration.version)) continue;
+      try {
+        db.exec(migration.sql);
+      } catch (error) {
+        throw new MigrationError(`migration ${migration.version} (${migration.name}) failed`, { cause: error });
+      }
+      record.run(migration.version, migration.name, nowMs);
+      appliedNow.push(migration.version);
+    }
+    db.exec('COMMIT');
+    return appliedNow;
+  } catch (error) {
+    db.exec('ROLLBACK');
+    throw error;
+  }
+}
