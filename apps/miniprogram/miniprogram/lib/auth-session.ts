@@ -4,11 +4,13 @@
  * Contract: `token()` resolves to the stored token while it has at least REFRESH_MARGIN_MS to live,
  * else logs in (one login at a time: concurrent callers share it) and stores `{ token, expiresAt }`
  * under STORAGE_KEY. It rejects only with a `WxstreamError`: `login_failed` when `wx.login` fails,
- * `network_error` when the server cannot be reached, the server's own code for an error body, and
- * `bad_response` for anything else. `invalidate()` forgets the token after the server refused it.
+ * `network_error` when the server cannot be reached, the server's own code for an error body,
+ * `http_error` for another non-2xx answer (json-request.ts), and `bad_response` for a 2xx answer
+ * without a token. `invalidate()` forgets the token after the server refused it.
  * The wx functions come in by injection, typed as just the parts used, so Node tests drive a fake.
  */
-import { parseErrorBody, ROUTES, WxstreamError, type Clock, type LoginRequest } from '../vendor/wxstream-client.js';
+import { ROUTES, WxstreamError, type Clock, type LoginRequest } from '../vendor/wxstream-client.js';
+import { requestJson, type WxJsonRequest } from './json-request.ts';
 
 export const STORAGE_KEY = 'wxstream.auth';
 /** A token this close to expiry is renewed before use, so it cannot expire in the middle of a reply. */
@@ -23,16 +25,7 @@ export interface AuthDeps {
   serverUrl: string;
   clock: Clock;
   login(options: { timeout: number; success(result: { code: string }): void; fail(error: WxFail): void }): void;
-  request(options: {
-    url: string;
-    method: 'POST';
-    data: LoginRequest;
-    header: Record<string, string>;
-    dataType: 'json';
-    timeout: number;
-    success(result: { statusCode: number; data: unknown }): void;
-    fail(error: WxFail): void;
-  }): unknown;
+  request: WxJsonRequest;
   getStorageSync(key: string): unknown;
   setStorageSync(key: string, value: StoredToken): void;
   removeStorageSync(key: string): void;
@@ -80,30 +73,16 @@ export function createAuthSession(deps: AuthDeps): AuthSession {
     });
   }
 
-  function exchange(code: string): Promise<StoredToken> {
-    return new Promise((resolve, reject) => {
-      deps.request({
-        url: deps.serverUrl + ROUTES.login,
-        method: 'POST',
-        data: { code },
-        header: { 'Content-Type': 'application/json' },
-        dataType: 'json',
-        timeout: LOGIN_TIMEOUT_MS,
-        success: (result) => {
-          if (result.statusCode === 200 && isLoginResponse(result.data)) {
-            resolve({ token: result.data.token, expiresAt: deps.clock.now() + result.data.expiresIn * 1000 });
-            return;
-          }
-          const body = parseErrorBody(result.data);
-          reject(
-            body
-              ? new WxstreamError(body.code, body.message, { retryable: body.retryable, status: result.statusCode })
-              : new WxstreamError('bad_response', `login answered ${result.statusCode} without a token`),
-          );
-        },
-        fail: (error) => reject(new WxstreamError('network_error', `login request failed: ${error.errMsg}`)),
-      });
+  async function exchange(code: string): Promise<StoredToken> {
+    const body: LoginRequest = { code };
+    const answer = await requestJson(deps.request, {
+      url: deps.serverUrl + ROUTES.login,
+      method: 'POST',
+      body,
+      timeoutMs: LOGIN_TIMEOUT_MS,
     });
+    if (!isLoginResponse(answer.data)) throw new WxstreamError('bad_response', `login answered ${answer.statusCode} without a token`);
+    return { token: answer.data.token, expiresAt: deps.clock.now() + answer.data.expiresIn * 1000 };
   }
 
   async function login(): Promise<string> {

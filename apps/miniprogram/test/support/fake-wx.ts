@@ -1,14 +1,20 @@
 /**
- * A fake `wx` for the chat page: login, request (with a chunked RequestTask the test drives), storage,
- * base-library info and window info — each behaving as the real API documents, including its
- * asynchrony (callbacks never run inside the call that registered them).
+ * A fake `wx` for the pages: login, request (with a chunked RequestTask the test drives), storage,
+ * base-library info, window info, modals, action sheets, toasts and navigation — each behaving as the
+ * real API documents, including its asynchrony (callbacks never run inside the call that registered them).
  *
- * Contract: `wx.request` to the login route answers from `loginAnswer` (one per call, in order; a
- * valid token by default); every other request becomes a `FakeRequestTask` in `chatTasks` that stays
- * silent until the test calls `respond`, `chunk`, `succeed` or `failNetwork`. Like a real phone, a task
- * still delivers chunks the test pushes after `abort()` — the page must ignore them itself.
+ * Contract: `wx.request` refuses a method WeChat does not have (PATCH) with a `fail`, as WeChat does.
+ * To the login route it answers from `loginAnswers` (one per call, in order; a valid token by default,
+ * which `backend` then accepts); to the conversation routes it answers from `backend`, an in-memory
+ * server (fake-backend.ts) — immediately, or when the test calls `releaseJson()` after `holdJson()`.
+ * Every other request becomes a `FakeRequestTask` in `chatTasks` that stays silent until the test
+ * calls `respond`, `chunk`, `succeed` or `failNetwork`. Like a real phone, a task still delivers chunks
+ * the test pushes after `abort()` — the page must ignore them itself. Modals and action sheets answer
+ * from `modalAnswers` / `sheetAnswers` (cancel when none is queued) and are recorded with toasts and
+ * navigations.
  */
 import { ROUTES } from '@wxstream/protocol';
+import { FakeBackend } from './fake-backend.ts';
 
 export interface WxCallbacks<T> {
   success?: (result: T) => void;
@@ -106,6 +112,29 @@ export interface LoginAnswer {
   data: unknown;
 }
 
+/** The methods `wx.request` accepts (its documentation and typings); anything else fails before sending. */
+const WX_METHODS = new Set(['OPTIONS', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'TRACE', 'CONNECT']);
+
+export interface ModalOptions extends WxCallbacks<{ confirm: boolean; cancel: boolean; content?: string; errMsg: string }> {
+  title?: string;
+  content?: string;
+  editable?: boolean;
+  placeholderText?: string;
+  confirmText?: string;
+  confirmColor?: string;
+}
+
+export interface ModalAnswer {
+  confirm: boolean;
+  /** What the user left in an editable modal's input. */
+  content?: string;
+}
+
+export interface Navigation {
+  api: 'navigateTo' | 'redirectTo' | 'reLaunch' | 'navigateBack';
+  url: string;
+}
+
 export class FakeWx {
   readonly storage = new Map<string, unknown>();
   readonly chatTasks: FakeRequestTask[] = [];
@@ -113,7 +142,18 @@ export class FakeWx {
   loginCalls = 0;
   loginAnswers: LoginAnswer[] = [];
   sdkVersion = '3.6.0';
+  readonly backend = new FakeBackend(() => Date.now());
+  /** Conversation-route requests as wx received them (options included). */
+  readonly jsonRequests: RequestOptions[] = [];
+  readonly modalAnswers: ModalAnswer[] = [];
+  /** Tap indexes for the next action sheets; -1 dismisses. */
+  readonly sheetAnswers: number[] = [];
+  readonly modals: ModalOptions[] = [];
+  readonly sheets: string[][] = [];
+  readonly toasts: string[] = [];
+  readonly navigations: Navigation[] = [];
   private tokenSeq = 0;
+  private held: (() => void)[] | undefined;
 
   login = (options: WxCallbacks<{ code: string; errMsg: string }>): void => {
     this.loginCalls += 1;
@@ -126,12 +166,36 @@ export class FakeWx {
 
   request = (options: RequestOptions): FakeRequestTask => {
     const task = new FakeRequestTask(options);
+    const method = options.method ?? 'GET';
+    if (!WX_METHODS.has(method)) {
+      later(() => {
+        options.fail?.({ errMsg: `request:fail parameter error: parameter.method should be one of ${[...WX_METHODS].join(', ')}` });
+        options.complete?.();
+      });
+      return task;
+    }
+    if (new URL(options.url).pathname.startsWith(ROUTES.conversations)) {
+      this.jsonRequests.push(options);
+      const deliver = () => {
+        const outcome = this.backend.handle(method, options.url, options.header, options.data);
+        if ('network' in outcome) options.fail?.({ errMsg: outcome.network });
+        else options.success?.({ statusCode: outcome.statusCode, data: outcome.data, header: {} });
+        options.complete?.();
+      };
+      if (this.held) this.held.push(deliver);
+      else later(deliver);
+      return task;
+    }
     if (options.url.endsWith(ROUTES.login)) {
       this.loginRequests.push(options);
       const answer = this.loginAnswers.shift() ?? {
         statusCode: 200,
         data: { token: `token-${++this.tokenSeq}`, expiresIn: 3600 },
       };
+      if (answer.statusCode === 200) {
+        const token = (answer.data as { token?: unknown }).token;
+        if (typeof token === 'string') this.backend.issueToken(token);
+      }
       later(() => {
         options.success?.({ statusCode: answer.statusCode, data: answer.data, header: {} });
         options.complete?.();
@@ -151,6 +215,54 @@ export class FakeWx {
   };
 
   getAppBaseInfo = (): { SDKVersion: string } => ({ SDKVersion: this.sdkVersion });
+
+  showModal = (options: ModalOptions): void => {
+    this.modals.push(options);
+    const answer = this.modalAnswers.shift() ?? { confirm: false };
+    later(() => {
+      const content = options.editable ? { content: answer.content ?? options.content ?? '' } : {};
+      options.success?.({ confirm: answer.confirm, cancel: !answer.confirm, ...content, errMsg: 'showModal:ok' });
+      options.complete?.();
+    });
+  };
+
+  showActionSheet = (options: WxCallbacks<{ tapIndex: number; errMsg: string }> & { itemList: string[] }): void => {
+    this.sheets.push(options.itemList);
+    const tapIndex = this.sheetAnswers.shift() ?? -1;
+    later(() => {
+      if (tapIndex < 0) options.fail?.({ errMsg: 'showActionSheet:fail cancel' });
+      else options.success?.({ tapIndex, errMsg: 'showActionSheet:ok' });
+      options.complete?.();
+    });
+  };
+
+  showToast = (options: { title: string }): void => {
+    this.toasts.push(options.title);
+  };
+
+  navigateTo = (options: { url: string }): void => {
+    this.navigations.push({ api: 'navigateTo', url: options.url });
+  };
+
+  redirectTo = (options: { url: string }): void => {
+    this.navigations.push({ api: 'redirectTo', url: options.url });
+  };
+
+  reLaunch = (options: { url: string }): void => {
+    this.navigations.push({ api: 'reLaunch', url: options.url });
+  };
+
+  /** Conversation-route answers wait until `releaseJson()` (to look at the page in between). */
+  holdJson(): void {
+    this.held ??= [];
+  }
+
+  /** Delivers the held answers, in order, and stops holding. */
+  releaseJson(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const deliver of held) deliver();
+  }
 
   getWindowInfo = (): { windowWidth: number; windowHeight: number; pixelRatio: number } => ({
     windowWidth: 390,

@@ -1,0 +1,45 @@
+/**
+ * A JSON request made as the signed-in user, logging in again once if the server refuses the token —
+ * the JSON counterpart of authed-stream.ts.
+ *
+ * Contract: the request goes out with the session's current token. When it is answered
+ * `token_expired` or `invalid_token`, the token is dropped, a new one is fetched and the same request
+ * is sent once more; a second refusal, or any other error, rejects as it is. A failed login rejects
+ * with its `WxstreamError`. Every rejection is a `WxstreamError`.
+ */
+import { WxstreamError } from '../vendor/wxstream-client.js';
+import type { AuthSession } from './auth-session.ts';
+import { requestJson, type JsonRequest, type JsonResponse, type WxJsonRequest } from './json-request.ts';
+
+export interface AuthedRequestDeps {
+  auth: AuthSession;
+  request: WxJsonRequest;
+}
+
+function isRefusedToken(error: unknown): boolean {
+  return error instanceof WxstreamError && (error.code === 'token_expired' || error.code === 'invalid_token');
+}
+
+function asWxstreamError(error: unknown): WxstreamError {
+  if (error instanceof WxstreamError) return error;
+  return new WxstreamError('login_failed', error instanceof Error ? error.message : String(error));
+}
+
+export async function requestAuthedJson(deps: AuthedRequestDeps, request: Omit<JsonRequest, 'token'>): Promise<JsonResponse> {
+  const send = async (): Promise<JsonResponse> => {
+    let token: string;
+    try {
+      token = await deps.auth.token();
+    } catch (error) {
+      throw asWxstreamError(error);
+    }
+    return requestJson(deps.request, { ...request, token });
+  };
+  try {
+    return await send();
+  } catch (error) {
+    if (!isRefusedToken(error)) throw error;
+    deps.auth.invalidate();
+    return send();
+  }
+}
