@@ -46,9 +46,9 @@ const SEVERITY: Readonly<Record<ContentVerdict, number>> = { pass: 0, review: 1,
 
 /** The most severe of several results (the first of equals), e.g. over the pieces of a long text. */
 export function worstResult(results: readonly ContentCheckResult[]): ContentCheckResult {
-  let worst: ContentCheckResult = { verdict: 'pass' };
-  for (const result of results) if (SEVERITY[result.verdict] > SEVERITY[worst.verdict]) worst = result;
-  return worst;
+  let worst: ContentCheckResult | undefined;
+  for (const result of results) if (worst === undefined || SEVERITY[result.verdict] > SEVERITY[worst.verdict]) worst = result;
+  return worst ?? { verdict: 'pass' };
 }
 
 export function isBlocked(result: ContentCheckResult): boolean {
