@@ -1,5 +1,5 @@
 /**
- * The mini-program's clock, timers and base-library version, as the client core's injected interfaces.
+ * The mini-program's clock, timers, time zone and base-library version, as injected interfaces.
  *
  * Contract: the clock and scheduler call the engine's global `Date.now`, `setTimeout` and
  * `clearTimeout` at the moment they are used, never a copy taken at load time. On a device these are
@@ -16,6 +16,11 @@ export const timerScheduler: Scheduler = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as number),
 };
+
+/** Minutes east of UTC on this phone at an instant (`Date#getTimezoneOffset` counts the other way). */
+export function localUtcOffsetAt(epochMs: number): number {
+  return -new Date(epochMs).getTimezoneOffset();
+}
 
 /** What this module needs of `wx` to learn the base library version. */
 export interface BaseInfoSource {
