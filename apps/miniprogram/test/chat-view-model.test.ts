@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { StoredMessage } from '@wxstream/protocol';
 import {
   appendMessages,
   emptyReplyRender,
+  INCOMPLETE_REPLY,
   pendingReply,
   reasoningToggleData,
   replaceMessage,
   replyPatchData,
+  storedMessages,
   userMessage,
 } from '../miniprogram/pages/chat/chat-view-model.ts';
 
@@ -81,4 +84,73 @@ test('opening the reasoning sends what arrived while it was closed, then follows
 test('fields a patch leaves out, or repeats, are not sent', () => {
   assert.deepEqual(replyPatchData(0, {}, emptyReplyRender()).data, {});
   assert.deepEqual(replyPatchData(0, { text: '', reasoning: '', status: 'streaming' }, emptyReplyRender()).data, {});
+});
+
+function stored(fields: Pick<StoredMessage, 'role' | 'text'> & Partial<StoredMessage>): StoredMessage {
+  return { id: 'x', status: 'complete', createdAt: 'c', updatedAt: 'u', ...fields };
+}
+
+function counter(): () => string {
+  let next = 1;
+  return () => `m${next++}`;
+}
+
+test('a stored conversation becomes bubbles with fresh ids, replies split into blocks', () => {
+  const { messages, renders } = storedMessages(
+    [stored({ role: 'user', text: '举个例子' }), stored({ role: 'assistant', text: '好的：\n```js\nf()\n```', finishReason: 'stop' })],
+    counter(),
+  );
+  assert.deepEqual(
+    messages.map((m) => [m.id, m.role, m.status]),
+    [
+      ['m1', 'user', 'sent'],
+      ['m2', 'assistant', 'done'],
+    ],
+  );
+  assert.deepEqual(messages[0]?.blocks, userMessage('m1', '举个例子').blocks);
+  assert.deepEqual(
+    messages[1]?.blocks.map((b) => [b.kind, b.text]),
+    [
+      ['text', '好的：\n'],
+      ['code', 'f()'],
+    ],
+  );
+  assert.deepEqual([...renders.keys()], [1], 'a render per reply, by index');
+  assert.equal(hasUndefined(messages), false);
+});
+
+test('stored statuses read as a live reply would show them', () => {
+  const { messages } = storedMessages(
+    [
+      stored({ role: 'assistant', text: '一半', status: 'stopped', finishReason: 'stopped' }),
+      stored({ role: 'assistant', text: '', status: 'blocked', errorCode: 'content_blocked' }),
+      stored({ role: 'assistant', text: '断了', status: 'error', errorCode: 'upstream_error' }),
+      stored({ role: 'assistant', text: '还在写', status: 'streaming' }),
+      stored({ role: 'assistant', text: '太长', status: 'complete', finishReason: 'length' }),
+    ],
+    counter(),
+  );
+  assert.deepEqual(
+    messages.map((m) => [m.status, m.errorMessage, m.retryable, m.finishReason]),
+    [
+      ['stopped', '', false, 'stopped'],
+      ['blocked', '', false, ''],
+      ['error', INCOMPLETE_REPLY, false, ''],
+      ['error', INCOMPLETE_REPLY, false, ''],
+      ['done', '', false, 'length'],
+    ],
+  );
+});
+
+test('stored reasoning stays off the bridge until its panel is opened', () => {
+  const { messages, renders } = storedMessages([stored({ role: 'assistant', text: '答', reasoning: '推理过程' })], counter());
+  assert.equal(messages[0]?.hasReasoning, true);
+  assert.deepEqual(messages[0]?.reasoningBlocks, []);
+  assert.equal(JSON.stringify(messages).includes('推理过程'), false);
+  const render = renders.get(0);
+  assert.ok(render);
+  assert.deepEqual(reasoningToggleData(0, true, render).data, {
+    'messages[0].reasoningOpen': true,
+    'messages[0].reasoningBlocks[0]': { id: 0, kind: 'text', text: '推理过程', lang: '' },
+  });
 });

@@ -10,14 +10,22 @@
  *   session catches up in one render when it is shown again).
  * - A finished reply's conversation id is sent with the next message; `retry` sends the last user
  *   message again into the failed reply's bubble.
+ * - `openConversation(id)` loads a stored conversation and shows its messages with one `setData`;
+ *   nothing can be sent until they are shown, and the next message continues that conversation. A
+ *   conversation the server does not have (`not_found`, also another user's) says so and offers a
+ *   new one; other failures offer a retry. `newConversation()` clears the page. Both, and leaving for
+ *   the history page, are refused while a reply streams (leaving the page would abort it).
  * - `dispose()` stops the stream, disposes the session and leaves no timer behind; the controller is
  *   inert afterwards.
  * All time and I/O come in through `ChatControllerDeps`.
  */
 import {
   ReplySession,
+  userMessageFor,
+  WxstreamError,
   type ChatRequest,
   type Clock,
+  type ConversationDetail,
   type ReplyState,
   type ReplyStreamHandle,
   type ReplyStreamHandlers,
@@ -31,12 +39,17 @@ import {
   reasoningToggleData,
   replaceMessage,
   replyPatchData,
+  storedMessages,
   userMessage,
   type ChatMessage,
   type ReplyRender,
   type SetDataObject,
 } from './chat-view-model.ts';
+import { displayTitle } from '../../lib/conversation-title.ts';
 import { afterScroll, initialFollowState, nextBottomAnchor, resumeFollowing, type FollowState, type ScrollMetrics } from './scroll-follow.ts';
+
+/** Shown when the conversation to open does not exist (deleted, or someone else's). */
+export const CONVERSATION_NOT_FOUND = '这个对话不存在或已被删除。';
 
 /** Everything the page template reads. */
 export interface ChatPageData {
@@ -49,6 +62,14 @@ export interface ChatPageData {
   scrollAnchor: string;
   /** A page-wide notice (an unsupported WeChat version); '' when there is none. */
   notice: string;
+  /** A stored conversation is being loaded. */
+  loading: boolean;
+  /** Why loading the conversation failed (Chinese); '' otherwise. */
+  loadError: string;
+  /** Loading again may help (it cannot for a conversation that does not exist). */
+  loadRetryable: boolean;
+  /** The stored conversation's title; '' for a new conversation. */
+  title: string;
 }
 
 export interface ChatControllerDeps {
@@ -58,6 +79,10 @@ export interface ChatControllerDeps {
   scheduler: Scheduler;
   /** Whether this WeChat version can stream (`supportsChunkedRequest`). */
   streamingSupported: boolean;
+  /** `GET /api/conversations/:id`. */
+  loadConversation(id: string): Promise<ConversationDetail>;
+  /** Goes to the history page. */
+  openHistory(): void;
 }
 
 export function initialChatData(): ChatPageData {
@@ -69,8 +94,14 @@ export function initialChatData(): ChatPageData {
     following: true,
     scrollAnchor: '',
     notice: '',
+    loading: false,
+    loadError: '',
+    loadRetryable: false,
+    title: '',
   };
 }
+
+type Phase = 'ready' | 'loading' | 'load-failed';
 
 export class ChatController {
   private readonly deps: ChatControllerDeps;
@@ -87,6 +118,8 @@ export class ChatController {
    * `visible` — the page is on screen; sessions render only then.
    * `follow` / `anchor` — auto-scroll state and the current `scroll-into-view` value.
    * `viewportHeight` — the list's height; 0 until measured (then only reaching the very end counts as bottom).
+   * `phase` — `ready` to send; `loading` / `load-failed` while a stored conversation is not shown yet.
+   * `loadGeneration` — bumped by every load and reset, so only the latest load's answer is shown.
    * `disposed` — the page is gone: every entry point is a no-op.
    */
   private count = 0;
@@ -100,6 +133,8 @@ export class ChatController {
   private follow: FollowState = initialFollowState();
   private anchor = '';
   private viewportHeight = 0;
+  private phase: Phase = 'ready';
+  private loadGeneration = 0;
   private disposed = false;
   private nextId = 1;
 
@@ -118,7 +153,7 @@ export class ChatController {
 
   /** Sends the draft. Returns false (and changes nothing) when a reply is streaming or there is nothing to send. */
   send(): boolean {
-    if (this.disposed || this.streaming || !this.deps.streamingSupported) return false;
+    if (this.disposed || this.streaming || this.phase !== 'ready' || !this.deps.streamingSupported) return false;
     const message = this.draft.trim();
     if (message === '') return false;
     const request: ChatRequest = this.conversationId === undefined ? { message } : { message, conversationId: this.conversationId };
@@ -154,6 +189,43 @@ export class ChatController {
       scrollAnchor: this.nextAnchor(),
     });
     this.startReply(replyIndex, this.lastRequest);
+    return true;
+  }
+
+  /** Shows the stored conversation `id` and continues it. Refused while a reply streams. */
+  openConversation(id: string): boolean {
+    if (this.disposed || this.streaming) return false;
+    // A page opened with an id (the usual case) has nothing to clear yet.
+    const shown = this.count > 0 || this.phase !== 'ready';
+    this.reset();
+    this.conversationId = id;
+    this.phase = 'loading';
+    this.deps.setData({ ...(shown ? this.clearedData() : {}), loading: true, canSend: false });
+    this.load(id);
+    return true;
+  }
+
+  /** Loads the conversation again after a failure that retrying may fix. */
+  retryLoad(): boolean {
+    if (this.disposed || this.phase !== 'load-failed' || this.conversationId === undefined) return false;
+    this.phase = 'loading';
+    this.deps.setData({ loading: true, loadError: '', loadRetryable: false });
+    this.load(this.conversationId);
+    return true;
+  }
+
+  /** Clears the page for a new conversation (the draft stays). Refused while a reply streams. */
+  newConversation(): boolean {
+    if (this.disposed || this.streaming) return false;
+    this.reset();
+    this.deps.setData({ ...this.clearedData(), canSend: this.canSend() });
+    return true;
+  }
+
+  /** Goes to the history page. Refused while a reply streams: opening a conversation there would abort it. */
+  openHistory(): boolean {
+    if (this.disposed || this.streaming) return false;
+    this.deps.openHistory();
     return true;
   }
 
@@ -210,6 +282,70 @@ export class ChatController {
     }
   }
 
+  private load(id: string): void {
+    const generation = ++this.loadGeneration;
+    this.deps.loadConversation(id).then(
+      (detail) => {
+        if (this.disposed || generation !== this.loadGeneration) return;
+        const { messages, renders } = storedMessages(detail.messages, () => this.newId());
+        this.count = messages.length;
+        for (const [index, render] of renders) this.renders.set(index, render);
+        this.conversationId = detail.conversation.id;
+        this.phase = 'ready';
+        this.follow = resumeFollowing(this.follow);
+        this.deps.setData({
+          messages,
+          loading: false,
+          title: displayTitle(detail.conversation.title),
+          canSend: this.canSend(),
+          following: true,
+          scrollAnchor: this.nextAnchor(),
+        });
+      },
+      (error: unknown) => {
+        if (this.disposed || generation !== this.loadGeneration) return;
+        const code = error instanceof WxstreamError ? error.code : 'internal_error';
+        const missing = code === 'not_found';
+        // Nothing to continue: a message sent from here starts a new conversation.
+        if (missing) this.conversationId = undefined;
+        this.phase = 'load-failed';
+        this.deps.setData({
+          loading: false,
+          loadError: missing ? CONVERSATION_NOT_FOUND : userMessageFor(code),
+          loadRetryable: !missing,
+        });
+      },
+    );
+  }
+
+  /** Forgets the conversation shown (the caller makes sure no reply is streaming). */
+  private reset(): void {
+    this.loadGeneration++;
+    const session = this.session;
+    this.session = undefined;
+    session?.dispose();
+    this.count = 0;
+    this.renders.clear();
+    this.lastRequest = undefined;
+    this.conversationId = undefined;
+    this.phase = 'ready';
+    this.follow = initialFollowState();
+    this.anchor = '';
+  }
+
+  /** The view of an empty page (after `reset`). */
+  private clearedData(): SetDataObject {
+    return {
+      messages: [],
+      loading: false,
+      loadError: '',
+      loadRetryable: false,
+      title: '',
+      following: true,
+      scrollAnchor: '',
+    };
+  }
+
   private startReply(index: number, request: ChatRequest): void {
     this.lastRequest = request;
     this.renders.set(index, emptyReplyRender());
@@ -253,7 +389,7 @@ export class ChatController {
   }
 
   private canSend(): boolean {
-    return this.deps.streamingSupported && this.draft.trim() !== '';
+    return this.deps.streamingSupported && this.phase === 'ready' && this.draft.trim() !== '';
   }
 
   private nextAnchor(): string {

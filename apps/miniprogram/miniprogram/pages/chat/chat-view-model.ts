@@ -7,12 +7,18 @@
  * (`messages[3].blocks[2].text`, `messages[3].status`) or appends one message (`messages[4]`) —
  * never the `messages` array itself, so a frame costs what changed, not the whole conversation.
  * Reasoning text crosses the bridge only while its panel is open: collapsed, the view needs to know
- * only that there is some.
+ * only that there is some. A conversation loaded from history (`storedMessages`) is the one exception
+ * to path keys: its messages arrive together and are set as one list, once.
  */
-import type { ReplyStatus, ReplyViewPatch } from '../../vendor/wxstream-client.js';
+import type { ReplyStatus, ReplyViewPatch, StoredMessage } from '../../vendor/wxstream-client.js';
 import { blockChanges, splitReplyBlocks, type ReplyBlock } from './reply-blocks.ts';
 
-export type MessageStatus = 'sent' | ReplyStatus;
+/** `blocked`: a stored reply the content check stopped (live replies end as `error` with its message). */
+export type RenderStatus = ReplyStatus | 'blocked';
+export type MessageStatus = 'sent' | RenderStatus;
+
+/** The status line of a stored reply that did not complete (it failed, or was still being written). */
+export const INCOMPLETE_REPLY = '回复不完整';
 
 /** One chat bubble as the view renders it. Every field always has a value: setData never carries undefined. */
 export interface ChatMessage {
@@ -33,7 +39,7 @@ export interface ChatMessage {
 
 /** What the view currently shows of one reply, so the next patch can be sent as a difference. */
 export interface ReplyRender {
-  status: ReplyStatus;
+  status: RenderStatus;
   blocks: ReplyBlock[];
   /** The latest reasoning text, shown or not. */
   reasoning: string;
@@ -128,3 +134,40 @@ export function reasoningToggleData(index: number, open: boolean, render: ReplyR
   return { data, render: { ...render, reasoningOpen: true, reasoningBlocks: blocks } };
 }
 
+
+/**
+ * The messages of a stored conversation as the view shows them, with the render of each reply (for
+ * reasoning toggles), keyed by index. Ids come from `newId` (stored ids need not be valid element ids).
+ * Stored statuses map to what a live reply shows: complete → done, stopped → 已停止, blocked → its own
+ * line; error and an unfinished streaming reply → `error` with INCOMPLETE_REPLY and no retry (a retry
+ * resends the last message of this visit, and there is none yet).
+ */
+export function storedMessages(
+  stored: readonly StoredMessage[],
+  newId: () => string,
+): { messages: ChatMessage[]; renders: Map<number, ReplyRender> } {
+  const messages: ChatMessage[] = [];
+  const renders = new Map<number, ReplyRender>();
+  stored.forEach((entry, index) => {
+    if (entry.role === 'user') {
+      messages.push(userMessage(newId(), entry.text));
+      return;
+    }
+    const blocks = splitReplyBlocks(entry.text);
+    const reasoning = entry.reasoning ?? '';
+    let status: RenderStatus;
+    if (entry.status === 'complete') status = 'done';
+    else if (entry.status === 'stopped' || entry.status === 'blocked') status = entry.status;
+    else status = 'error';
+    messages.push({
+      ...pendingReply(newId()),
+      blocks,
+      status,
+      hasReasoning: reasoning !== '',
+      errorMessage: status === 'error' ? INCOMPLETE_REPLY : '',
+      finishReason: entry.finishReason ?? '',
+    });
+    renders.set(index, { status, blocks, reasoning, reasoningOpen: false, reasoningBlocks: [] });
+  });
+  return { messages, renders };
+}

@@ -3,15 +3,18 @@
  *
  * Built with the `Component` constructor (pages may be, given `usingComponents` in chat.json) so the
  * same file runs in miniprogram-simulate. This module only wires: the real `wx.request`, `wx.login` and
- * storage into the auth session and the stream, the engine's timers into the controller, and template
- * events and page lifecycle into controller calls. Page visibility arrives twice on some base libraries
- * (the page's own `onShow`/`onHide` and `pageLifetimes`); the controller ignores a repeated state.
+ * storage into the auth session, the stream and the conversations API, the engine's timers into the
+ * controller, and template events and page lifecycle into controller calls. Page visibility arrives
+ * twice on some base libraries (the page's own `onShow`/`onHide` and `pageLifetimes`); the controller
+ * ignores a repeated state. Opened with `?conversationId=…` (from the history page), the page shows
+ * that stored conversation and continues it.
  */
 import { openReplyStream, ROUTES, supportsChunkedRequest, userMessageFor } from '../../vendor/wxstream-client.js';
 import { SERVER_URL } from '../../config.ts';
-import { createAuthSession } from '../../lib/auth-session.ts';
 import { openAuthedStream } from '../../lib/authed-stream.ts';
+import { conversationIdFromQuery, HISTORY_PAGE } from '../../lib/page-routes.ts';
 import { baseLibraryVersion, systemClock, timerScheduler } from '../../lib/platform.ts';
+import { createWxAuthSession, createWxConversationsApi } from '../../lib/wx-services.ts';
 import { ChatController, initialChatData } from './chat-controller.ts';
 
 /**
@@ -25,15 +28,8 @@ const controllers = new WeakMap<object, ChatController>();
 
 function createController(page: WechatMiniprogram.Component.TrivialInstance): ChatController {
   const streamingSupported = supportsChunkedRequest(baseLibraryVersion(wx));
-  const auth = createAuthSession({
-    serverUrl: SERVER_URL,
-    clock: systemClock,
-    login: (options) => wx.login(options),
-    request: (options) => wx.request(options),
-    getStorageSync: (key) => wx.getStorageSync(key),
-    setStorageSync: (key, value) => wx.setStorageSync(key, value),
-    removeStorageSync: (key) => wx.removeStorageSync(key),
-  });
+  const auth = createWxAuthSession();
+  const conversations = createWxConversationsApi(auth);
   const controller = new ChatController({
     setData: (data) => page.setData(data),
     openStream: (body, handlers) =>
@@ -57,6 +53,8 @@ function createController(page: WechatMiniprogram.Component.TrivialInstance): Ch
     clock: systemClock,
     scheduler: timerScheduler,
     streamingSupported,
+    loadConversation: (id) => conversations.get(id),
+    openHistory: () => wx.navigateTo({ url: HISTORY_PAGE }),
   });
   // Said once, up front, rather than after the user has typed a question.
   if (!streamingSupported) page.setData({ notice: userMessageFor('unsupported_platform') });
@@ -99,6 +97,10 @@ Component({
   },
 
   methods: {
+    onLoad(query: Record<string, string | undefined>) {
+      const conversationId = conversationIdFromQuery(query);
+      if (conversationId !== undefined) controllers.get(this)?.openConversation(conversationId);
+    },
     onShow() {
       controllers.get(this)?.setVisible(true);
     },
@@ -131,6 +133,15 @@ Component({
     },
     onJumpToBottom() {
       controllers.get(this)?.jumpToBottom();
+    },
+    onOpenHistory() {
+      controllers.get(this)?.openHistory();
+    },
+    onNewChat() {
+      controllers.get(this)?.newConversation();
+    },
+    onRetryLoad() {
+      controllers.get(this)?.retryLoad();
     },
   },
 });
