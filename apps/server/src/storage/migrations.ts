@@ -9,7 +9,13 @@
  * already holds a version this code does not know (written by a newer release) is refused rather
  * than used with a schema we cannot read correctly.
  *
- * Portability: the SQL is meant to run unchanged on PostgreSQL, the planned second backend.
+ * Both engines run this one list, in the same order, recording versions the same way: SQLite
+ * through `applyMigrations` here, PostgreSQL through `applyPostgresMigrations` in
+ * `postgres-store.ts` (a transaction under an advisory lock). `planMigrations` is the rule both
+ * share. A migration's SQL is one text for both engines; where they must differ it is a pair
+ * `{ sqlite, postgres }` and `migrationSql` picks the engine's — each such place says why.
+ *
+ * Portability: the SQL is written to run unchanged on SQLite and PostgreSQL.
  * - Times are BIGINT milliseconds (SQLite gives any type containing "INT" integer affinity and
  *   stores 64-bit integers; PostgreSQL needs BIGINT, since INTEGER is 32-bit there).
  * - Text is TEXT, flags and enumerations are TEXT with CHECK constraints: no SQLite-only types,
@@ -24,17 +30,30 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 
+export type SqlDialect = 'sqlite' | 'postgres';
+
 export interface Migration {
   readonly version: number;
   readonly name: string;
-  readonly sql: string;
+  /** The same SQL for both engines, or one text per engine where they must differ. */
+  readonly sql: string | Readonly<Record<SqlDialect, string>>;
 }
 
-export const MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'users, conversations, messages and the token ledger',
-    sql: `
+export function migrationSql(migration: Migration, dialect: SqlDialect): string {
+  return typeof migration.sql === 'string' ? migration.sql : migration.sql[dialect];
+}
+
+/**
+ * The one engine difference of version 1. The conversation list breaks `updated_at` ties by id and
+ * its cursor compares ids with `<`, so the id order must be the same everywhere. SQLite compares
+ * text byte-wise (BINARY); PostgreSQL uses the database's collation, which is often a linguistic
+ * one (en_US.UTF-8 puts 'a' before 'B') and can change with a C library upgrade under an existing
+ * index. `COLLATE "C"` makes PostgreSQL compare these ids byte-wise too — and faster.
+ */
+const CONVERSATION_ID_TYPE: Readonly<Record<SqlDialect, string>> = { sqlite: 'TEXT', postgres: 'TEXT COLLATE "C"' };
+
+function usersConversationsMessagesAndLedger(dialect: SqlDialect): string {
+  return `
       CREATE TABLE users (
         id TEXT PRIMARY KEY,
         identity TEXT NOT NULL UNIQUE,
@@ -42,7 +61,7 @@ export const MIGRATIONS: readonly Migration[] = [
       );
 
       CREATE TABLE conversations (
-        id TEXT PRIMARY KEY,
+        id ${CONVERSATION_ID_TYPE[dialect]} PRIMARY KEY,
         user_id TEXT NOT NULL REFERENCES users (id),
         title TEXT NOT NULL,
         created_at BIGINT NOT NULL,
@@ -81,11 +100,19 @@ export const MIGRATIONS: readonly Migration[] = [
         completion_tokens INTEGER NOT NULL
       );
       CREATE INDEX token_usage_by_user_time ON token_usage (user_id, created_at);
-    `,
+    `;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'users, conversations, messages and the token ledger',
+    sql: { sqlite: usersConversationsMessagesAndLedger('sqlite'), postgres: usersConversationsMessagesAndLedger('postgres') },
   },
 ];
 
-const CREATE_MIGRATIONS_TABLE = `
+/** The same on both engines. */
+export const CREATE_MIGRATIONS_TABLE = `
   CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
@@ -109,6 +136,24 @@ export function checkMigrationList(migrations: readonly Migration[]): void {
   });
 }
 
+/**
+ * The migrations still to apply, in order, given the versions a database has recorded. Refuses a
+ * database that holds a version this code does not know (written by a newer release) rather than
+ * use a schema we cannot read correctly. Call it after taking the migration lock.
+ */
+export function planMigrations(migrations: readonly Migration[], appliedVersions: readonly number[]): Migration[] {
+  checkMigrationList(migrations);
+  const applied = new Set(appliedVersions);
+  const newest = Math.max(0, ...applied);
+  if (newest > migrations.length) {
+    throw new MigrationError(
+      `the database is at schema version ${newest}, newer than this server knows (${migrations.length}); upgrade the server`,
+    );
+  }
+  return migrations.filter((migration) => !applied.has(migration.version));
+}
+
+/** The SQLite runner. */
 export function applyMigrations(db: DatabaseSync, migrations: readonly Migration[], nowMs: number): number[] {
   checkMigrationList(migrations);
   db.exec(CREATE_MIGRATIONS_TABLE);
@@ -116,19 +161,12 @@ export function applyMigrations(db: DatabaseSync, migrations: readonly Migration
   db.exec('BEGIN IMMEDIATE');
   try {
     const rows = db.prepare('SELECT version FROM schema_migrations ORDER BY version').all();
-    const applied = new Set(rows.map((row) => Number(row.version)));
-    const newest = Math.max(0, ...applied);
-    if (newest > migrations.length) {
-      throw new MigrationError(
-        `the database is at schema version ${newest}, newer than this server knows (${migrations.length}); upgrade the server`,
-      );
-    }
+    const pending = planMigrations(migrations, rows.map((row) => Number(row.version)));
     const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
     const appliedNow: number[] = [];
-    for (const migration of migrations) {
-      if (applied.has(migration.version)) continue;
+    for (const migration of pending) {
       try {
-        db.exec(migration.sql);
+        db.exec(migrationSql(migration, 'sqlite'));
       } catch (error) {
         throw new MigrationError(`migration ${migration.version} (${migration.name}) failed`, { cause: error });
       }
