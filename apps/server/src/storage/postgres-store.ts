@@ -1,0 +1,506 @@
+/**
+ * `ConversationStore` on PostgreSQL through `pg` — the backend for running more than one server on
+ * one database.
+ *
+ * Contract: `openPostgresStore` opens a connection pool, applies pending migrations and resolves to
+ * a store that meets the same `ConversationStore` contract (and passes the same suite) as the
+ * SQLite one. How the guarantees carry over from one file to many processes:
+ * - Migrations: `applyPostgresMigrations` runs them in ONE transaction after taking a
+ *   transaction-scoped advisory lock, so instances starting together apply each version once; the
+ *   others wait for the lock, then find nothing to do. DDL is transactional in PostgreSQL, so a
+ *   failed migration leaves no trace.
+ * - One streaming reply per conversation: where SQLite takes the write lock (`BEGIN IMMEDIATE`),
+ *   we lock the conversation row (`SELECT … FOR UPDATE`) and only then look for a streaming reply
+ *   and the next `seq`. Under READ COMMITTED every statement after the lock wait reads a fresh
+ *   snapshot, so a competitor's just-committed reply is seen; the same lock serialises `seq` and
+ *   makes a delete wait for an insert in flight.
+ * - Single statements are atomic without a transaction; a reply's update and its usage write are
+ *   one statement (data-modifying CTEs), so they need no explicit transaction either.
+ * - Times are BIGINT milliseconds. `pg` hands BIGINT (and COUNT/SUM) back as strings so that no
+ *   precision is lost silently; we convert them to numbers and refuse any beyond 2^53.
+ *
+ * Queries are unnamed (parsed per call), so a transaction-pooling PgBouncer in front works as is.
+ * `schema` puts our tables in a schema of their own through the connection's `search_path`
+ * (tests use a throw-away one); without it, the URL's or the server's default applies.
+ */
+import { randomUUID } from 'node:crypto';
+import { Pool, type PoolClient, type QueryConfig } from 'pg';
+import { WxstreamError, type StoredMessageStatus } from '@wxstream/protocol';
+import {
+  INTERRUPTED_REPLY_ERROR_CODE,
+  pageSize,
+  type AssistantMessagePatch,
+  type ConversationListOptions,
+  type ConversationListPage,
+  type ConversationRecord,
+  type ConversationStore,
+  type InterruptedRepliesOptions,
+  type MessageRecord,
+  type NewAssistantMessage,
+  type NewUserMessage,
+  type UserRecord,
+} from './conversation-store.ts';
+import { normalizeTitle } from './conversation-title.ts';
+import { decodeListCursor, encodeListCursor } from './list-cursor.ts';
+import {
+  CREATE_MIGRATIONS_TABLE,
+  MIGRATIONS,
+  MigrationError,
+  migrationSql,
+  planMigrations,
+  type Migration,
+} from './migrations.ts';
+
+export const DEFAULT_POOL_SIZE = 10;
+/** A database that cannot be reached fails the call after this long instead of hanging it. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+
+/**
+ * The advisory-lock key of migrations: a constant class ('wxst' as an int4) plus the schema's
+ * hash, so two schemas in one database (two apps, or parallel test runs) do not wait for each other.
+ */
+const MIGRATION_LOCK_CLASS = 0x77787374;
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:5432/database` — the `DATABASE_URL`. */
+  readonly connectionString: string;
+  readonly clock: { now(): number };
+  readonly ids?: () => string;
+  /** An existing schema to keep our tables in (`[a-z_][a-z0-9_]*`); see the module comment. */
+  readonly schema?: string;
+  /** Connections per process; default `DEFAULT_POOL_SIZE`. */
+  readonly poolSize?: number;
+  readonly connectTimeoutMs?: number;
+  /**
+   * An idle pooled connection failed (the database restarted, the network dropped). The pool has
+   * already discarded it and the next query opens a new one; this is for the log. Without a
+   * listener `pg` would raise it as an uncaught exception and end the process.
+   */
+  readonly onIdleConnectionError: (error: Error) => void;
+  /** Defaults to the schema's `MIGRATIONS`; tests pass a longer list to exercise upgrades. */
+  readonly migrations?: readonly Migration[];
+}
+
+export interface PostgresConversationStore extends ConversationStore {
+  /** The migration versions this open applied (empty when the schema was current), for the start-up log. */
+  readonly appliedMigrations: readonly number[];
+}
+
+type Row = Record<string, unknown>;
+
+const STATUSES: ReadonlySet<string> = new Set<StoredMessageStatus>(['streaming', 'complete', 'stopped', 'error', 'blocked']);
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+function text(row: Row, column: string): string {
+  const value = row[column];
+  if (typeof value !== 'string') throw new Error(`column ${column} is not text`);
+  return value;
+}
+
+/** INTEGER arrives as a number, BIGINT (and COUNT, SUM) as a decimal string. */
+function integer(row: Row, column: string): number {
+  const value = row[column];
+  const number = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isSafeInteger(number)) {
+    throw new Error(`column ${column} is not an integer within ±2^53`);
+  }
+  return number;
+}
+
+function optionalText(row: Row, column: string): string | null {
+  return row[column] === null ? null : text(row, column);
+}
+
+function optionalInteger(row: Row, column: string): number | null {
+  return row[column] === null ? null : integer(row, column);
+}
+
+function toUser(row: Row): UserRecord {
+  return { id: text(row, 'id'), identity: text(row, 'identity'), createdAt: integer(row, 'created_at') };
+}
+
+function toConversation(row: Row): ConversationRecord {
+  return {
+    id: text(row, 'id'),
+    userId: text(row, 'user_id'),
+    title: text(row, 'title'),
+    createdAt: integer(row, 'created_at'),
+    updatedAt: integer(row, 'updated_at'),
+  };
+}
+
+function toMessage(row: Row): MessageRecord {
+  const role = text(row, 'role');
+  const status = text(row, 'status');
+  if (role !== 'user' && role !== 'assistant') throw new Error(`unknown role ${role}`);
+  if (!STATUSES.has(status)) throw new Error(`unknown status ${status}`);
+  return {
+    id: text(row, 'id'),
+    conversationId: text(row, 'conversation_id'),
+    seq: integer(row, 'seq'),
+    role,
+    text: text(row, 'text'),
+    reasoning: text(row, 'reasoning'),
+    status: status as StoredMessageStatus,
+    finishReason: optionalText(row, 'finish_reason'),
+    errorCode: optionalText(row, 'error_code'),
+    promptTokens: optionalInteger(row, 'prompt_tokens'),
+    completionTokens: optionalInteger(row, 'completion_tokens'),
+    model: optionalText(row, 'model'),
+    createdAt: integer(row, 'created_at'),
+    updatedAt: integer(row, 'updated_at'),
+  };
+}
+
+const CONVERSATION_COLUMNS = 'id, user_id, title, created_at, updated_at';
+const MESSAGE_COLUMNS =
+  'id, conversation_id, seq, role, text, reasoning, status, finish_reason, error_code, prompt_tokens, completion_tokens, model, created_at, updated_at';
+
+function qualified(columns: string, table: string): string {
+  return columns
+    .split(', ')
+    .map((column) => `${table}.${column}`)
+    .join(', ');
+}
+
+/** Explicit parameter types: a parameter used only in `COALESCE` or `IS NULL` has no type to infer. */
+const SQL = {
+  insertUser: 'INSERT INTO users (id, identity, created_at) VALUES ($1, $2, $3) ON CONFLICT (identity) DO NOTHING',
+  userByIdentity: 'SELECT id, identity, created_at FROM users WHERE identity = $1',
+  insertConversation: `INSERT INTO conversations (${CONVERSATION_COLUMNS}) VALUES ($1, $2, $3, $4, $4) RETURNING ${CONVERSATION_COLUMNS}`,
+  conversation: `SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE id = $1 AND user_id = $2`,
+  lockConversation: 'SELECT id FROM conversations WHERE id = $1 AND user_id = $2 FOR UPDATE',
+  firstPage: `SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE user_id = $1
+    ORDER BY updated_at DESC, id DESC LIMIT $2`,
+  pageAfter: `SELECT ${CONVERSATION_COLUMNS} FROM conversations
+    WHERE user_id = $1 AND (updated_at < $2 OR (updated_at = $2 AND id < $3))
+    ORDER BY updated_at DESC, id DESC LIMIT $4`,
+  renameConversation: `UPDATE conversations SET title = $1 WHERE id = $2 AND user_id = $3 RETURNING ${CONVERSATION_COLUMNS}`,
+  deleteMessages: 'DELETE FROM messages WHERE conversation_id = $1',
+  deleteConversation: 'DELETE FROM conversations WHERE id = $1',
+  // One snapshot for "is it yours" and "what is in it": no rows means not found, one row with a
+  // NULL message id means an empty conversation.
+  messages: `SELECT ${qualified(MESSAGE_COLUMNS, 'm')} FROM conversations c
+    LEFT JOIN messages m ON m.conversation_id = c.id
+    WHERE c.id = $1 AND c.user_id = $2 ORDER BY m.seq`,
+  messageCount: `SELECT (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS count
+    FROM conversations c WHERE c.id = $1 AND c.user_id = $2`,
+  // Runs after the row lock, so it reads what the previous holder committed.
+  replyInFlightAndNextSeq: `SELECT
+      EXISTS (SELECT 1 FROM messages WHERE conversation_id = $1 AND status = 'streaming') AS in_flight,
+      (SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation_id = $1) AS seq`,
+  insertMessage: `WITH inserted AS (
+      INSERT INTO messages (${MESSAGE_COLUMNS})
+      VALUES ($1, $2, $3, $4, $5, '', $6, NULL, NULL, NULL, NULL, $7, $8::bigint, $8::bigint)
+      RETURNING ${MESSAGE_COLUMNS}
+    ), touched AS (
+      UPDATE conversations SET updated_at = $8::bigint WHERE id = $2
+    ), ledger AS (
+      INSERT INTO token_usage (message_id, user_id, created_at, prompt_tokens, completion_tokens)
+      SELECT id, $9::text, $8::bigint, 0, 0 FROM inserted WHERE role = 'assistant'
+    )
+    SELECT ${MESSAGE_COLUMNS} FROM inserted`,
+  // COALESCE keeps a column the patch leaves out. The ledger is written when this update took
+  // effect, or when the message no longer exists (its conversation was deleted mid-reply: the
+  // tokens were still used); an already finished reply keeps the usage of its final write.
+  updateStreamingReply: `WITH updated AS (
+      UPDATE messages SET
+        text = COALESCE($2::text, text),
+        reasoning = COALESCE($3::text, reasoning),
+        status = COALESCE($4::text, status),
+        finish_reason = COALESCE($5::text, finish_reason),
+        error_code = COALESCE($6::text, error_code),
+        prompt_tokens = COALESCE($7::integer, prompt_tokens),
+        completion_tokens = COALESCE($8::integer, completion_tokens),
+        model = COALESCE($9::text, model),
+        updated_at = $10::bigint
+      WHERE id = $1::text AND role = 'assistant' AND status = 'streaming'
+      RETURNING ${MESSAGE_COLUMNS}
+    ), ledger AS (
+      UPDATE token_usage SET prompt_tokens = $7::integer, completion_tokens = $8::integer
+      WHERE message_id = $1::text AND $7::integer IS NOT NULL
+        AND (EXISTS (SELECT 1 FROM updated) OR NOT EXISTS (SELECT 1 FROM messages WHERE id = $1::text))
+    )
+    SELECT ${MESSAGE_COLUMNS} FROM updated`,
+  interruptAll: `UPDATE messages SET status = 'error', error_code = $1, updated_at = $2 WHERE status = 'streaming'`,
+  interruptStale: `UPDATE messages SET status = 'error', error_code = $1, updated_at = $2
+    WHERE status = 'streaming' AND updated_at < $3`,
+  usageSince: `SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0) AS total FROM token_usage
+    WHERE user_id = $1 AND created_at >= $2`,
+} as const;
+
+function notFound(conversationId: string): WxstreamError {
+  return new WxstreamError('not_found', `No conversation ${conversationId}`);
+}
+
+function isCount(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
+}
+
+function firstRow(rows: readonly Row[], what: string): Row {
+  const row = rows[0];
+  if (row === undefined) throw new Error(`${what} returned no row`);
+  return row;
+}
+
+/** Runs `work` inside BEGIN … COMMIT on one pooled connection; any failure rolls back. */
+async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    client.release();
+    return result;
+  } catch (error) {
+    try {
+      await client.query('ROLLBACK');
+      client.release();
+    } catch (rollbackError) {
+      // The connection is in an unknown state: destroy it rather than hand it to the next caller.
+      client.release(rollbackError instanceof Error ? rollbackError : true);
+    }
+    throw error;
+  }
+}
+
+/**
+ * The PostgreSQL runner of the shared migration list. Returns the versions it applied. The lock
+ * is taken before `schema_migrations` is even created: two first-ever starts would otherwise race
+ * on `CREATE TABLE IF NOT EXISTS`, which is not safe against a concurrent creation.
+ */
+export async function applyPostgresMigrations(
+  client: PoolClient,
+  migrations: readonly Migration[],
+  nowMs: number,
+): Promise<number[]> {
+  await client.query('BEGIN');
+  try {
+    await client.query(`SELECT pg_advisory_xact_lock($1::integer, hashtext(COALESCE(current_schema(), '')))`, [
+      MIGRATION_LOCK_CLASS,
+    ]);
+    await client.query(CREATE_MIGRATIONS_TABLE);
+    const { rows } = await client.query<Row>('SELECT version FROM schema_migrations ORDER BY version');
+    const pending = planMigrations(
+      migrations,
+      rows.map((row) => integer(row, 'version')),
+    );
+    const appliedNow: number[] = [];
+    for (const migration of pending) {
+      try {
+        await client.query(migrationSql(migration, 'postgres'));
+      } catch (error) {
+        throw new MigrationError(`migration ${migration.version} (${migration.name}) failed`, { cause: error });
+      }
+      await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+        migration.version,
+        migration.name,
+        nowMs,
+      ]);
+      appliedNow.push(migration.version);
+    }
+    await client.query('COMMIT');
+    return appliedNow;
+  } catch (error) {
+    try {
+      await client.query('ROLLBACK');
+    } catch (rollbackError) {
+      throw new AggregateError([error, rollbackError], 'migrating failed and so did the rollback');
+    }
+    throw error;
+  }
+}
+
+function startupOptions(connectionString: string, schema: string | undefined): string | undefined {
+  if (schema === undefined) return undefined;
+  if (!SCHEMA_NAME.test(schema)) throw new Error(`schema "${schema}" is not a plain lower-case identifier`);
+  // pg lets the URL's own `options` override ours without a word; refuse instead of guessing.
+  if (/[?&]options=/.test(connectionString)) {
+    throw new Error('give the schema either as the schema option or in the URL\'s options parameter, not both');
+  }
+  return `-c search_path=${schema}`;
+}
+
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<PostgresConversationStore> {
+  const { clock } = options;
+  const ids = options.ids ?? randomUUID;
+  // A clock may have sub-millisecond precision; the columns hold whole milliseconds.
+  const now = (): number => Math.floor(clock.now());
+
+  const pool = new Pool({
+    connectionString: options.connectionString,
+    options: startupOptions(options.connectionString, options.schema),
+    application_name: 'wxstream-server',
+    max: options.poolSize ?? DEFAULT_POOL_SIZE,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+  });
+  pool.on('error', options.onIdleConnectionError);
+
+  let appliedMigrations: number[];
+  try {
+    const client = await pool.connect();
+    try {
+      appliedMigrations = await applyPostgresMigrations(client, options.migrations ?? MIGRATIONS, now());
+      client.release();
+    } catch (error) {
+      client.release(true);
+      throw error;
+    }
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+
+  const query = async (sql: string, values: QueryConfig['values'] = []): Promise<Row[]> =>
+    (await pool.query<Row>(sql, values)).rows;
+
+  const insertMessage = (
+    userId: string,
+    conversationId: string,
+    fields: { role: 'user' | 'assistant'; text: string; status: StoredMessageStatus; model: string | null },
+  ): Promise<MessageRecord> =>
+    inTransaction(pool, async (client) => {
+      const locked = await client.query(SQL.lockConversation, [conversationId, userId]);
+      if (locked.rows.length === 0) throw notFound(conversationId);
+      const state = firstRow((await client.query<Row>(SQL.replyInFlightAndNextSeq, [conversationId])).rows, 'the reply check');
+      if (state.in_flight === true) {
+        throw new WxstreamError('reply_in_progress', `A reply is still being written in conversation ${conversationId}`);
+      }
+      const at = now();
+      const { rows } = await client.query<Row>(SQL.insertMessage, [
+        ids(),
+        conversationId,
+        integer(state, 'seq'),
+        fields.role,
+        fields.text,
+        fields.status,
+        fields.model,
+        at,
+        userId,
+      ]);
+      return toMessage(firstRow(rows, 'INSERT … RETURNING'));
+    });
+
+  let closed = false;
+
+  return {
+    appliedMigrations,
+
+    async ensureUser(identity) {
+      if (identity === '') throw new Error('a user identity must not be empty');
+      await query(SQL.insertUser, [ids(), identity, now()]);
+      // A separate statement: under READ COMMITTED it sees a row a concurrent first login committed.
+      const row = (await query(SQL.userByIdentity, [identity]))[0];
+      if (row === undefined) throw new Error(`user ${identity} vanished right after its insert`);
+      return toUser(row);
+    },
+
+    async createConversation(userId, title) {
+      const rows = await query(SQL.insertConversation, [ids(), userId, normalizeTitle(title), now()]);
+      return toConversation(firstRow(rows, 'INSERT … RETURNING'));
+    },
+
+    async getConversation(userId, conversationId) {
+      const row = (await query(SQL.conversation, [conversationId, userId]))[0];
+      return row === undefined ? undefined : toConversation(row);
+    },
+
+    async listConversations(userId, listOptions: ConversationListOptions = {}): Promise<ConversationListPage> {
+      const limit = pageSize(listOptions.limit);
+      const cursor = listOptions.cursor;
+      // One row more than the page tells whether another page exists without a COUNT.
+      const rows =
+        cursor === undefined || cursor === null
+          ? await query(SQL.firstPage, [userId, limit + 1])
+          : await (() => {
+              const after = decodeListCursor(cursor);
+              return query(SQL.pageAfter, [userId, after.updatedAt, after.id, limit + 1]);
+            })();
+      const items = rows.slice(0, limit).map(toConversation);
+      const last = items.at(-1);
+      const nextCursor = rows.length > limit && last !== undefined ? encodeListCursor(last) : null;
+      return { items, nextCursor };
+    },
+
+    async renameConversation(userId, conversationId, title) {
+      const row = (await query(SQL.renameConversation, [normalizeTitle(title), conversationId, userId]))[0];
+      if (row === undefined) throw notFound(conversationId);
+      return toConversation(row);
+    },
+
+    async deleteConversation(userId, conversationId) {
+      // The row lock makes a delete wait for a message insert in flight, so no message can slip in
+      // between the two deletes and break the foreign key.
+      await inTransaction(pool, async (client) => {
+        const locked = await client.query(SQL.lockConversation, [conversationId, userId]);
+        if (locked.rows.length === 0) throw notFound(conversationId);
+        await client.query(SQL.deleteMessages, [conversationId]);
+        await client.query(SQL.deleteConversation, [conversationId]);
+      });
+    },
+
+    async listMessages(userId, conversationId) {
+      const rows = await query(SQL.messages, [conversationId, userId]);
+      if (rows.length === 0) throw notFound(conversationId);
+      return rows.filter((row) => row.id !== null).map(toMessage);
+    },
+
+    async countMessages(userId, conversationId) {
+      const row = (await query(SQL.messageCount, [conversationId, userId]))[0];
+      if (row === undefined) throw notFound(conversationId);
+      return integer(row, 'count');
+    },
+
+    async addUserMessage(userId, conversationId, message: NewUserMessage) {
+      return insertMessage(userId, conversationId, {
+        role: 'user',
+        text: message.text,
+        status: message.status ?? 'complete',
+        model: null,
+      });
+    },
+
+    async startAssistantMessage(userId, conversationId, message: NewAssistantMessage) {
+      return insertMessage(userId, conversationId, { role: 'assistant', text: '', status: 'streaming', model: message.model });
+    },
+
+    async updateAssistantMessage(messageId, patch: AssistantMessagePatch) {
+      if (patch.usage !== undefined && !(isCount(patch.usage.promptTokens) && isCount(patch.usage.completionTokens))) {
+        throw new Error('token counts must be whole numbers ≥ 0');
+      }
+      const rows = await query(SQL.updateStreamingReply, [
+        messageId,
+        patch.text ?? null,
+        patch.reasoning ?? null,
+        patch.status ?? null,
+        patch.finishReason ?? null,
+        patch.errorCode ?? null,
+        patch.usage?.promptTokens ?? null,
+        patch.usage?.completionTokens ?? null,
+        patch.model ?? null,
+        now(),
+      ]);
+      const row = rows[0];
+      return row === undefined ? undefined : toMessage(row);
+    },
+
+    async markInterruptedReplies(interruptOptions: InterruptedRepliesOptions = {}) {
+      const result =
+        interruptOptions.updatedBefore === undefined
+          ? await pool.query(SQL.interruptAll, [INTERRUPTED_REPLY_ERROR_CODE, now()])
+          : await pool.query(SQL.interruptStale, [INTERRUPTED_REPLY_ERROR_CODE, now(), interruptOptions.updatedBefore]);
+      return result.rowCount ?? 0;
+    },
+
+    async tokensUsedSince(userId, sinceMs) {
+      const row = (await query(SQL.usageSince, [userId, sinceMs]))[0];
+      return row === undefined ? 0 : integer(row, 'total');
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}
