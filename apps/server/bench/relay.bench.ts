@@ -21,6 +21,8 @@ import { fileURLToPath } from 'node:url';
 
 const DELTAS_PER_STREAM = 30;
 const DELTA_INTERVAL_MS = 100;
+/** Replies held open at once for the memory figure. */
+const HELD = 1000;
 const LEVELS: ReadonlyArray<{ streams: number; rounds: number }> = [
   { streams: 1, rounds: 3 },
   { streams: 100, rounds: 1 },
@@ -121,20 +123,24 @@ async function main(): Promise<void> {
   const server = await spawnChild('./server-process.ts', [baseURL]);
   const serverUrl = String(server.ready.url);
 
-  const login = await fetch(`${serverUrl}/api/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"code":"bench"}' });
-  const { token } = (await login.json()) as { token: string };
+  // One user per concurrent stream: the server allows each user one reply at a time.
+  const users = Math.max(HELD, ...LEVELS.map((level) => level.streams));
+  const tokens: string[] = [];
+  for (let index = 0; index < users; index += 1) {
+    const login = await fetch(`${serverUrl}/api/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code: `bench-${index}` }) });
+    tokens.push(((await login.json()) as { token: string }).token);
+  }
   const direct = () =>
     stream(baseURL, `${new URL(baseURL).pathname}/chat/completions`, {}, JSON.stringify({ model: 'bench-model', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'bench' }] }));
-  const relay = () => stream(serverUrl, '/api/chat', { Authorization: `Bearer ${token}` }, '{"message":"bench"}');
+  const relay = (user: number) => stream(serverUrl, '/api/chat', { Authorization: `Bearer ${tokens[user] ?? ''}` }, '{"message":"bench"}');
 
   // Warm up both paths (JIT, connection setup code paths) before measuring.
   await Promise.all(Array.from({ length: 20 }, () => direct()));
-  await Promise.all(Array.from({ length: 20 }, () => relay()));
+  await Promise.all(Array.from({ length: 20 }, (_, user) => relay(user)));
 
   const idle = await ask<MemorySample>(server.child, 'memory');
 
-  // Memory: 1,000 replies held open mid-stream (one delta sent, upstream silent), sampled post-GC.
-  const HELD = 1000;
+  // Memory: HELD replies held open mid-stream (one delta sent, upstream silent), sampled post-GC.
   const held: Array<{ destroy(): void }> = [];
   let streaming = 0;
   let allStreaming!: () => void;
@@ -143,7 +149,7 @@ async function main(): Promise<void> {
     const req = request(new URL('/api/chat', serverUrl), {
       method: 'POST',
       agent: false,
-      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${tokens[index] ?? ''}` },
     });
     req.on('response', (res: IncomingMessage) => {
       let seen = '';
@@ -176,7 +182,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < level.rounds; round += 1) {
       directResults.push(...(await Promise.all(Array.from({ length: level.streams }, () => direct()))));
       const cpuBefore = (await ask<MemorySample>(server.child, 'cpu')).cpu;
-      relayResults.push(...(await Promise.all(Array.from({ length: level.streams }, () => relay()))));
+      relayResults.push(...(await Promise.all(Array.from({ length: level.streams }, (_, user) => relay(user)))));
       const cpuAfter = (await ask<MemorySample>(server.child, 'cpu')).cpu;
       cpuMicros += cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system;
     }

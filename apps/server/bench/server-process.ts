@@ -4,12 +4,17 @@
  * post-GC `process.memoryUsage()` (run with --expose-gc) and `cpu` requests with `process.cpuUsage()`;
  * exits on `stop`.
  */
-import { loadConfig } from '../src/config.ts';
+import { loadServerConfig } from '../src/server-config.ts';
 import { createLogger } from '../src/logger.ts';
 import { startServer } from '../src/start-server.ts';
 
-const config = loadConfig({
+const config = loadServerConfig({
   HOST: '127.0.0.1',
+  // The benchmark measures the relay with its storage; limits would only refuse the load.
+  DATABASE_PATH: ':memory:',
+  RATE_LIMIT_PER_MINUTE: '0',
+  DAILY_TOKEN_QUOTA: '0',
+  METRICS_PROCESS: 'false',
   PORT: '0',
   LOG_LEVEL: 'silent',
   TOKEN_SECRET: 'benchmark-secret-that-is-long-enough-0123',

@@ -7,8 +7,12 @@
 import type { Logger } from './logger.ts';
 
 export interface AuthenticatedUser {
-  /** Stable subject, e.g. `dev:<code>` for development logins. */
+  /** The stored user's id: the key of everything the user owns. */
   readonly id: string;
+  /** The token's subject: `wechat:<openid>` or `dev:<code>`. */
+  readonly identity: string;
+  /** For WeChat users: what content checks are made for. */
+  readonly openid: string | undefined;
 }
 
 export interface AppState {

@@ -1,10 +1,12 @@
 /**
  * Builds the Koa application from its dependencies; never listens.
  *
- * Contract: everything with I/O or state (upstream, tokens, clock, ids, the in-flight replies,
- * the lifecycle flag) is passed in, so tests and `start-server` assemble the same app. Routes:
- * `GET /healthz`, `POST /api/auth/login` (development login), `POST /api/chat`. Every non-2xx
- * answer is the protocol's JSON error body; no middleware here compresses anything.
+ * Contract: everything with I/O or state (upstream, store, limits, content checker, WeChat login,
+ * metrics, tokens, clock, ids, the in-flight replies, the lifecycle flag) is passed in, so tests
+ * and `start-server` assemble the same app. Routes: `GET /healthz`, `GET /metrics`,
+ * `POST /api/auth/login` (WeChat login, development login, or 403 `dev_login_disabled`),
+ * `POST /api/chat`, and the conversation routes. Every non-2xx answer is the protocol's JSON
+ * error body; no middleware here compresses anything.
  */
 import Koa from 'koa';
 import { Router } from '@koa/router';
@@ -13,28 +15,45 @@ import type { AppState } from './app-state.ts';
 import { devLogin } from './auth/dev-login.ts';
 import { requireAuth } from './auth/require-auth.ts';
 import type { TokenService } from './auth/token.ts';
-import { chatRoute } from './chat/chat-route.ts';
+import { wechatLogin } from './auth/wechat-login.ts';
+import { chatRoute, type ChatSettings } from './chat/chat-route.ts';
 import type { ReplyRegistry } from './chat/reply-registry.ts';
 import type { Clock } from './clock.ts';
-import type { Config } from './config.ts';
+import { mountConversationRoutes } from './conversations/conversation-routes.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { requestId } from './http/request-id.ts';
+import type { ReplyAdmissionDeps } from './limits/reply-admission.ts';
 import type { Logger } from './logger.ts';
+import { METRICS_ROUTE, metricsHandler } from './metrics/metrics-handler.ts';
+import type { ServerMetrics } from './metrics/server-metrics.ts';
+import type { LoginMode } from './server-config.ts';
+import type { ConversationStore } from './storage/conversation-store.ts';
 import type { UpstreamModel } from './upstream/upstream-model.ts';
+import type { CodeToSession } from './wechat/code-to-session.ts';
+import type { ContentChecker } from './wechat/content-checker.ts';
 
 export interface Lifecycle {
   readonly shuttingDown: boolean;
 }
+
+/** How `POST /api/auth/login` answers. */
+export type LoginDeps = { mode: 'wechat'; exchange: CodeToSession } | { mode: Exclude<LoginMode, 'wechat'> };
 
 export interface AppDeps {
   logger: Logger;
   clock: Clock;
   ids: () => string;
   tokens: TokenService;
+  login: LoginDeps;
   upstream: UpstreamModel;
+  store: ConversationStore;
+  admission: ReplyAdmissionDeps;
+  contentChecker: ContentChecker;
+  metrics: ServerMetrics;
+  metricsToken: string | undefined;
   replies: ReplyRegistry;
   lifecycle: Lifecycle;
-  settings: Pick<Config, 'devLogin' | 'maxBodyBytes' | 'maxMessageChars' | 'heartbeatIntervalMs' | 'upstreamIdleTimeoutMs'>;
+  settings: ChatSettings;
 }
 
 export function createApp(deps: AppDeps): Koa<AppState> {
@@ -52,14 +71,21 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     }
   });
 
+  router.get(METRICS_ROUTE, metricsHandler<AppState>(deps.metrics, { token: deps.metricsToken }));
+
+  const login = deps.login;
   router.post(
     ROUTES.login,
-    settings.devLogin
-      ? devLogin({ tokens: deps.tokens, maxBodyBytes: settings.maxBodyBytes })
-      : () => {
-          throw new WxstreamError('login_failed', 'Development login is disabled (DEV_LOGIN=false)');
-        },
+    login.mode === 'wechat'
+      ? wechatLogin({ login: login.exchange, tokens: deps.tokens, store: deps.store, maxBodyBytes: settings.maxBodyBytes })
+      : login.mode === 'dev'
+        ? devLogin({ tokens: deps.tokens, maxBodyBytes: settings.maxBodyBytes })
+        : () => {
+            throw new WxstreamError('dev_login_disabled', 'No WeChat credentials are configured and the development login is off');
+          },
   );
+
+  const authenticated = requireAuth({ tokens: deps.tokens, store: deps.store, acceptDevIdentities: login.mode === 'dev' });
 
   router.post(
     ROUTES.chat,
@@ -67,17 +93,21 @@ export function createApp(deps: AppDeps): Koa<AppState> {
       if (deps.lifecycle.shuttingDown) throw new WxstreamError('server_shutdown', 'The server is shutting down');
       await next();
     },
-    requireAuth(deps.tokens),
+    authenticated,
     chatRoute({
       upstream: deps.upstream,
       replies: deps.replies,
+      store: deps.store,
+      admission: deps.admission,
+      contentChecker: deps.contentChecker,
+      metrics: deps.metrics,
       clock: deps.clock,
       ids: deps.ids,
-      limits: { maxBodyBytes: settings.maxBodyBytes, maxMessageChars: settings.maxMessageChars },
-      heartbeatIntervalMs: settings.heartbeatIntervalMs,
-      upstreamIdleTimeoutMs: settings.upstreamIdleTimeoutMs,
+      settings,
     }),
   );
+
+  mountConversationRoutes(router, authenticated, { store: deps.store, maxBodyBytes: settings.maxBodyBytes });
 
   app.use(requestId({ logger: deps.logger, ids: deps.ids, clock: deps.clock }));
   app.use(async (ctx, next) => {

@@ -2,14 +2,15 @@
  * Process entry: reads the environment, starts the server, and turns SIGTERM/SIGINT into a
  * graceful shutdown that exits 0. Configuration errors exit 1 with every problem listed.
  */
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError } from './config.ts';
 import { createLogger } from './logger.ts';
+import { loadServerConfig } from './server-config.ts';
 import { startServer } from './start-server.ts';
 
 async function main(): Promise<void> {
   let config;
   try {
-    config = loadConfig(process.env);
+    config = loadServerConfig(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

@@ -1,6 +1,8 @@
 /**
- * Assembles and starts the server: upstream (or the embedded offline model), tokens, the Koa app,
- * the HTTP listener — and its graceful shutdown.
+ * Assembles and starts the server: the store (migrated, with replies a dead process left
+ * `streaming` marked as interrupted), the upstream (or the embedded offline model), WeChat login
+ * and content checks (or their stand-ins), limits, metrics, tokens, the Koa app, the HTTP listener
+ * — and its graceful shutdown.
  *
  * Contract: `startServer` resolves once listening, to a `RunningServer` whose `shutdown()`:
  *   1. flags the server as shutting down (`/healthz` answers 503, new chats get `server_shutdown`,
@@ -8,26 +10,36 @@
  *   2. waits up to `shutdownGraceMs` for replies in progress to finish on their own;
  *   3. interrupts the rest: each ends with an in-band `error` `server_shutdown` (retryable) and its
  *      upstream call is aborted;
- *   4. closes the remaining connections and the offline model, then resolves.
+ *   4. closes the remaining connections, waits (briefly) for the interrupted replies' final
+ *      writes, then closes the store and the offline model, and resolves.
  * Calling it again returns the same promise. Clock, ids and logger are injected; a random token
- * secret is generated (with a warning) when none is configured.
+ * secret is generated (with a warning) when none is configured. The start-up log says where the
+ * database is, which migrations were applied, how users log in and whether content checks run.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { resolve as resolvePath } from 'node:path';
 import { WxstreamError } from '@wxstream/protocol';
-import { createApp } from './app.ts';
+import { createApp, type LoginDeps } from './app.ts';
 import { createTokenService } from './auth/token.ts';
 import { ReplyRegistry } from './chat/reply-registry.ts';
+import { createStoredUsageQuota } from './chat/stored-usage-quota.ts';
 import { systemClock, type Clock } from './clock.ts';
-import type { Config } from './config.ts';
+import { InMemoryRateLimiter } from './limits/in-memory-rate-limiter.ts';
+import { InMemoryReplyLocks } from './limits/in-memory-reply-locks.ts';
 import type { Logger } from './logger.ts';
+import { ServerMetrics } from './metrics/server-metrics.ts';
 import { OFFLINE_MODEL_API_KEY, startOfflineModel } from './offline-model/offline-model.ts';
 import type { OpenAICompatibleEmulator } from './offline-model/openai-compatible-emulator.ts';
+import type { ServerConfig } from './server-config.ts';
+import { MEMORY_DATABASE_PATH, openSqliteStore, type SqliteConversationStore } from './storage/sqlite-store.ts';
 import { createOpenAIUpstream } from './upstream/openai-upstream.ts';
+import type { CodeToSession } from './wechat/code-to-session.ts';
+import { createWechatServices } from './wechat/wechat-services.ts';
 
 export interface StartServerOptions {
-  config: Config;
+  config: ServerConfig;
   logger: Logger;
   clock?: Clock;
   ids?: () => string;
@@ -48,6 +60,8 @@ export interface RunningServer {
   readonly upstream: UpstreamDescription;
   /** Replies currently in flight. */
   readonly activeReplies: number;
+  /** Absolute path of the SQLite file, or `:memory:`. */
+  readonly databasePath: string;
   shutdown(): Promise<void>;
 }
 
@@ -68,51 +82,92 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     tokenSecret = randomBytes(32);
     logger.warn('TOKEN_SECRET is not set: using a random secret, so tokens will not survive a restart');
   }
-  if (config.devLogin) {
-    logger.warn('development mode: POST /api/auth/login accepts any code (set DEV_LOGIN=false to disable)');
+  if (config.logMessageText) {
+    logger.warn('LOG_MESSAGE_TEXT is on: message and reply texts are written to the logs (debugging only)');
   }
 
+  const store = await openStore(config, clock, ids, logger);
   let offlineModel: OpenAICompatibleEmulator | undefined;
-  let upstreamDescription: UpstreamDescription;
-  let upstreamOptions: { apiKey: string | undefined; baseURL: string | undefined; model: string };
-  if (config.upstream.kind === 'offline') {
-    offlineModel = await startOfflineModel({ model: config.upstream.model, chunkDelayMs: config.upstream.chunkDelayMs });
-    upstreamOptions = { apiKey: OFFLINE_MODEL_API_KEY, baseURL: offlineModel.baseURL, model: config.upstream.model };
-    upstreamDescription = { kind: 'offline', baseURL: offlineModel.baseURL, model: config.upstream.model };
-    logger.warn(
-      { upstream: 'offline', baseURL: offlineModel.baseURL, model: config.upstream.model },
-      'no model configured (OPENAI_API_KEY / OPENAI_BASE_URL unset): replies come from the built-in offline model',
-    );
-  } else {
-    upstreamOptions = { apiKey: config.upstream.apiKey, baseURL: config.upstream.baseURL, model: config.upstream.model };
-    upstreamDescription = { kind: 'openai-compatible', baseURL: config.upstream.baseURL, model: config.upstream.model };
+  try {
+    let upstreamDescription: UpstreamDescription;
+    let upstreamOptions: { apiKey: string | undefined; baseURL: string | undefined; model: string };
+    if (config.upstream.kind === 'offline') {
+      offlineModel = await startOfflineModel({ model: config.upstream.model, chunkDelayMs: config.upstream.chunkDelayMs });
+      upstreamOptions = { apiKey: OFFLINE_MODEL_API_KEY, baseURL: offlineModel.baseURL, model: config.upstream.model };
+      upstreamDescription = { kind: 'offline', baseURL: offlineModel.baseURL, model: config.upstream.model };
+      logger.warn(
+        { upstream: 'offline', baseURL: offlineModel.baseURL, model: config.upstream.model },
+        'no model configured (OPENAI_API_KEY / OPENAI_BASE_URL unset): replies come from the built-in offline model',
+      );
+    } else {
+      upstreamOptions = { apiKey: config.upstream.apiKey, baseURL: config.upstream.baseURL, model: config.upstream.model };
+      upstreamDescription = { kind: 'openai-compatible', baseURL: config.upstream.baseURL, model: config.upstream.model };
+      logger.info(
+        {
+          upstream: 'openai-compatible',
+          baseURL: config.upstream.baseURL ?? 'https://api.openai.com/v1 (SDK default)',
+          model: config.upstream.model,
+          apiKey: config.upstream.apiKey === undefined ? 'not set' : 'set',
+        },
+        'using an OpenAI-compatible model provider',
+      );
+    }
+    const upstream = createOpenAIUpstream({ ...upstreamOptions, headersTimeoutMs: config.upstreamIdleTimeoutMs });
+
+    const wechat = createWechatServices({ config: config.wechat, clock, logger });
+    const login = loginDeps(config, wechat.login, logger);
     logger.info(
       {
-        upstream: 'openai-compatible',
-        baseURL: config.upstream.baseURL ?? 'https://api.openai.com/v1 (SDK default)',
-        model: config.upstream.model,
-        apiKey: config.upstream.apiKey === undefined ? 'not set' : 'set',
+        login: login.mode,
+        contentChecks: wechat.login === undefined ? 'off' : 'msgSecCheck',
+        ...(wechat.login === undefined ? {} : { wechatApiBaseUrl: config.wechat.apiBaseUrl }),
       },
-      'using an OpenAI-compatible model provider',
+      wechat.login === undefined
+        ? 'WeChat is not configured (WECHAT_APPID / WECHAT_SECRET unset): no WeChat login, no content checks'
+        : 'WeChat login and msgSecCheck content checks are on',
     );
-  }
-  const upstream = createOpenAIUpstream({ ...upstreamOptions, headersTimeoutMs: config.upstreamIdleTimeoutMs });
 
-  const replies = new ReplyRegistry();
-  const lifecycle = { shuttingDown: false };
-  const app = createApp({
-    logger,
-    clock,
-    ids,
-    tokens: createTokenService({ secret: tokenSecret, ttlSeconds: config.tokenTtlSeconds, clock }),
-    upstream,
-    replies,
-    lifecycle,
-    settings: config,
-  });
+    const metrics = new ServerMetrics({ clock, collectProcessMetrics: config.metrics.collectProcessMetrics });
+    const { limits } = config;
+    const admission = {
+      rateLimiter: new InMemoryRateLimiter({ clock, perMinute: limits.rateLimitPerMinute, burst: limits.rateLimitBurst }),
+      quota: createStoredUsageQuota({ store, clock, dailyTokens: limits.dailyTokenQuota, utcOffsetMinutes: limits.quotaUtcOffsetMinutes }),
+      locks: new InMemoryReplyLocks({ clock, ttlMs: limits.replyLockTtlMs }),
+      onRefused: (limit: 'rate' | 'quota' | 'reply_in_progress') => metrics.limitRefused(limit),
+    };
 
-  const httpServer = createServer({ noDelay: true }, app.callback());
-  try {
+    const replies = new ReplyRegistry();
+    const lifecycle = { shuttingDown: false };
+    const app = createApp({
+      logger,
+      clock,
+      ids,
+      tokens: createTokenService({ secret: tokenSecret, ttlSeconds: config.tokenTtlSeconds, clock }),
+      login,
+      upstream,
+      store,
+      admission,
+      contentChecker: wechat.contentChecker,
+      metrics,
+      metricsToken: config.metrics.token,
+      replies,
+      lifecycle,
+      settings: {
+        maxBodyBytes: config.maxBodyBytes,
+        maxMessageChars: config.maxMessageChars,
+        heartbeatIntervalMs: config.heartbeatIntervalMs,
+        upstreamIdleTimeoutMs: config.upstreamIdleTimeoutMs,
+        maxConversationMessages: limits.maxConversationMessages,
+        maxContextTokens: limits.maxContextTokens,
+        systemPrompt: limits.systemPrompt,
+        leaseRenewIntervalMs: Math.max(1, Math.floor(limits.replyLockTtlMs / 3)),
+        checkpointIntervalMs: config.storage.checkpointIntervalMs,
+        checkpointChars: config.storage.checkpointChars,
+        logMessageText: config.logMessageText,
+      },
+    });
+
+    const httpServer = createServer({ noDelay: true }, app.callback());
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(config.port, config.host, () => {
@@ -120,52 +175,93 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         resolve();
       });
     });
+    const { port, address, family } = httpServer.address() as AddressInfo;
+    const reachableHost = address === '0.0.0.0' || address === '::' ? '127.0.0.1' : family === 'IPv6' ? `[${address}]` : address;
+    const url = `http://${reachableHost}:${port}`;
+    logger.info({ url, host: config.host, port }, 'listening');
+
+    const runningOffline = offlineModel;
+    const shutdown = async (): Promise<void> => {
+      lifecycle.shuttingDown = true;
+      const inFlight = replies.size;
+      logger.info({ inFlight, graceMs: config.shutdownGraceMs }, 'shutting down: no new connections, waiting for replies in progress');
+      const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      httpServer.closeIdleConnections();
+
+      const finishedInTime = await Promise.race([
+        replies.whenIdle().then(() => true),
+        delay(clock, config.shutdownGraceMs).then(() => false),
+      ]);
+      if (!finishedInTime) {
+        logger.warn({ interrupted: replies.size }, 'grace period over: ending the remaining replies with server_shutdown');
+        replies.interruptAll(new WxstreamError('server_shutdown', 'The server is shutting down; please retry'));
+        await Promise.race([replies.whenIdle(), delay(clock, INTERRUPT_FLUSH_MS)]);
+      }
+      // Let the final frames leave before cutting what is left (keep-alive sockets, slow readers).
+      httpServer.closeIdleConnections();
+      await Promise.race([closed, delay(clock, INTERRUPT_FLUSH_MS)]);
+      httpServer.closeAllConnections();
+      await closed;
+      // Replies cut off with their connections store their ending now; a reply that still has not
+      // (stuck in a write) is marked interrupted at the next start.
+      await Promise.race([replies.whenIdle(), delay(clock, INTERRUPT_FLUSH_MS)]);
+      await store.close();
+      await runningOffline?.close();
+      logger.info('shutdown complete');
+    };
+
+    let shutdownPromise: Promise<void> | undefined;
+    return {
+      url,
+      port,
+      httpServer,
+      upstream: upstreamDescription,
+      databasePath: store.path,
+      get activeReplies() {
+        return replies.size;
+      },
+      shutdown() {
+        shutdownPromise ??= shutdown();
+        return shutdownPromise;
+      },
+    };
   } catch (error) {
     await offlineModel?.close();
+    await store.close();
     throw error;
   }
-  const { port, address, family } = httpServer.address() as AddressInfo;
-  const reachableHost = address === '0.0.0.0' || address === '::' ? '127.0.0.1' : family === 'IPv6' ? `[${address}]` : address;
-  const url = `http://${reachableHost}:${port}`;
-  logger.info({ url, host: config.host, port }, 'listening');
+}
 
-  let shutdownPromise: Promise<void> | undefined;
-  const shutdown = async (): Promise<void> => {
-    lifecycle.shuttingDown = true;
-    const inFlight = replies.size;
-    logger.info({ inFlight, graceMs: config.shutdownGraceMs }, 'shutting down: no new connections, waiting for replies in progress');
-    const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
-    httpServer.closeIdleConnections();
+async function openStore(config: ServerConfig, clock: Clock, ids: () => string, logger: Logger): Promise<SqliteConversationStore> {
+  const configured = config.storage.databasePath;
+  const path = configured === MEMORY_DATABASE_PATH ? configured : resolvePath(configured);
+  const store = await openSqliteStore({ path, clock, ids });
+  try {
+    // One process owns the file, so every reply still `streaming` was cut off by the last one's death.
+    const interrupted = await store.markInterruptedReplies();
+    const fields = { databasePath: path, appliedMigrations: store.appliedMigrations, interruptedReplies: interrupted };
+    if (path === MEMORY_DATABASE_PATH) logger.warn(fields, 'database is in memory: conversations are lost when the server stops');
+    else logger.info(fields, 'database ready');
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}
 
-    const finishedInTime = await Promise.race([
-      replies.whenIdle().then(() => true),
-      delay(clock, config.shutdownGraceMs).then(() => false),
-    ]);
-    if (!finishedInTime) {
-      logger.warn({ interrupted: replies.size }, 'grace period over: ending the remaining replies with server_shutdown');
-      replies.interruptAll(new WxstreamError('server_shutdown', 'The server is shutting down; please retry'));
-      await Promise.race([replies.whenIdle(), delay(clock, INTERRUPT_FLUSH_MS)]);
-    }
-    // Let the final frames leave before cutting what is left (keep-alive sockets, slow readers).
-    httpServer.closeIdleConnections();
-    await Promise.race([closed, delay(clock, INTERRUPT_FLUSH_MS)]);
-    httpServer.closeAllConnections();
-    await closed;
-    await offlineModel?.close();
-    logger.info('shutdown complete');
-  };
-
-  return {
-    url,
-    port,
-    httpServer,
-    upstream: upstreamDescription,
-    get activeReplies() {
-      return replies.size;
-    },
-    shutdown() {
-      shutdownPromise ??= shutdown();
-      return shutdownPromise;
-    },
-  };
+function loginDeps(config: ServerConfig, exchange: CodeToSession | undefined, logger: Logger): LoginDeps {
+  if (config.login === 'wechat' && exchange !== undefined) {
+    if (config.devLoginOverridden) logger.warn('DEV_LOGIN=true is ignored: WeChat credentials are configured, so only WeChat login is offered');
+    return { mode: 'wechat', exchange };
+  }
+  if (config.login === 'dev') {
+    logger.warn(
+      { login: 'dev' },
+      'development mode: POST /api/auth/login accepts ANY code as user dev:<code>, with no WeChat check. ' +
+        'Set WECHAT_APPID and WECHAT_SECRET for real logins (or DEV_LOGIN=false to refuse logins)',
+    );
+    return { mode: 'dev' };
+  }
+  logger.warn('no login is available: WeChat is not configured and DEV_LOGIN is off; POST /api/auth/login answers 403 dev_login_disabled');
+  return { mode: 'disabled' };
 }

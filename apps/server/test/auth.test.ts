@@ -126,12 +126,12 @@ describe('development login over HTTP', () => {
   });
 });
 
-test('with DEV_LOGIN=false the development login is refused with login_failed', async () => {
+test('with DEV_LOGIN=false and no WeChat credentials, login is refused with 403 dev_login_disabled', async () => {
   const app = await startTestServer({ upstream: 'offline', env: { DEV_LOGIN: 'false' } });
   try {
     const answer = await send(app.url, '/api/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: { code: 'x' } });
-    assert.equal(answer.status, 400);
-    assert.equal(parseErrorBody(answer.json())?.code, 'login_failed');
+    assert.equal(answer.status, 403);
+    assert.equal(parseErrorBody(answer.json())?.code, 'dev_login_disabled');
   } finally {
     await app.close();
   }

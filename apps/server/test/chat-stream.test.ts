@@ -48,28 +48,37 @@ describe('a streamed chat reply', () => {
     assert.equal(answer.headers[PROTOCOL_HEADER.toLowerCase()], '1');
   });
 
-  test('start announces a new conversation, a message id from the injected generator and the model', async () => {
+  test('start announces the new conversation and the stored reply, with ids from the injected generator, and the model', async () => {
     let counter = 0;
     const local = await startStack({ ids: () => `id-${++counter}` });
     try {
       const localToken = await login(local.url);
       const answer = await send(local.url, '/api/chat', chatRequest(localToken, { message: 'hi' }, { 'X-Request-Id': 'fixed-request-id' }));
       const start = parseReplyBody(answer.text).events[0];
-      assert.deepEqual(start, {
-        id: 1,
-        type: 'start',
-        data: { conversationId: `id-${counter - 1}`, messageId: `id-${counter}`, model: 'emulated-model' },
-      });
+      assert.equal(start?.type, 'start');
+      const data = start.type === 'start' ? start.data : undefined;
+      assert.match(data?.conversationId ?? '', /^id-\d+$/);
+      assert.match(data?.messageId ?? '', /^id-\d+$/);
+      assert.equal(data?.model, 'emulated-model');
+      const stored = await send(local.url, `/api/conversations/${data?.conversationId}`, { headers: { Authorization: `Bearer ${localToken}` } });
+      const detail = stored.json() as { messages: Array<{ id: string; role: string }> };
+      assert.deepEqual(
+        detail.messages.map((message) => message.role),
+        ['user', 'assistant'],
+      );
+      assert.equal(detail.messages[1]?.id, data?.messageId);
     } finally {
       await local.close();
     }
   });
 
-  test('echoes a given conversationId', async () => {
-    const { reply } = await chat({ content: ['ok'] }, { message: 'hi', conversationId: 'conv_2024-abc' });
+  test('continuing a conversation echoes its id in start', async () => {
+    const first = await chat({ content: ['ok'] }, { message: 'hi' });
+    const conversationId = first.reply.events[0]?.type === 'start' ? first.reply.events[0].data.conversationId : '';
+    const { reply } = await chat({ content: ['ok'] }, { message: 'again', conversationId });
     const start = reply.events[0];
     assert.equal(start?.type, 'start');
-    assert.equal(start.type === 'start' ? start.data.conversationId : undefined, 'conv_2024-abc');
+    assert.equal(start.type === 'start' ? start.data.conversationId : undefined, conversationId);
   });
 
   test('asks the provider to stream with usage, for the configured model, with the user message', async () => {

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
@@ -82,8 +85,11 @@ test('during shutdown a health check on an open connection answers 503 shutting_
 
 const serverEntry = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
+/** A server process in a fresh working directory, so the default database file lands there. */
 function spawnServer(env: Record<string, string>) {
+  const cwd = mkdtempSync(join(tmpdir(), 'wxstream-server-'));
   const child = spawn(process.execPath, [serverEntry], {
+    cwd,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -99,7 +105,8 @@ function spawnServer(env: Record<string, string>) {
     });
     void exited.then((code) => reject(new Error(`server exited with ${code} before listening: ${stderr}`)));
   });
-  return { child, records, exited, listening, stderr: () => stderr };
+  void exited.then(() => rmSync(cwd, { recursive: true, force: true }));
+  return { child, cwd, records, exited, listening, stderr: () => stderr };
 }
 
 test('a real server process ends a running reply with server_shutdown on SIGTERM and exits 0', async () => {
@@ -135,6 +142,11 @@ test('a real server process with no model configured answers from the offline mo
     assert.ok(messages.some((msg) => msg.includes('built-in offline model')));
     assert.ok(messages.some((msg) => msg.includes('TOKEN_SECRET is not set')));
     assert.ok(messages.some((msg) => msg.includes('development mode')));
+    // The embedded default database: one SQLite file under the working directory, migrated at start.
+    const database = server.records.find((record) => record.msg === 'database ready');
+    assert.equal(database?.databasePath, join(server.cwd, '.data', 'wxstream.sqlite'));
+    assert.deepEqual(database?.appliedMigrations, [1]);
+    assert.ok(existsSync(join(server.cwd, '.data', 'wxstream.sqlite')));
     const token = await login(url);
     const stream = await openStream(url, '/api/chat', chatRequest(token, { message: '怎么接入 DeepSeek？' }));
     const reply = parseReplyBody((await stream.ended).toString('utf8'));

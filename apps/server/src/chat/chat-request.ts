@@ -3,13 +3,18 @@
  *
  * Contract: pure. `message` must be a string that is not empty or only whitespace
  * (`message_required`) and at most `maxMessageChars` code points (`message_too_long`: a user
- * counts an emoji as one character, not two UTF-16 units). `conversationId`, when present, must be
+ * counts an emoji as one character, not two UTF-16 units). A message holding a lone surrogate
+ * (legal in JSON as `\ud800`, but not text: it has no UTF-8 form to store or send upstream) is
+ * `invalid_request`, like body bytes that are not UTF-8. `conversationId`, when present, must be
  * 1–64 characters of `[A-Za-z0-9_-]` — it will become a storage key, so nothing else gets in.
  * Any other shape problem is `invalid_request`. Unknown fields are ignored for forward compatibility.
  */
 import { WxstreamError, type ChatRequest } from '@wxstream/protocol';
 
 export const CONVERSATION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export function countCodePoints(text: string): number {
   let count = 0;
@@ -25,6 +30,7 @@ export function parseChatRequest(body: unknown, limits: { maxMessageChars: numbe
   if (message === undefined || message === null) throw new WxstreamError('message_required', 'message is required');
   if (typeof message !== 'string') throw new WxstreamError('invalid_request', 'message must be a string');
   if (message.trim() === '') throw new WxstreamError('message_required', 'message must not be empty');
+  if (LONE_SURROGATE.test(message)) throw new WxstreamError('invalid_request', 'message is not valid Unicode text (lone surrogate)');
   const length = countCodePoints(message);
   if (length > limits.maxMessageChars) {
     throw new WxstreamError('message_too_long', `message has ${length} characters; the limit is ${limits.maxMessageChars}`);

@@ -1,103 +1,215 @@
 /**
- * `POST /api/chat`: validates the request, opens the upstream stream, then streams the reply.
+ * `POST /api/chat`: admits the request, prepares the turn, opens the upstream stream, then streams
+ * the reply while storing and checking it.
  *
- * Contract and the one design choice that shapes it: we call the model and wait for ITS response
- * headers before committing our own 200. A provider refusal (401, 429, 5xx, connection refused,
- * no headers within the idle timeout) therefore reaches the client as a plain JSON error with a
- * fitting status, exactly as the protocol asks for failures before the stream starts; the only
- * cost is that our first byte waits for the provider's time to headers, which providers send
- * before the model's first token anyway. From the 200 on, every failure travels in-band as one
- * `error` event written by the relay.
+ * Before the stream (each failure is a JSON error, and nothing is stored):
+ *   1. the body is read and validated;
+ *   2. limits: rate, daily quota, one reply in progress per user (`admitReply`, 429/409);
+ *   3. the conversation to continue is read (404 for another user's or an unknown one) and must
+ *      have room for the turn (409 `conversation_too_long`);
+ *   4. the user's text goes through the content check (422 `content_blocked`, nothing is sent
+ *      upstream);
+ *   5. the upstream call is opened with the context window (system prompt, the history trimmed
+ *      newest-first to the token budget, the new message), and we wait for the provider's response
+ *      headers before committing our own 200 — so a provider refusal is a JSON error with a
+ *      fitting status; the cost is only the provider's time to headers;
+ *   6. the turn is stored: the conversation (new ones are titled from the message), the user's
+ *      message, the reply as `streaming`; the reply's id is the `start` event's `messageId`.
+ * From the 200 on, every failure travels in-band as one `error` event written by the relay, and the
+ * reply is checkpointed to the store as it streams (`reply-recorder.ts`) and checked in segments
+ * in the background (`reply-content-guard.ts`): a risky segment aborts the upstream call at once
+ * and the reply ends in `content_blocked`; the final event waits for the last verdicts. The reply
+ * ends stored with its status (`reply-conclusion.ts`), its usage (the provider's, or an estimate
+ * when it sent none) counted against the daily quota, and its metrics.
  *
- * The upstream call is aborted (its connection closed) when: the client's connection closes
- * before the reply finished (the response's `close` and the body stream's teardown both trigger
- * it), the idle watchdog fires (`upstream_timeout`), or shutdown interrupts the reply
- * (`server_shutdown`). The body is a PassThrough handed to Koa (`ctx.body`), with the stream
- * headers set first so Koa keeps our Content-Type.
+ * The upstream call is aborted when the client's connection closes before the reply finished, the
+ * idle watchdog fires (`upstream_timeout`), a content check stops the reply, or shutdown interrupts
+ * it (`server_shutdown`). The reply's lease is renewed while it runs and released, and the reply
+ * unregistered from the in-flight registry, only once its final state is stored — so a shutdown
+ * that waits for the registry closes the store after every reply was written.
  */
 import { PassThrough } from 'node:stream';
 import type { Middleware } from 'koa';
-import { PROTOCOL_HEADER, PROTOCOL_VERSION, STREAM_HEADERS, WxstreamError } from '@wxstream/protocol';
-import type { AppState } from '../app-state.ts';
+import { PROTOCOL_HEADER, PROTOCOL_VERSION, STREAM_HEADERS, WxstreamError, type UsageData } from '@wxstream/protocol';
+import type { AppState, AuthenticatedUser } from '../app-state.ts';
 import type { Clock } from '../clock.ts';
 import { readJsonBody } from '../http/json-body.ts';
+import { admitReply, type ReplyAdmissionDeps } from '../limits/reply-admission.ts';
+import type { Logger } from '../logger.ts';
+import type { ReplyTracker, ServerMetrics } from '../metrics/server-metrics.ts';
+import { buildContextWindow } from '../storage/context-window.ts';
+import type { ConversationStore } from '../storage/conversation-store.ts';
+import { estimateUsage } from '../storage/token-estimate.ts';
 import type { UpstreamChunk, UpstreamModel } from '../upstream/upstream-model.ts';
+import { assertContentAllowed, type ContentChecker } from '../wechat/content-checker.ts';
 import { parseChatRequest } from './chat-request.ts';
+import { persistTurn, prepareTurn, type PersistedTurn } from './conversation-turn.ts';
 import { createIdleWatchdog } from './idle-watchdog.ts';
+import { keepLeaseAlive } from './lease-keeper.ts';
 import { ClientClosed, relayReply, type RelayOutcome } from './relay.ts';
+import { concludeReply, type ReplyConclusion } from './reply-conclusion.ts';
+import { createReplyContentGuard } from './reply-content-guard.ts';
+import { createReplyRecorder, type ReplyRecorder } from './reply-recorder.ts';
 import type { ReplyRegistry } from './reply-registry.ts';
 import { createReplyWriter } from './reply-writer.ts';
+
+export interface ChatSettings {
+  maxBodyBytes: number;
+  maxMessageChars: number;
+  heartbeatIntervalMs: number;
+  upstreamIdleTimeoutMs: number;
+  maxConversationMessages: number;
+  maxContextTokens: number;
+  systemPrompt: string | undefined;
+  /** How often a running reply renews its lease. */
+  leaseRenewIntervalMs: number;
+  checkpointIntervalMs: number;
+  checkpointChars: number;
+  /** Debugging only: the user's message and the reply's text in the `reply finished` record. */
+  logMessageText: boolean;
+}
 
 export interface ChatRouteDeps {
   upstream: UpstreamModel;
   replies: ReplyRegistry;
+  store: ConversationStore;
+  admission: ReplyAdmissionDeps;
+  contentChecker: ContentChecker;
+  metrics: ServerMetrics;
   clock: Clock;
   ids: () => string;
-  limits: { maxBodyBytes: number; maxMessageChars: number };
-  heartbeatIntervalMs: number;
-  upstreamIdleTimeoutMs: number;
+  settings: ChatSettings;
+}
+
+function isUpstreamCode(code: string): boolean {
+  return code.startsWith('upstream_');
 }
 
 export function chatRoute(deps: ChatRouteDeps): Middleware<AppState> {
+  const { settings, metrics } = deps;
   return async (ctx) => {
     const log = ctx.state.log;
-    const request = parseChatRequest(await readJsonBody(ctx.req, { maxBytes: deps.limits.maxBodyBytes }), deps.limits);
+    const user = ctx.state.user;
+    if (user === undefined) throw new Error('chatRoute must run behind requireAuth');
+    const request = parseChatRequest(await readJsonBody(ctx.req, { maxBytes: settings.maxBodyBytes }), settings);
     const startedAt = deps.clock.now();
-    const conversationId = request.conversationId ?? deps.ids();
-    const messageId = deps.ids();
 
+    const { lease } = await admitReply(deps.admission, user.id, deps.ids());
     const controller = new AbortController();
     const abort = (reason: Error) => {
       if (!controller.signal.aborted) controller.abort(reason);
     };
-    const unregister = deps.replies.add({ interrupt: abort });
+    const guard = createReplyContentGuard({ checker: deps.contentChecker, openid: user.openid ?? '', onStop: abort, log });
+    // The client leaving and a shutdown also end the reply's final wait for content verdicts.
+    const endNow = (reason: Error) => {
+      abort(reason);
+      guard.cancel();
+    };
+    const unregister = deps.replies.add({ interrupt: endNow });
+    const leaseKeeper = keepLeaseAlive({ lease, clock: deps.clock, intervalMs: settings.leaseRenewIntervalMs, log });
     const res = ctx.res;
     const onConnectionClosed = () => {
-      if (!res.writableFinished) abort(new ClientClosed());
+      if (!res.writableFinished) endNow(new ClientClosed());
     };
     res.once('close', onConnectionClosed);
     const watchdog = createIdleWatchdog({
       clock: deps.clock,
-      timeoutMs: deps.upstreamIdleTimeoutMs,
-      onIdle: () => abort(new WxstreamError('upstream_timeout', `The model sent nothing for ${deps.upstreamIdleTimeoutMs} ms`)),
+      timeoutMs: settings.upstreamIdleTimeoutMs,
+      onIdle: () => abort(new WxstreamError('upstream_timeout', `The model sent nothing for ${settings.upstreamIdleTimeoutMs} ms`)),
     });
-    const release = () => {
+    const release = async () => {
       watchdog.stop();
+      leaseKeeper.stop();
       res.off('close', onConnectionClosed);
+      try {
+        await lease.release();
+      } catch (error) {
+        log.warn({ err: error }, 'could not release the reply lease; it expires on its own');
+      }
       unregister();
     };
 
+    let tracker: ReplyTracker | undefined;
     let chunks: AsyncIterable<UpstreamChunk>;
-    watchdog.touch();
+    let turn: PersistedTurn;
+    let prompt: readonly { content: string }[];
     try {
-      chunks = await deps.upstream.open({ messages: [{ role: 'user', content: request.message }], signal: controller.signal });
+      const prepared = await prepareTurn(deps.store, user.id, request.conversationId, settings.maxConversationMessages);
+      tracker = metrics.startReply();
+      assertContentAllowed(
+        await deps.contentChecker.checkText({ openid: user.openid ?? '', text: request.message, role: 'user', signal: controller.signal }),
+        'user',
+      );
+      const context = buildContextWindow({
+        ...(settings.systemPrompt === undefined ? {} : { systemPrompt: settings.systemPrompt }),
+        history: prepared.history,
+        userMessage: request.message,
+        maxTokens: settings.maxContextTokens,
+      });
+      prompt = context.messages;
+      if (context.droppedMessages > 0) log.info({ droppedMessages: context.droppedMessages }, 'older messages left out of the context');
+      watchdog.touch();
+      try {
+        chunks = await deps.upstream.open({ messages: context.messages, signal: controller.signal });
+      } catch (error) {
+        throw controller.signal.aborted ? controller.signal.reason : deps.upstream.failure(error, 'before-stream');
+      }
       if (controller.signal.aborted) throw controller.signal.reason;
-    } catch (error) {
-      release();
-      const reason: unknown = controller.signal.aborted ? controller.signal.reason : undefined;
-      if (reason instanceof ClientClosed) {
+      try {
+        turn = await persistTurn(deps.store, user.id, prepared, request.message, deps.upstream.model);
+      } catch (error) {
+        abort(new Error('the turn could not be stored'));
+        throw error;
+      }
+    } catch (thrown) {
+      await release();
+      if (thrown instanceof ClientClosed) {
+        tracker?.end('disconnected');
         log.info({ outcome: 'client_closed', durationMs: deps.clock.now() - startedAt }, 'client left before the reply started');
         ctx.respond = false;
         return;
       }
-      const failure = reason instanceof WxstreamError ? reason : deps.upstream.failure(error, 'before-stream');
-      log.warn({ code: failure.code, detail: failure.message }, 'model call failed before the stream');
-      throw failure;
+      if (thrown instanceof WxstreamError) {
+        tracker?.end(thrown.code === 'content_blocked' ? 'blocked' : 'error', thrown.code);
+        if (isUpstreamCode(thrown.code)) metrics.upstreamError(thrown.code);
+        if (tracker !== undefined) log.warn({ code: thrown.code, detail: thrown.message }, 'the reply failed before the stream');
+      } else {
+        tracker?.end('error', 'internal_error');
+      }
+      throw thrown;
     }
 
     // Commit: from here on the status is 200 and errors travel in-band.
+    const reply = tracker;
+    const recorder = createReplyRecorder({
+      store: deps.store,
+      messageId: turn.reply.id,
+      clock: deps.clock,
+      checkpointIntervalMs: settings.checkpointIntervalMs,
+      checkpointChars: settings.checkpointChars,
+      log,
+    });
     ctx.req.socket.setNoDelay(true);
     ctx.status = 200;
     ctx.set(STREAM_HEADERS);
     ctx.set(PROTOCOL_HEADER, String(PROTOCOL_VERSION));
     const body = new PassThrough();
-    const writer = createReplyWriter({ sink: body, clock: deps.clock, heartbeatIntervalMs: deps.heartbeatIntervalMs });
+    const writer = createReplyWriter({
+      sink: body,
+      clock: deps.clock,
+      heartbeatIntervalMs: settings.heartbeatIntervalMs,
+      onEvent: (event) => {
+        if (event.type === 'reasoning' || event.type === 'delta') reply.firstToken();
+        recorder.observe(event);
+        guard.observe(event);
+      },
+    });
     const onBodyTornDown = () => {
-      if (!writer.ended) abort(new ClientClosed());
+      if (!writer.ended) endNow(new ClientClosed());
     };
     body.once('close', onBodyTornDown);
     ctx.body = body;
-    writer.start({ conversationId, messageId, model: deps.upstream.model });
+    writer.start({ conversationId: turn.conversationId, messageId: turn.reply.id, model: deps.upstream.model });
 
     const relayed = relayReply({
       chunks,
@@ -105,6 +217,10 @@ export function chatRoute(deps: ChatRouteDeps): Middleware<AppState> {
       signal: controller.signal,
       watchdog,
       failure: (error) => deps.upstream.failure(error, 'mid-stream'),
+      review: async (ending) => {
+        const verdict = await guard.settle();
+        return verdict.kind === 'stopped' ? { type: 'error', data: verdict.error.toWire() } : ending;
+      },
     }).catch((error: unknown): RelayOutcome => {
       // relayReply is written never to reject; if it does anyway, the reply still gets its one ending.
       log.error({ err: error }, 'relay failed');
@@ -112,21 +228,60 @@ export function chatRoute(deps: ChatRouteDeps): Middleware<AppState> {
       writer.end({ type: 'error', data: failure });
       return { kind: 'error', error: failure, usage: undefined };
     });
-    void relayed.then((outcome) => {
-      release();
+    void relayed.then(async (outcome) => {
       body.off('close', onBodyTornDown);
+      guard.cancel();
+      const conclusion = concludeReply(outcome, guard.verdict);
+      const usage: UsageData = outcome.usage ?? estimateUsage(prompt, recorder.reasoning + recorder.text);
+      await storeEnding(recorder, conclusion, usage, log);
+      try {
+        await deps.admission.quota.record(user.id, usage.promptTokens + usage.completionTokens);
+      } catch (error) {
+        log.error({ err: error }, 'could not count the reply against the daily quota');
+      }
+      metrics.tokensUsed(usage);
+      if (conclusion.metricsCode !== undefined && isUpstreamCode(conclusion.metricsCode)) metrics.upstreamError(conclusion.metricsCode);
+      reply.end(conclusion.metricsOutcome, conclusion.metricsCode);
+      await release();
       log.info(
         {
           outcome: outcome.kind,
+          status: conclusion.status,
           ...(outcome.kind === 'done' ? { finishReason: outcome.finishReason } : {}),
           ...(outcome.kind === 'error' ? { code: outcome.error.code, detail: outcome.error.message } : {}),
+          conversationId: turn.conversationId,
+          messageId: turn.reply.id,
           events: writer.eventCount,
-          promptTokens: outcome.usage?.promptTokens,
-          completionTokens: outcome.usage?.completionTokens,
+          checkpoints: recorder.checkpoints,
+          contentChecks: guard.checks,
+          promptTokens: usage.promptTokens,
+          completionTokens: usage.completionTokens,
+          usageEstimated: outcome.usage === undefined,
           durationMs: deps.clock.now() - startedAt,
+          ...messageTextFields(settings.logMessageText, request.message, recorder),
         },
         'reply finished',
       );
     });
   };
+}
+
+async function storeEnding(recorder: ReplyRecorder, conclusion: ReplyConclusion, usage: UsageData, log: Logger): Promise<void> {
+  try {
+    const stored = await recorder.finish({
+      status: conclusion.status,
+      ...(conclusion.finishReason === undefined ? {} : { finishReason: conclusion.finishReason }),
+      ...(conclusion.errorCode === undefined ? {} : { errorCode: conclusion.errorCode }),
+      usage,
+      clearText: conclusion.clearText,
+    });
+    if (stored === undefined) log.info('the reply ended after its conversation was deleted; only its usage was kept');
+  } catch (error) {
+    // At the next start `markInterruptedReplies` turns the row still `streaming` into an error.
+    log.error({ err: error }, 'could not store the end of the reply');
+  }
+}
+
+function messageTextFields(enabled: boolean, message: string, recorder: ReplyRecorder): Record<string, string> {
+  return enabled ? { userText: message, replyText: recorder.text } : {};
 }

@@ -12,12 +12,15 @@
  *   4. the iteration threw → `failure(error)` (`upstream_error` with a redacted message);
  *   5. the stream ended without a finish reason → `upstream_error`: a truncated answer must not
  *      look complete.
+ * Before the terminal event is written, `review` (when given) may replace the ending — the content
+ * check's last word on the reply, which may still be waiting for verdicts. Heartbeats keep flowing
+ * while it decides; a client that leaves meanwhile still gets nothing more written.
  * The idle watchdog is touched on every chunk and paused while a slow client drains.
  */
 import { WxstreamError, type UsageData, type WireError } from '@wxstream/protocol';
 import type { UpstreamChunk } from '../upstream/upstream-model.ts';
 import type { IdleWatchdog } from './idle-watchdog.ts';
-import type { ReplyWriter } from './reply-writer.ts';
+import type { ReplyEnding, ReplyWriter } from './reply-writer.ts';
 import { readChunk } from './upstream-chunk.ts';
 
 /** Abort reason when the client went away; distinct from errors we must report in-band. */
@@ -40,6 +43,8 @@ export interface RelayOptions {
   watchdog: IdleWatchdog;
   /** Maps an error thrown by the iteration to the error the client sees. */
   failure: (error: unknown) => WxstreamError;
+  /** Decides the ending finally; must not reject. */
+  review?: (ending: ReplyEnding) => Promise<ReplyEnding>;
 }
 
 export async function relayReply(options: RelayOptions): Promise<RelayOutcome> {
@@ -70,23 +75,33 @@ export async function relayReply(options: RelayOptions): Promise<RelayOutcome> {
     watchdog.stop();
   }
 
-  const fail = (error: WxstreamError): RelayOutcome => {
-    writer.end({ type: 'error', data: error.toWire() }, usage);
-    return { kind: 'error', error: error.toWire(), usage };
-  };
+  const clientGone = () => signal.aborted && signal.reason instanceof ClientClosed;
+  const errorEnding = (error: WxstreamError): ReplyEnding => ({ type: 'error', data: error.toWire() });
 
-  if (signal.aborted && signal.reason instanceof ClientClosed) {
+  if (clientGone()) {
     writer.abandon();
     return { kind: 'client_closed', usage };
   }
+  let ending: ReplyEnding;
   if (finishReason !== undefined) {
-    writer.end({ type: 'done', data: { finishReason } }, usage);
-    return { kind: 'done', finishReason, usage };
-  }
-  if (signal.aborted) {
+    ending = { type: 'done', data: { finishReason } };
+  } else if (signal.aborted) {
     const reason: unknown = signal.reason;
-    return fail(reason instanceof WxstreamError ? reason : new WxstreamError('internal_error', 'The reply was aborted'));
+    ending = errorEnding(reason instanceof WxstreamError ? reason : new WxstreamError('internal_error', 'The reply was aborted'));
+  } else if (failed !== undefined) {
+    ending = errorEnding(options.failure(failed.error));
+  } else {
+    ending = errorEnding(new WxstreamError('upstream_error', 'The model stream ended before the model finished its answer'));
   }
-  if (failed !== undefined) return fail(options.failure(failed.error));
-  return fail(new WxstreamError('upstream_error', 'The model stream ended before the model finished its answer'));
+  if (options.review !== undefined) {
+    ending = await options.review(ending);
+    if (clientGone()) {
+      writer.abandon();
+      return { kind: 'client_closed', usage };
+    }
+  }
+  writer.end(ending, usage);
+  return ending.type === 'done'
+    ? { kind: 'done', finishReason: ending.data.finishReason, usage }
+    : { kind: 'error', error: ending.data, usage };
 }

@@ -9,6 +9,9 @@
  * watchdog, a shutdown), only the first terminal reaches the client. `abandon` is for a sink whose
  * reader is gone: timers stop, nothing more is written.
  *
+ * `onEvent`, when given, sees every event as it is written (never one the sink no longer takes), so
+ * whoever records or checks the reply sees exactly what the client was sent.
+ *
  * Writes go to the sink immediately (Node's HTTP response sends each chunk on its own with
  * `setNoDelay`); `write` returns false when the sink's buffer is full so the caller can pause.
  */
@@ -33,7 +36,14 @@ export interface ReplyWriter {
   readonly eventCount: number;
 }
 
-export function createReplyWriter(options: { sink: Writable; clock: Clock; heartbeatIntervalMs: number }): ReplyWriter {
+export interface ReplyWriterOptions {
+  sink: Writable;
+  clock: Clock;
+  heartbeatIntervalMs: number;
+  onEvent?: (event: ReplyEvent) => void;
+}
+
+export function createReplyWriter(options: ReplyWriterOptions): ReplyWriter {
   const { sink, clock } = options;
   const sequencer = new ReplySequencer();
   let heartbeat: TimerHandle | undefined;
@@ -70,7 +80,11 @@ export function createReplyWriter(options: { sink: Writable; clock: Clock; heart
     return ok;
   };
 
-  const writeEvent = (event: ReplyEvent | undefined): boolean => (event === undefined ? true : write(formatSseEvent(event)));
+  const writeEvent = (event: ReplyEvent | undefined): boolean => {
+    if (event === undefined || stopped || sinkGone()) return true;
+    options.onEvent?.(event);
+    return write(formatSseEvent(event));
+  };
 
   return {
     start: (data) => writeEvent(sequencer.start(data)),
@@ -81,8 +95,9 @@ export function createReplyWriter(options: { sink: Writable; clock: Clock; heart
       if (sequencer.ended) return false;
       const usageEvent = usage === undefined ? undefined : sequencer.usage(usage);
       const terminal = ending.type === 'done' ? sequencer.done(ending.data) : sequencer.error(ending.data);
-      const frames = [usageEvent, terminal].flatMap((event) => (event === undefined ? [] : [formatSseEvent(event)]));
-      write(frames.join(''));
+      const events = [usageEvent, terminal].flatMap((event) => (event === undefined ? [] : [event]));
+      if (!stopped && !sinkGone()) for (const event of events) options.onEvent?.(event);
+      write(events.map(formatSseEvent).join(''));
       stopped = true;
       stopHeartbeat();
       if (!sinkGone()) sink.end();

@@ -4,12 +4,15 @@
  * Contract: a thrown `WxstreamError` becomes `{"error":{code,message,retryable}}` with its status;
  * anything else is an `internal_error` whose details go to the log, not the client. Unmatched
  * routes become `not_found`, a known route with the wrong method becomes `method_not_allowed`
- * (keeping the router's `Allow` header). Once a stream has started, errors travel in-band as an
- * `error` event (the chat relay's job) and this middleware only logs.
+ * (keeping the router's `Allow` header). A refusal that knows how long to wait (a
+ * `LimitExceededError` with `retryAfterSeconds`) also gets a `Retry-After` header. Once a stream
+ * has started, errors travel in-band as an `error` event (the chat relay's job) and this
+ * middleware only logs.
  */
 import type { Middleware } from 'koa';
 import { WxstreamError, errorBody } from '@wxstream/protocol';
 import type { AppState } from '../app-state.ts';
+import { LimitExceededError } from '../limits/limit-exceeded-error.ts';
 
 function asWxstreamError(error: unknown): WxstreamError {
   if (error instanceof WxstreamError) return error;
@@ -35,6 +38,9 @@ export function errorHandler(): Middleware<AppState> {
       }
       ctx.status = error.status;
       ctx.body = errorBody(error.code, error.message);
+      if (error instanceof LimitExceededError && error.retryAfterSeconds !== undefined) {
+        ctx.set('Retry-After', String(error.retryAfterSeconds));
+      }
       // The client may still be sending a body we refused to read (too large, or refused before
       // reading, like a missing token); closing the connection after the answer is cheaper than
       // draining it.

@@ -10,7 +10,7 @@
  */
 import { Writable } from 'node:stream';
 import type { Clock } from '../../src/clock.ts';
-import { loadConfig, type Config, type Env } from '../../src/config.ts';
+import type { Env } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import {
   startOpenAICompatibleEmulator,
@@ -18,6 +18,7 @@ import {
   type OpenAICompatibleEmulator,
   type ScenarioSource,
 } from '../../src/offline-model/openai-compatible-emulator.ts';
+import { loadServerConfig, type ServerConfig } from '../../src/server-config.ts';
 import { startServer, type RunningServer } from '../../src/start-server.ts';
 
 export const TEST_TOKEN_SECRET = 'test-secret-that-is-long-enough-0123456789';
@@ -29,15 +30,22 @@ export function startEmulator(options: EmulatorOptions = {}): Promise<OpenAIComp
   return startOpenAICompatibleEmulator({ host: '127.0.0.1', ...options });
 }
 
-/** The configuration tests run with: `loadConfig` over test defaults and the given overrides. */
-export function testConfig(env: Env = {}): Config {
-  return loadConfig({
+/**
+ * The configuration tests run with: `loadServerConfig` over test defaults and the given overrides.
+ * The defaults keep tests independent of each other: a private in-memory database, no rate limit
+ * (suites send many chats from one user), no process metrics (their event-loop monitor never stops).
+ */
+export function testConfig(env: Env = {}): ServerConfig {
+  return loadServerConfig({
     HOST: '127.0.0.1',
     PORT: '0',
     TOKEN_SECRET: TEST_TOKEN_SECRET,
     LOG_LEVEL: 'debug',
     OFFLINE_MODEL_CHUNK_DELAY_MS: '0',
     SHUTDOWN_GRACE_MS: '1000',
+    DATABASE_PATH: ':memory:',
+    RATE_LIMIT_PER_MINUTE: '0',
+    METRICS_PROCESS: 'false',
     ...env,
   });
 }

@@ -1,0 +1,92 @@
+/**
+ * The whole server's configuration: the core settings of `config.ts` composed with those of the
+ * limits, metrics, WeChat and storage parts, read from one environment-like record.
+ *
+ * Contract: `loadServerConfig(env)` is pure like `loadConfig` and throws ONE `ConfigError` listing
+ * every invalid variable of every part, so an operator fixes them all in one go. Each part keeps
+ * its own loader (and its own tests); this module only gathers their problems and adds what
+ * belongs to no part:
+ *
+ * | variable                     | default                 | meaning                                            |
+ * |------------------------------|-------------------------|----------------------------------------------------|
+ * | DATABASE_PATH                | `.data/wxstream.sqlite` | SQLite file (relative to the working directory), or `:memory:` |
+ * | REPLY_CHECKPOINT_INTERVAL_MS | 1000                    | a streaming reply is written to the database at least this often |
+ * | REPLY_CHECKPOINT_CHARS       | 500                     | … and whenever this many characters arrived since the last write |
+ * | LOG_MESSAGE_TEXT             | false                   | debugging only: put message and reply text in the logs |
+ *
+ * How users log in follows from the parts: with WeChat credentials, `wx.login` codes are exchanged
+ * through WeChat and the development login is off whatever DEV_LOGIN says; without them the
+ * development login is on when DEV_LOGIN allows it (by default everywhere except production).
+ */
+import { ConfigError, loadConfig, type Config, type Env } from './config.ts';
+import { createEnvReader } from './limits/env-reader.ts';
+import { loadLimitsConfig, type LimitsConfig } from './limits/limits-config.ts';
+import { loadMetricsConfig, type MetricsConfig } from './metrics/metrics-config.ts';
+import { DEFAULT_DATABASE_PATH } from './storage/sqlite-store.ts';
+import { loadWechatConfig, type WechatConfig } from './wechat/wechat-config.ts';
+
+export interface StorageConfig {
+  readonly databasePath: string;
+  readonly checkpointIntervalMs: number;
+  readonly checkpointChars: number;
+}
+
+/** `wechat`: jscode2session; `dev`: any code is user `dev:<code>`; `disabled`: 403 `dev_login_disabled`. */
+export type LoginMode = 'wechat' | 'dev' | 'disabled';
+
+export interface ServerConfig extends Config {
+  readonly limits: LimitsConfig;
+  readonly metrics: MetricsConfig;
+  readonly wechat: WechatConfig;
+  readonly storage: StorageConfig;
+  readonly logMessageText: boolean;
+  readonly login: LoginMode;
+  /** DEV_LOGIN=true was asked for but WeChat credentials switch the development login off (warned at start). */
+  readonly devLoginOverridden: boolean;
+}
+
+export const DEFAULT_CHECKPOINT_INTERVAL_MS = 1000;
+export const DEFAULT_CHECKPOINT_CHARS = 500;
+
+const TRUE_WORDS = ['1', 'true', 'yes', 'on'];
+
+export function loadServerConfig(env: Env): ServerConfig {
+  const problems: string[] = [];
+  const part = <T>(load: (env: Env) => T): T | undefined => {
+    try {
+      return load(env);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
+  };
+  const core = part(loadConfig);
+  const limits = part(loadLimitsConfig);
+  const metrics = part(loadMetricsConfig);
+  const wechat = part(loadWechatConfig);
+
+  const read = createEnvReader(env, problems);
+  const storage: StorageConfig = {
+    databasePath: read.text('DATABASE_PATH') ?? DEFAULT_DATABASE_PATH,
+    checkpointIntervalMs: read.integer('REPLY_CHECKPOINT_INTERVAL_MS', DEFAULT_CHECKPOINT_INTERVAL_MS, 10, 600_000),
+    checkpointChars: read.integer('REPLY_CHECKPOINT_CHARS', DEFAULT_CHECKPOINT_CHARS, 1, 10_000_000),
+  };
+  const logMessageText = read.flag('LOG_MESSAGE_TEXT', false);
+
+  if (problems.length > 0 || core === undefined || limits === undefined || metrics === undefined || wechat === undefined) {
+    throw new ConfigError(problems);
+  }
+  const wechatLogin = wechat.credentials !== undefined;
+  const devLoginAsked = TRUE_WORDS.includes(env.DEV_LOGIN?.trim().toLowerCase() ?? '');
+  return {
+    ...core,
+    limits,
+    metrics,
+    wechat,
+    storage,
+    logMessageText,
+    login: wechatLogin ? 'wechat' : core.devLogin ? 'dev' : 'disabled',
+    devLoginOverridden: wechatLogin && devLoginAsked,
+  };
+}
