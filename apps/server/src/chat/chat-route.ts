@@ -20,7 +20,8 @@
  * in the background (`reply-content-guard.ts`): a risky segment aborts the upstream call at once
  * and the reply ends in `content_blocked`; the final event waits for the last verdicts. The reply
  * ends stored with its status (`reply-conclusion.ts`), its usage (the provider's, or an estimate
- * when it sent none) counted against the daily quota, and its metrics.
+ * when it sent none) counted against the daily quota, and its metrics — before its terminal event
+ * is sent, so a client that saw `done` and reads the conversation finds the reply complete.
  *
  * The upstream call is aborted when the client's connection closes before the reply finished, the
  * idle watchdog fires (`upstream_timeout`), a content check stops the reply, or shutdown interrupts
@@ -46,12 +47,12 @@ import { parseChatRequest } from './chat-request.ts';
 import { persistTurn, prepareTurn, type PersistedTurn } from './conversation-turn.ts';
 import { createIdleWatchdog } from './idle-watchdog.ts';
 import { keepLeaseAlive } from './lease-keeper.ts';
-import { ClientClosed, relayReply, type RelayOutcome } from './relay.ts';
+import { ClientClosed, outcomeOf, relayReply, type RelayOutcome } from './relay.ts';
 import { concludeReply, type ReplyConclusion } from './reply-conclusion.ts';
 import { createReplyContentGuard } from './reply-content-guard.ts';
 import { createReplyRecorder, type ReplyRecorder } from './reply-recorder.ts';
 import type { ReplyRegistry } from './reply-registry.ts';
-import { createReplyWriter } from './reply-writer.ts';
+import { createReplyWriter, type ReplyEnding } from './reply-writer.ts';
 
 export interface ChatSettings {
   maxBodyBytes: number;
@@ -211,15 +212,55 @@ export function chatRoute(deps: ChatRouteDeps): Middleware<AppState> {
     ctx.body = body;
     writer.start({ conversationId: turn.conversationId, messageId: turn.reply.id, model: deps.upstream.model });
 
+    // Stores the reply's ending, counts its usage and outcome — once, whichever way the reply ends.
+    let finalized: Promise<ReplyConclusion> | undefined;
+    const finalize = (outcome: RelayOutcome): Promise<ReplyConclusion> =>
+      (finalized ??= (async () => {
+        guard.cancel();
+        const conclusion = concludeReply(outcome, guard.verdict);
+        const usage: UsageData = outcome.usage ?? estimateUsage(prompt, recorder.reasoning + recorder.text);
+        await storeEnding(recorder, conclusion, usage, log);
+        try {
+          await deps.admission.quota.record(user.id, usage.promptTokens + usage.completionTokens);
+        } catch (error) {
+          log.error({ err: error }, 'could not count the reply against the daily quota');
+        }
+        metrics.tokensUsed(usage);
+        if (conclusion.metricsCode !== undefined && isUpstreamCode(conclusion.metricsCode)) metrics.upstreamError(conclusion.metricsCode);
+        reply.end(conclusion.metricsOutcome, conclusion.metricsCode);
+        log.info(
+          {
+            outcome: outcome.kind,
+            status: conclusion.status,
+            ...(outcome.kind === 'done' ? { finishReason: outcome.finishReason } : {}),
+            ...(outcome.kind === 'error' ? { code: outcome.error.code, detail: outcome.error.message } : {}),
+            conversationId: turn.conversationId,
+            messageId: turn.reply.id,
+            events: writer.eventCount,
+            checkpoints: recorder.checkpoints,
+            contentChecks: guard.checks,
+            promptTokens: usage.promptTokens,
+            completionTokens: usage.completionTokens,
+            usageEstimated: outcome.usage === undefined,
+            durationMs: deps.clock.now() - startedAt,
+            ...messageTextFields(settings.logMessageText, request.message, recorder),
+          },
+          'reply finished',
+        );
+        return conclusion;
+      })());
+
     const relayed = relayReply({
       chunks,
       writer,
       signal: controller.signal,
       watchdog,
       failure: (error) => deps.upstream.failure(error, 'mid-stream'),
-      review: async (ending) => {
+      beforeEnd: async (proposed, usage) => {
         const verdict = await guard.settle();
-        return verdict.kind === 'stopped' ? { type: 'error', data: verdict.error.toWire() } : ending;
+        const ending: ReplyEnding = verdict.kind === 'stopped' ? { type: 'error', data: verdict.error.toWire() } : proposed;
+        await finalize(outcomeOf(ending, usage));
+        return ending;
       },
     }).catch((error: unknown): RelayOutcome => {
       // relayReply is written never to reject; if it does anyway, the reply still gets its one ending.
@@ -230,38 +271,8 @@ export function chatRoute(deps: ChatRouteDeps): Middleware<AppState> {
     });
     void relayed.then(async (outcome) => {
       body.off('close', onBodyTornDown);
-      guard.cancel();
-      const conclusion = concludeReply(outcome, guard.verdict);
-      const usage: UsageData = outcome.usage ?? estimateUsage(prompt, recorder.reasoning + recorder.text);
-      await storeEnding(recorder, conclusion, usage, log);
-      try {
-        await deps.admission.quota.record(user.id, usage.promptTokens + usage.completionTokens);
-      } catch (error) {
-        log.error({ err: error }, 'could not count the reply against the daily quota');
-      }
-      metrics.tokensUsed(usage);
-      if (conclusion.metricsCode !== undefined && isUpstreamCode(conclusion.metricsCode)) metrics.upstreamError(conclusion.metricsCode);
-      reply.end(conclusion.metricsOutcome, conclusion.metricsCode);
+      await finalize(outcome);
       await release();
-      log.info(
-        {
-          outcome: outcome.kind,
-          status: conclusion.status,
-          ...(outcome.kind === 'done' ? { finishReason: outcome.finishReason } : {}),
-          ...(outcome.kind === 'error' ? { code: outcome.error.code, detail: outcome.error.message } : {}),
-          conversationId: turn.conversationId,
-          messageId: turn.reply.id,
-          events: writer.eventCount,
-          checkpoints: recorder.checkpoints,
-          contentChecks: guard.checks,
-          promptTokens: usage.promptTokens,
-          completionTokens: usage.completionTokens,
-          usageEstimated: outcome.usage === undefined,
-          durationMs: deps.clock.now() - startedAt,
-          ...messageTextFields(settings.logMessageText, request.message, recorder),
-        },
-        'reply finished',
-      );
     });
   };
 }

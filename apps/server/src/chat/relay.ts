@@ -12,9 +12,11 @@
  *   4. the iteration threw → `failure(error)` (`upstream_error` with a redacted message);
  *   5. the stream ended without a finish reason → `upstream_error`: a truncated answer must not
  *      look complete.
- * Before the terminal event is written, `review` (when given) may replace the ending — the content
- * check's last word on the reply, which may still be waiting for verdicts. Heartbeats keep flowing
- * while it decides; a client that leaves meanwhile still gets nothing more written.
+ * Before the terminal event is written, `beforeEnd` (when given) gets the ending and the usage and
+ * resolves with the ending to send: it may replace it (the content check's last word, which may
+ * still be waiting for verdicts) and store it, so a client that has seen the terminal event finds
+ * the reply stored that way. Heartbeats keep flowing while it works; a client that leaves
+ * meanwhile still gets nothing more written.
  * The idle watchdog is touched on every chunk and paused while a slow client drains.
  */
 import { WxstreamError, type UsageData, type WireError } from '@wxstream/protocol';
@@ -43,8 +45,8 @@ export interface RelayOptions {
   watchdog: IdleWatchdog;
   /** Maps an error thrown by the iteration to the error the client sees. */
   failure: (error: unknown) => WxstreamError;
-  /** Decides the ending finally; must not reject. */
-  review?: (ending: ReplyEnding) => Promise<ReplyEnding>;
+  /** Decides (and may record) the ending finally; must not reject. */
+  beforeEnd?: (ending: ReplyEnding, usage: UsageData | undefined) => Promise<ReplyEnding>;
 }
 
 export async function relayReply(options: RelayOptions): Promise<RelayOutcome> {
@@ -93,14 +95,18 @@ export async function relayReply(options: RelayOptions): Promise<RelayOutcome> {
   } else {
     ending = errorEnding(new WxstreamError('upstream_error', 'The model stream ended before the model finished its answer'));
   }
-  if (options.review !== undefined) {
-    ending = await options.review(ending);
+  if (options.beforeEnd !== undefined) {
+    ending = await options.beforeEnd(ending, usage);
     if (clientGone()) {
       writer.abandon();
       return { kind: 'client_closed', usage };
     }
   }
   writer.end(ending, usage);
+  return outcomeOf(ending, usage);
+}
+
+export function outcomeOf(ending: ReplyEnding, usage: UsageData | undefined): RelayOutcome {
   return ending.type === 'done'
     ? { kind: 'done', finishReason: ending.data.finishReason, usage }
     : { kind: 'error', error: ending.data, usage };

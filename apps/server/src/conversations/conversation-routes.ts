@@ -7,7 +7,8 @@
  *   issued. Anything else is 400 `invalid_request`.
  * - `GET /api/conversations/:id` → `ConversationDetail`, messages in the order they were added.
  * - `PATCH /api/conversations/:id {"title"}` → the renamed `ConversationSummary` (titles are
- *   normalised; empty or longer than `MAX_TITLE_CHARS` is `invalid_request`).
+ *   normalised; empty or longer than `MAX_TITLE_CHARS` is `invalid_request`). `PUT` does the same:
+ *   `wx.request` has no PATCH method, so the mini-program renames with PUT.
  * - `DELETE /api/conversations/:id` → 204, the conversation and its messages gone.
  * Another user's conversation, an unknown one, and an id that cannot be one are all 404
  * `not_found`: the API never reveals that a conversation exists for someone else.
@@ -89,13 +90,15 @@ export function mountConversationRoutes(router: Router<AppState>, guard: Middlew
     ctx.body = answer;
   });
 
-  router.patch(ROUTES.conversation, guard, async (ctx) => {
+  const rename: Middleware<AppState> = async (ctx) => {
     const user = userOf(ctx.state);
     const id = conversationIdOf(ctx.params);
     const title = parseRename(await readJsonBody(ctx.req, { maxBytes: deps.maxBodyBytes }));
     const answer: ConversationSummary = toConversationSummary(await store.renameConversation(user.id, id, title));
     ctx.body = answer;
-  });
+  };
+  router.patch(ROUTES.conversation, guard, rename);
+  router.put(ROUTES.conversation, guard, rename);
 
   router.delete(ROUTES.conversation, guard, async (ctx) => {
     const user = userOf(ctx.state);
