@@ -39,6 +39,8 @@ describe('requests refused before the stream', () => {
       code: 'invalid_request',
       request: () => json(Buffer.concat([Buffer.from('{"message":"'), Buffer.from([0xe4, 0xbd]), Buffer.from('"}')])),
     },
+    { name: 'a message with a lone surrogate (valid JSON, not text)', status: 400, code: 'invalid_request', request: () => json('{"message":"broken \\ud800 text"}') },
+    { name: 'a 1 MB body', status: 413, code: 'payload_too_large', request: () => json({ message: 'm'.repeat(1024 * 1024) }) },
     { name: 'a declared body over 64 KiB', status: 413, code: 'payload_too_large', request: () => json({ message: 'x'.repeat(70 * 1024) }) },
     {
       name: 'a chunked body that grows over 64 KiB',

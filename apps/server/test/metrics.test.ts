@@ -11,42 +11,8 @@ import { requestId } from '../src/http/request-id.ts';
 import { createLogger } from '../src/logger.ts';
 import { METRICS_ROUTE, metricsHandler } from '../src/metrics/metrics-handler.ts';
 import { ServerMetrics, TIME_TO_FIRST_TOKEN_BUCKETS } from '../src/metrics/server-metrics.ts';
+import { parseExposition, valueOf, type Sample } from './support/exposition.ts';
 import { createManualClock } from './support/manual-clock.ts';
-
-/** One sample of the text exposition: `name{labels} value`. */
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-function parseExposition(text: string): Sample[] {
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    assert.ok(match, `not an exposition line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
-      labels[pair[1] as string] = pair[2] as string;
-    }
-    samples.push({ name: match[1] as string, labels, value: Number(match[3]) });
-  }
-  return samples;
-}
-
-/** The value of the one sample with exactly these labels; fails when there is none. */
-function valueOf(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
-  const wanted = Object.entries(labels);
-  const found = samples.filter(
-    (sample) =>
-      sample.name === name &&
-      Object.keys(sample.labels).length === wanted.length &&
-      wanted.every(([key, value]) => sample.labels[key] === value),
-  );
-  assert.equal(found.length, 1, `expected one sample ${name}${JSON.stringify(labels)}, found ${found.length}`);
-  return (found[0] as Sample).value;
-}
 
 async function scrape(metrics: ServerMetrics): Promise<Sample[]> {
   return parseExposition(await metrics.registry.metrics());
