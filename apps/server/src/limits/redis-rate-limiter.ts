@@ -10,7 +10,8 @@
  */
 import type { Clock } from '../clock.ts';
 import type { RedisClient } from '../redis/redis-connections.ts';
-import { RedisScript, integerArrayReply } from '../redis/redis-script.ts';
+import { integerArrayReply } from '../redis/redis-replies.ts';
+import { RedisScript } from '../redis/redis-script.ts';
 import { gcraParams, type GcraParams } from './gcra.ts';
 import type { RateDecision, RateLimiter } from './rate-limiter.ts';
 

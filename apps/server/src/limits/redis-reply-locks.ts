@@ -11,7 +11,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { RedisClient } from '../redis/redis-connections.ts';
-import { RedisScript, integerReply } from '../redis/redis-script.ts';
+import { integerReply } from '../redis/redis-replies.ts';
+import { RedisScript } from '../redis/redis-script.ts';
 import type { Lease, ReplyLocks } from './reply-locks.ts';
 
 export interface RedisReplyLocksOptions {

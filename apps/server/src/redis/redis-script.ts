@@ -31,21 +31,3 @@ export class RedisScript {
     }
   }
 }
-
-/** Reads a script reply that is an array of integers (Lua numbers come back truncated to integers). */
-export function integerArrayReply(reply: ScriptReply, length: number): number[] {
-  if (!Array.isArray(reply) || reply.length !== length || !reply.every((item) => typeof item === 'number')) {
-    throw new Error(`unexpected script reply ${JSON.stringify(reply)}`);
-  }
-  return reply as number[];
-}
-
-export function integerReply(reply: ScriptReply): number {
-  if (typeof reply !== 'number') throw new Error(`unexpected script reply ${JSON.stringify(reply)}`);
-  return reply;
-}
-
-export function stringReply(reply: ScriptReply): string {
-  if (typeof reply !== 'string') throw new Error(`unexpected script reply ${JSON.stringify(reply)}`);
-  return reply;
-}

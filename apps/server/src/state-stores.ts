@@ -1,0 +1,69 @@
+/**
+ * The stores whose state must be shared when several instances serve one deployment: reply locks,
+ * rate limits, daily quotas and the reply log. One choice for all of them, made once at startup.
+ *
+ * Contract: without `redis` every store lives in this process's memory (a single instance, or a
+ * laptop); with it every store lives in Redis under `keyPrefix`, so limits and resumable replies
+ * hold whichever instance a request lands on. Both sets satisfy the same contract suites, so
+ * nothing downstream knows which it got. The caller owns the Redis connections (open them with
+ * `openRedis` before, close them after the HTTP server has drained); the stores hold no other
+ * resource to release.
+ */
+import type { Clock } from './clock.ts';
+import { InMemoryQuotaLedger } from './limits/in-memory-quota-ledger.ts';
+import { InMemoryRateLimiter } from './limits/in-memory-rate-limiter.ts';
+import { InMemoryReplyLocks } from './limits/in-memory-reply-locks.ts';
+import type { LimitsConfig } from './limits/limits-config.ts';
+import type { QuotaLedger } from './limits/quota-ledger.ts';
+import type { RateLimiter } from './limits/rate-limiter.ts';
+import { RedisQuotaLedger } from './limits/redis-quota-ledger.ts';
+import { RedisRateLimiter } from './limits/redis-rate-limiter.ts';
+import { RedisReplyLocks } from './limits/redis-reply-locks.ts';
+import type { ReplyLocks } from './limits/reply-locks.ts';
+import type { RedisConnections } from './redis/redis-connections.ts';
+import { InMemoryReplyLog } from './reply-log/in-memory-reply-log.ts';
+import type { ReplyLog } from './reply-log/reply-log.ts';
+import type { ReplyLogConfig } from './reply-log/reply-log-config.ts';
+import { RedisReplyLog } from './reply-log/redis-reply-log.ts';
+
+export interface StateStores {
+  /** Where the state lives; for the startup log line and /healthz. */
+  readonly kind: 'memory' | 'redis';
+  readonly locks: ReplyLocks;
+  readonly rateLimiter: RateLimiter;
+  readonly quota: QuotaLedger;
+  readonly replyLog: ReplyLog;
+}
+
+export interface StateStoresOptions {
+  clock: Clock;
+  limits: LimitsConfig;
+  replyLog: ReplyLogConfig;
+  redis?: { connections: RedisConnections; keyPrefix: string };
+}
+
+export function createStateStores(options: StateStoresOptions): StateStores {
+  const { clock, limits, replyLog, redis } = options;
+  const rate = { perMinute: limits.rateLimitPerMinute, burst: limits.rateLimitBurst };
+  const quota = { dailyTokens: limits.dailyTokenQuota, utcOffsetMinutes: limits.quotaUtcOffsetMinutes };
+
+  if (redis === undefined) {
+    return {
+      kind: 'memory',
+      locks: new InMemoryReplyLocks({ clock, ttlMs: limits.replyLockTtlMs }),
+      rateLimiter: new InMemoryRateLimiter({ clock, ...rate }),
+      quota: new InMemoryQuotaLedger({ clock, ...quota }),
+      replyLog: new InMemoryReplyLog({ clock, ...replyLog }),
+    };
+  }
+
+  const { commands: client, subscriber } = redis.connections;
+  const keyPrefix = redis.keyPrefix;
+  return {
+    kind: 'redis',
+    locks: new RedisReplyLocks({ client, clock, ttlMs: limits.replyLockTtlMs, keyPrefix }),
+    rateLimiter: new RedisRateLimiter({ client, clock, ...rate, keyPrefix }),
+    quota: new RedisQuotaLedger({ client, clock, ...quota, keyPrefix }),
+    replyLog: new RedisReplyLog({ client, subscriber, clock, ...replyLog, keyPrefix }),
+  };
+}

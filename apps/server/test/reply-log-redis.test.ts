@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, describe, test } from 'node:test';
+import { systemClock } from '../src/clock.ts';
+import { RedisReplyLog, type RedisReplyLogOptions } from '../src/reply-log/redis-reply-log.ts';
+import { collect, describeReplyLogContract, replyEvents, until } from './support/reply-log-contract.ts';
+import { connectTestRedis } from './support/test-redis.ts';
+
+const connected = await connectTestRedis();
+const skip = connected.available ? false : connected.skipReason;
+const redis = connected.available ? connected.redis : undefined;
+after(async () => {
+  await redis?.dispose();
+});
+
+/** Redis TTLs run on Redis's own clock, so expiry tests wait for real: keep them short. */
+const SHORT_RETENTION_MS = 300;
+const POLL_INTERVAL_MS = 50;
+
+let instances = 0;
+const freshPrefix = () => `${redis?.keyPrefix}${++instances}:`;
+function createLog(options: Pick<RedisReplyLogOptions, 'retentionMs' | 'maxEvents'> & Partial<RedisReplyLogOptions>): RedisReplyLog {
+  if (redis === undefined) throw new Error('Redis is not connected');
+  return new RedisReplyLog({
+    client: redis.connections.commands,
+    subscriber: redis.connections.subscriber,
+    clock: systemClock,
+    keyPrefix: freshPrefix(),
+    pollIntervalMs: POLL_INTERVAL_MS,
+    ...options,
+  });
+}
+
+const subscribersOf = async (channel: string) => (await redis?.connections.commands.pubSubNumSub(channel))?.[channel] ?? 0;
+
+describe('Redis reply log', { skip }, () => {
+  describeReplyLogContract(
+    'Redis reply log contract',
+    async (options) => {
+      const log = createLog(options);
+      return {
+        log,
+        now: () => systemClock.now(),
+        elapse: (ms) => sleep(ms),
+        followers: async () => log.followers,
+      };
+    },
+    // Redis expires a key within a millisecond of its TTL (lazily on access); the margin covers scheduling.
+    { shortRetentionMs: SHORT_RETENTION_MS, expiryMarginMs: 100 },
+  );
+
+  describe('Redis specifics', () => {
+    const owner = { userId: 'u1', conversationId: 'c1' };
+
+    test('a reply appended through one instance is followed live through another', async () => {
+      const keyPrefix = freshPrefix();
+      const writer = createLog({ retentionMs: 60_000, maxEvents: 1000, keyPrefix });
+      const reader = createLog({ retentionMs: 60_000, maxEvents: 1000, keyPrefix, pollIntervalMs: 60_000 });
+      const events = replyEvents(12);
+      await writer.create('r1', owner);
+      await writer.append('r1', events[0]!);
+      const reading = collect(reader.read('r1', 0));
+      await until(() => reader.followers === 1, 'the other instance follows live');
+      for (const event of events.slice(1)) await writer.append('r1', event);
+      // The poll is a minute away: only notifications can have delivered these in time.
+      assert.deepEqual(await reading, events);
+      const { expiresAt, ...meta } = (await reader.meta('r1'))!;
+      assert.deepEqual(meta, { userId: 'u1', conversationId: 'c1', state: 'ended', lastEventId: 12 });
+      assert.ok(expiresAt > Date.now());
+    });
+
+    test('followers share the one subscriber connection, and the channel has no subscriber once they finish', async () => {
+      const log = createLog({ retentionMs: 60_000, maxEvents: 1000 });
+      const clientsBefore = (await redis!.connections.commands.clientList()).length;
+      await log.create('r1', owner);
+      const events = replyEvents(6);
+      await log.append('r1', events[0]!);
+      const controllers = Array.from({ length: 20 }, () => new AbortController());
+      const readings = controllers.map((controller) => collect(log.read('r1', 0, { signal: controller.signal })));
+      await until(() => log.followers === 20, 'twenty readers follow live');
+      assert.equal(await subscribersOf(log.keysOf('r1').channel), 1, 'one subscription serves every reader of this instance');
+      assert.equal((await redis!.connections.commands.clientList()).length, clientsBefore, 'no reader opened a connection');
+      for (const controller of controllers.slice(0, 10)) controller.abort();
+      await Promise.all(readings.slice(0, 10));
+      assert.equal(log.followers, 10);
+      for (const event of events.slice(1)) await log.append('r1', event);
+      for (const reading of readings.slice(10)) assert.deepEqual(await reading, events);
+      assert.equal(log.followers, 0);
+      await until(async () => (await subscribersOf(log.keysOf('r1').channel)) === 0, 'the channel is unsubscribed');
+    });
+
+    test('a reader that missed a notification still catches up by polling', async () => {
+      const log = createLog({ retentionMs: 60_000, maxEvents: 1000 });
+      await log.create('r1', owner);
+      const events = replyEvents(5);
+      await log.append('r1', events[0]!);
+      const reading = collect(log.read('r1', 0));
+      await until(() => log.followers === 1, 'the reader follows live');
+      // Another writer that bypasses the log's script, so no notification is published.
+      const keys = log.keysOf('r1');
+      for (const event of events.slice(1)) {
+        await redis!.connections.commands.xAdd(keys.events, `${event.id}-0`, { type: event.type, data: JSON.stringify(event.data) });
+      }
+      await redis!.connections.commands.hSet(keys.meta, { lastId: String(events.length), state: 'ended' });
+      assert.deepEqual(await reading, events);
+    });
+
+    test('a reply log leaves exactly two keys, both with an expiry, and no append bookkeeping', async () => {
+      const log = createLog({ retentionMs: 60_000, maxEvents: 1000 });
+      await log.create('r1', owner);
+      await Promise.all(replyEvents(20).map((event) => log.append('r1', event)));
+      assert.equal(log.appending, 0);
+      const { events, meta } = log.keysOf('r1');
+      const replyBase = meta.slice(0, -':meta'.length);
+      const keys = (await redis!.keys()).filter((key) => key.startsWith(replyBase)).sort();
+      assert.deepEqual(keys, [events, meta].sort());
+      for (const key of keys) {
+        const ttl = await redis!.connections.commands.pTTL(key);
+        assert.ok(ttl > 59_000 && ttl <= 60_000, `${key} PTTL ${ttl}`);
+      }
+    });
+
+    test('a reader fetches in batches, so replaying a long reply never holds more than one batch', async () => {
+      const log = createLog({ retentionMs: 60_000, maxEvents: 1000, batchSize: 7 });
+      await log.create('r1', owner);
+      const events = replyEvents(50);
+      for (const event of events) await log.append('r1', event);
+      for (const afterId of [0, 6, 7, 8, 49, 50]) assert.deepEqual(await collect(log.read('r1', afterId)), events.slice(afterId), `after ${afterId}`);
+    });
+  });
+});
