@@ -105,6 +105,15 @@ describe('Redis reply log', { skip }, () => {
       assert.deepEqual(await reading, events);
     });
 
+    test('after Redis has forgotten its scripts, a burst of appends still lands in call order', async () => {
+      const log = createLog({ retentionMs: 60_000, maxEvents: 1000 });
+      await log.create('r1', owner);
+      const events = replyEvents(300);
+      await redis!.connections.commands.scriptFlush();
+      await Promise.all(events.map((event) => log.append('r1', event)));
+      assert.deepEqual(await collect(log.read('r1', 0)), events);
+    });
+
     test('a reply log leaves exactly two keys, both with an expiry, and no append bookkeeping', async () => {
       const log = createLog({ retentionMs: 60_000, maxEvents: 1000 });
       await log.create('r1', owner);

@@ -216,7 +216,8 @@ export class RedisReplyLog implements ReplyLog {
           const outcome = outcomes[i];
           if (outcome === 'ok') item.resolve();
           else if (outcome === 'missing') item.reject(new ReplyNotFoundError(replyId));
-          else item.reject(new ReplyLogWriteError(outcome as ReplyLogWriteRefusal, replyId, `event ${item.event.id} (${item.event.type})`));
+          else if (isRefusal(outcome)) item.reject(new ReplyLogWriteError(outcome, replyId, `event ${item.event.id} (${item.event.type})`));
+          else item.reject(new Error(`unexpected append outcome ${JSON.stringify(outcome)} for ${keys.meta}`));
         });
       } catch (error) {
         for (const item of batch) item.reject(error);
@@ -323,6 +324,12 @@ export class RedisReplyLog implements ReplyLog {
     const base = `${this.#keyPrefix}reply:{${replyId}}`;
     return { meta: `${base}:meta`, events: `${base}:events`, channel: `${base}:appended` };
   }
+}
+
+const REFUSALS: readonly string[] = ['exists', 'out_of_order', 'ended', 'full'] satisfies ReplyLogWriteRefusal[];
+
+function isRefusal(outcome: string | undefined): outcome is ReplyLogWriteRefusal {
+  return outcome !== undefined && REFUSALS.includes(outcome);
 }
 
 /** Turns a stream entry back into the event, through the protocol's one validating gate. */
