@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, test } from 'node:test';
-import { systemClock } from '../src/clock.ts';
+import { systemClock, type Clock, type TimerHandle } from '../src/clock.ts';
 import { RedisReplyLog, type RedisReplyLogOptions } from '../src/reply-log/redis-reply-log.ts';
 import { collect, describeReplyLogContract, replyEvents, until } from './support/reply-log-contract.ts';
 import { connectTestRedis } from './support/test-redis.ts';
@@ -87,6 +87,39 @@ describe('Redis reply log', { skip }, () => {
       for (const reading of readings.slice(10)) assert.deepEqual(await reading, events);
       assert.equal(log.followers, 0);
       await until(async () => (await subscribersOf(log.keysOf('r1').channel)) === 0, 'the channel is unsubscribed');
+    });
+
+    test('a waiting reader holds one poll timer at a time, and none once it has finished', async () => {
+      // Timers scheduled and neither fired nor cleared yet.
+      const live = new Set<TimerHandle>();
+      const countingClock: Clock = {
+        now: () => systemClock.now(),
+        setTimeout(callback, delayMs) {
+          const handle: TimerHandle = systemClock.setTimeout(() => {
+            live.delete(handle);
+            callback();
+          }, delayMs);
+          live.add(handle);
+          return handle;
+        },
+        clearTimeout(handle) {
+          live.delete(handle);
+          systemClock.clearTimeout(handle);
+        },
+      };
+      const log = createLog({ retentionMs: 60_000, maxEvents: 1000, clock: countingClock, pollIntervalMs: 20 });
+      await log.create('r1', owner);
+      const events = replyEvents(5);
+      await log.append('r1', events[0]!);
+      const controller = new AbortController();
+      const reading = collect(log.read('r1', 0, { signal: controller.signal }));
+      await until(() => log.followers === 1, 'the reader waits');
+      // Several polls come and go while nothing is appended.
+      await sleep(100);
+      assert.ok(live.size <= 1, `${live.size} timers pending`);
+      controller.abort();
+      assert.deepEqual(await reading, events.slice(0, 1));
+      assert.equal(live.size, 0);
     });
 
     test('a reader that missed a notification still catches up by polling', async () => {
