@@ -15,6 +15,14 @@ export const ROUTES = {
   /** `GET`, `PATCH {title}`, `DELETE` one conversation: `/api/conversations/:id`. */
   conversation: '/api/conversations/:id',
   health: '/healthz',
+  /**
+   * `GET`: replays a reply's events after `Last-Event-ID` (header, or `lastEventId` in the query for
+   * clients that cannot set headers, like `wx.request`) and then follows it live to its end. Unknown,
+   * expired or another user's reply → 404. Same ids as the original stream.
+   */
+  replyEvents: '/api/chat/:messageId/events',
+  /** `POST`: stops a reply in progress (aborts the model call, stores the partial reply as stopped). */
+  stopReply: '/api/chat/:messageId/stop',
 } as const;
 
 export const STREAM_HEADERS = {
@@ -43,3 +51,20 @@ export interface LoginResponse {
 }
 
 export const DEFAULT_HEARTBEAT_MS = 15_000;
+
+/** Query parameter carrying the last event id a client has, for clients that cannot send `Last-Event-ID`. */
+export const LAST_EVENT_ID_QUERY = 'lastEventId';
+
+/** Answer of `POST /api/chat/:messageId/stop`: `stopping` when it was running, `ended` when it had already ended. */
+export interface StopReplyResponse {
+  status: 'stopping' | 'ended';
+}
+
+/** Builds a concrete path from a route template, e.g. `routePath(ROUTES.replyEvents, { messageId })`. */
+export function routePath(template: string, params: Record<string, string>): string {
+  return template.replace(/:([A-Za-z]+)/g, (_, name: string) => {
+    const value = params[name];
+    if (value === undefined) throw new Error(`routePath: missing parameter "${name}" for ${template}`);
+    return encodeURIComponent(value);
+  });
+}

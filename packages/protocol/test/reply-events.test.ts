@@ -45,3 +45,9 @@ test('an error event with a code this client does not know keeps its message und
   const result = parseReplyEvent({ event: 'error', data: '{"code":"brand_new","message":"x","retryable":false}', id: '4' });
   assert.deepEqual(result, { ok: true, event: { id: 4, type: 'error', data: { code: 'upstream_error', message: 'x', retryable: false } } });
 });
+
+test('routePath fills a route template and escapes its parameters', async () => {
+  const { routePath, ROUTES } = await import('../src/index.ts');
+  assert.equal(routePath(ROUTES.replyEvents, { messageId: 'm 1/2' }), '/api/chat/m%201%2F2/events');
+  assert.throws(() => routePath(ROUTES.stopReply, {}), /missing parameter "messageId"/);
+});
