@@ -2,7 +2,10 @@
  * The `wx.request` transport: one chat request in, typed reply events out.
  *
  * Contract:
- * - POSTs the `ChatRequest` as JSON with `enableChunked: true` and `responseType: 'arraybuffer'`; the
+ * - `openReplyStream` POSTs the `ChatRequest` as JSON; `openReplyEvents` GETs a reply's events route to
+ *   continue it after `lastEventId`, which it sends both as the `Last-Event-ID` header and in the
+ *   `lastEventId` query (proxies and some platforms drop custom headers). Both go through the same
+ *   request with `enableChunked: true` and `responseType: 'arraybuffer'` and everything below; the
  *   bearer token, when given, goes in `Authorization`.
  * - The status decides what the body is, before any byte is read as events: 200 → every chunk goes
  *   through ONE `Utf8StreamDecoder` (stream mode, so a character split across chunks is carried over)
@@ -24,6 +27,7 @@
  * Events of a type this client does not know (a newer server) are skipped, not treated as malformed.
  */
 import {
+  LAST_EVENT_ID_QUERY,
   REPLY_EVENT_TYPES,
   WxstreamError,
   isTerminalEvent,
@@ -73,9 +77,10 @@ export interface WxRequestFailResult {
 
 export interface WxRequestOptionsLike {
   url: string;
-  method: 'POST';
+  method: 'POST' | 'GET';
   header: Record<string, string>;
-  data: string;
+  /** The JSON body of a POST; absent on a GET (wx.request would turn it into a query string). */
+  data?: string;
   enableChunked: boolean;
   responseType: 'arraybuffer';
   /** Anything but 'json': WeChat must not try to JSON.parse the body. */
@@ -95,17 +100,29 @@ export interface ReplyStreamHandlers {
   onHeartbeat?(): void;
 }
 
-export interface OpenReplyStreamOptions {
+/** What every stream request takes, whichever route it opens. */
+export interface StreamRequestOptions {
   request: WxRequestLike;
-  url: string;
   token?: string;
-  body: ChatRequest;
   handlers: ReplyStreamHandlers;
   /** `false` on base libraries without `enableChunked` (see `supportsChunkedRequest`). */
   chunkedSupported?: boolean;
   /** `wx.request`'s own timeout for the whole request; WeChat's default applies when left out. */
   timeoutMs?: number;
   onHeartbeat?: () => void;
+}
+
+export interface OpenReplyStreamOptions extends StreamRequestOptions {
+  /** The chat route's full URL. */
+  url: string;
+  body: ChatRequest;
+}
+
+export interface OpenReplyEventsOptions extends StreamRequestOptions {
+  /** The reply's events route as a full URL (`routePath(ROUTES.replyEvents, { messageId })` on the server's origin). */
+  url: string;
+  /** The id of the last event the client has applied; the server replays every event after it. */
+  lastEventId: number;
 }
 
 export interface ReplyStreamHandle {
@@ -135,7 +152,34 @@ function parseVersion(version: string): number[] | undefined {
 }
 
 export function openReplyStream(options: OpenReplyStreamOptions): ReplyStreamHandle {
-  const stream = new ReplyStream(options);
+  return openStream(options, {
+    url: options.url,
+    method: 'POST',
+    header: { 'Content-Type': 'application/json' },
+    data: JSON.stringify(options.body),
+  });
+}
+
+export function openReplyEvents(options: OpenReplyEventsOptions): ReplyStreamHandle {
+  const lastEventId = String(Math.max(0, Math.floor(options.lastEventId)));
+  const separator = options.url.includes('?') ? '&' : '?';
+  return openStream(options, {
+    url: `${options.url}${separator}${LAST_EVENT_ID_QUERY}=${lastEventId}`,
+    method: 'GET',
+    header: { 'Last-Event-ID': lastEventId },
+  });
+}
+
+/** The route-specific part of a stream request. */
+interface StreamTarget {
+  url: string;
+  method: WxRequestOptionsLike['method'];
+  header: Record<string, string>;
+  data?: string;
+}
+
+function openStream(options: StreamRequestOptions, target: StreamTarget): ReplyStreamHandle {
+  const stream = new ReplyStream(options, target);
   stream.open();
   return { stop: () => stream.stop() };
 }
@@ -147,7 +191,8 @@ const ERROR_SNIPPET_CHARS = 200;
 const KNOWN_EVENT_TYPES: ReadonlySet<string> = new Set(REPLY_EVENT_TYPES);
 
 class ReplyStream {
-  private readonly options: OpenReplyStreamOptions;
+  private readonly options: StreamRequestOptions;
+  private readonly target: StreamTarget;
   private readonly handlers: ReplyStreamHandlers;
   private readonly decoder = new Utf8StreamDecoder();
   private readonly parser: SseParser;
@@ -177,14 +222,15 @@ class ReplyStream {
   private readonly onHeaders: WxRequestHeadersListener = (result) => this.handleHeaders(result);
   private readonly onChunk: WxRequestChunkListener = (result) => this.handleChunk(result.data);
 
-  constructor(options: OpenReplyStreamOptions) {
+  constructor(options: StreamRequestOptions, target: StreamTarget) {
     this.options = options;
+    this.target = target;
     this.handlers = options.handlers;
     this.parser = new SseParser((message) => this.handleMessage(message), { onComment: () => this.handleHeartbeat() });
   }
 
   open(): void {
-    const { options } = this;
+    const { options, target } = this;
     if (options.chunkedSupported === false) {
       this.failWith(
         new WxstreamError(
@@ -194,19 +240,19 @@ class ReplyStream {
       );
       return;
     }
-    const header: Record<string, string> = { 'Content-Type': 'application/json', Accept: 'text/event-stream' };
+    const header: Record<string, string> = { ...target.header, Accept: 'text/event-stream' };
     if (options.token !== undefined && options.token !== '') header.Authorization = `Bearer ${options.token}`;
     const request: WxRequestOptionsLike = {
-      url: options.url,
-      method: 'POST',
+      url: target.url,
+      method: target.method,
       header,
-      data: JSON.stringify(options.body),
       enableChunked: true,
       responseType: 'arraybuffer',
       dataType: 'text',
       success: (result) => this.handleSuccess(result),
       fail: (error) => this.handleFail(error),
     };
+    if (target.data !== undefined) request.data = target.data;
     if (options.timeoutMs !== undefined) request.timeout = options.timeoutMs;
     let task: WxRequestTaskLike;
     try {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SSE_HEARTBEAT, WxstreamError, errorBody, formatSseEvent, type ReplyEvent } from '@wxstream/protocol';
-import { openReplyStream, supportsChunkedRequest, type OpenReplyStreamOptions } from '../src/wx-request-transport.ts';
+import { openReplyEvents, openReplyStream, supportsChunkedRequest, type OpenReplyStreamOptions } from '../src/wx-request-transport.ts';
 import { FakeWxRequest, arrayBufferOf, utf8 } from './support/fake-wx-request.ts';
 import { createSeededRandom, testSeed } from './support/seeded-random.ts';
 
@@ -61,7 +61,7 @@ test('the request is a chunked arraybuffer POST of the JSON body with a bearer t
   assert.equal(options.timeout, 90_000);
   assert.equal(options.header.Authorization, 'Bearer tok-123');
   assert.equal(options.header['Content-Type'], 'application/json');
-  assert.deepEqual(JSON.parse(options.data), { message: '你好', conversationId: 'c-1' });
+  assert.deepEqual(JSON.parse(options.data ?? ''), { message: '你好', conversationId: 'c-1' });
 });
 
 test('without a token no Authorization header is sent', () => {
@@ -386,4 +386,58 @@ test('supportsChunkedRequest compares base library versions numerically against 
     ['2.x.1', false],
   ];
   for (const [version, expected] of cases) assert.equal(supportsChunkedRequest(version), expected, version);
+});
+
+function openEvents(lastEventId: number, url = 'https://chat.example.com/api/chat/m-1/events') {
+  const fake = new FakeWxRequest();
+  const events: ReplyEvent[] = [];
+  const errors: WxstreamError[] = [];
+  const handle = openReplyEvents({
+    request: fake.request,
+    url,
+    token: 'tok-123',
+    lastEventId,
+    handlers: { onEvent: (event) => events.push(event), onError: (error) => errors.push(error) },
+  });
+  return { fake, events, errors, handle };
+}
+
+test('resuming GETs the events route with the last event id in the query and the Last-Event-ID header, and no body', () => {
+  const { fake } = openEvents(3);
+  const { options } = fake.last;
+  assert.equal(options.method, 'GET');
+  assert.equal(options.url, 'https://chat.example.com/api/chat/m-1/events?lastEventId=3');
+  assert.equal(options.header['Last-Event-ID'], '3');
+  assert.equal(options.header.Authorization, 'Bearer tok-123');
+  assert.equal(options.header.Accept, 'text/event-stream');
+  assert.equal('Content-Type' in options.header, false);
+  assert.equal('data' in options, false);
+  assert.equal(options.enableChunked, true);
+  assert.equal(options.responseType, 'arraybuffer');
+  assert.equal(openEvents(0, 'https://chat.example.com/api/chat/m-1/events?v=1').fake.last.options.url, 'https://chat.example.com/api/chat/m-1/events?v=1&lastEventId=0');
+});
+
+test('a replay cut at every byte position goes through the same decoder and parser as the chat stream', () => {
+  const replay = REPLY.slice(3);
+  const bytes = utf8(replay.map(formatSseEvent).join(''));
+  for (let cut = 0; cut <= bytes.length; cut += 3) {
+    const { fake, events, errors } = openEvents(3);
+    fake.last.sendHeaders(200, { 'Content-Type': 'text/event-stream' });
+    fake.last.sendBody(bytes, [cut, cut + 1]);
+    fake.last.succeed();
+    assert.deepEqual(events, replay, `cut at byte ${cut}`);
+    assert.equal(errors.length, 0);
+  }
+});
+
+test('an expired reply answers 404 not_found on the events route, as a non-retryable error', () => {
+  const { fake, events, errors } = openEvents(5);
+  fake.last.sendHeaders(404, { 'Content-Type': 'application/json' });
+  fake.last.sendBody(JSON.stringify(errorBody('not_found', 'no such reply')));
+  fake.last.succeed(404);
+  const error = onlyError(errors);
+  assert.equal(error.code, 'not_found');
+  assert.equal(error.retryable, false);
+  assert.equal(error.status, 404);
+  assert.equal(events.length, 0);
 });
