@@ -9,3 +9,4 @@ export * from './grapheme-boundary.ts';
 export * from './typewriter.ts';
 export * from './wx-request-transport.ts';
 export * from './reply-session.ts';
+export * from './resume-backoff.ts';

@@ -16,9 +16,23 @@
  *   page is hidden, since the catch-up render will show it.
  * - Hidden (`setVisible(false)`): no `onRender` at all and no render or typewriter timers. Visible
  *   again: one catch-up render with everything that changed.
- * - Idle watchdog: with no event and no heartbeat for `idleTimeoutMs` the reply fails with
- *   `stream_interrupted` (a stalled connection would otherwise hang forever).
- * - After `dispose()`: no callbacks, no timers, the transport is stopped.
+ * - Idle watchdog: with no event and no heartbeat for `idleTimeoutMs` the connection counts as broken
+ *   with `stream_interrupted` (a stalled connection would otherwise hang forever).
+ * - Resuming (with `resume` options): when the connection breaks mid-reply — `stream_interrupted`,
+ *   `network_error`, a retryable bare `http_error`, `server_shutdown`, the idle watchdog, a request
+ *   WeChat cut at its time limit — and the reply's `messageId` is known, the session waits a jittered
+ *   backoff and opens the reply's events route after `state.lastEventId`. The reducer drops any event
+ *   it already has, so the text is neither repeated nor skipped, and the typewriters never stop: the
+ *   page sees one reply typing on. The status stays `streaming` meanwhile. Each attempt that brings a
+ *   new event resets the budget; `maxAttempts` failures in a row end the reply with the last error. A
+ *   404 from the events route (expired, unknown) ends it with `not_found`, keeping the partial text.
+ *   `resume()` (app shown again, network back) reconnects at once instead of waiting for the backoff.
+ * - Stop: `stop()` aborts the local request and calls `stopReply(messageId)` so the server stops the
+ *   model (it keeps generating for a client that merely disconnected). Pressed before the `start`
+ *   event named the reply, the request stays open, silently, until it does (or the connection ends or
+ *   the idle time passes), then the server is told.
+ * - After `dispose()`: no callbacks, no timers, the transport is stopped (the server is not told to
+ *   stop: leaving the page is not pressing stop, and the reply is stored when it ends).
  */
 import { DEFAULT_HEARTBEAT_MS, WxstreamError, userMessageFor, type ChatRequest, type ReplyEvent } from '@wxstream/protocol';
 import {
@@ -30,6 +44,7 @@ import {
   type ReplyState,
   type ReplyStatus,
 } from './reply-reducer.ts';
+import { backoffDelay, DEFAULT_RESUME_BACKOFF } from './resume-backoff.ts';
 import { DEFAULT_FRAME_INTERVAL_MS, Typewriter, type Clock, type Scheduler, type TypewriterOptions } from './typewriter.ts';
 import type { ReplyStreamHandlers } from './wx-request-transport.ts';
 
@@ -48,6 +63,27 @@ export interface ReplyView {
 
 export type ReplyViewPatch = Partial<ReplyView>;
 
+type StreamOpener = (handlers: ReplyStreamHandlers) => { stop(): void };
+
+export interface ReplyResumeOptions {
+  /** Opens the reply's events route, replaying every event after `lastEventId` and following it live. */
+  open: (messageId: string, lastEventId: number, handlers: ReplyStreamHandlers) => { stop(): void };
+  /** Uniform in [0, 1): the backoff's jitter. */
+  random: () => number;
+  /** Failed attempts in a row before the reply ends with the error. Default 6. */
+  maxAttempts?: number;
+  /** First backoff ceiling; it doubles per attempt. Default 500. */
+  baseDelayMs?: number;
+  /** Backoff ceiling cap. Default 8,000. */
+  maxDelayMs?: number;
+  /**
+   * `resume()` replaces an open connection that has carried nothing for this long (a phone coming back
+   * from the background often holds a socket that died silently). Default: one heartbeat interval plus
+   * 5 s, since a live stream carries at least a heartbeat that often.
+   */
+  staleAfterMs?: number;
+}
+
 export interface ReplySessionOptions {
   openStream: (body: ChatRequest, handlers: ReplyStreamHandlers) => { stop(): void };
   clock: Clock;
@@ -59,6 +95,29 @@ export interface ReplySessionOptions {
   typewriter?: Partial<Pick<TypewriterOptions, 'frameIntervalMs' | 'charsPerSecond' | 'maxLagMs'>>;
   /** Fail when neither an event nor a heartbeat arrives for this long. Default 3 heartbeats; 0 turns it off. */
   idleTimeoutMs?: number;
+  /** Continue a reply whose connection broke. Without it a broken connection ends the reply. */
+  resume?: ReplyResumeOptions;
+  /** Tells the server to stop generating (fire and forget: the page owns errors and retries of this call). */
+  stopReply?: (messageId: string) => void;
+}
+
+export const DEFAULT_RESUME_ATTEMPTS = 6;
+
+/** Shown when a broken reply can no longer be continued: the server no longer has it. */
+export const RESUME_EXPIRED_MESSAGE = '连接中断太久，这条回复已无法继续接收；已收到的内容已保留。';
+
+/** Client-side failures of a connection, after which the same reply can be picked up again. */
+function isConnectionFailure(error: WxstreamError): boolean {
+  switch (error.code) {
+    case 'stream_interrupted':
+    case 'network_error':
+    case 'server_shutdown':
+      return true;
+    case 'http_error':
+      return error.retryable;
+    default:
+      return false;
+  }
 }
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 3 * DEFAULT_HEARTBEAT_MS;
@@ -81,6 +140,8 @@ export class ReplySession {
   private readonly scheduler: Scheduler;
   private readonly frameIntervalMs: number;
   private readonly idleTimeoutMs: number;
+  private readonly maxResumeAttempts: number;
+  private readonly staleAfterMs: number;
   private readonly textWriter: Typewriter;
   private readonly reasoningWriter: Typewriter;
 
@@ -93,6 +154,12 @@ export class ReplySession {
    * `lastActivityAt` / `idleTimer` / `idleArmed` — the watchdog: time of the last event or heartbeat,
    *   and the one pending check (re-armed for the remainder rather than reset on every event).
    * `visible`, `started`, `settled`, `disposed` — lifecycle flags.
+   * `generation` — bumped whenever a connection is given up; callbacks of an older one are ignored.
+   * `resumeAttempts` — attempts to continue since the last one that brought a new event.
+   * `retryTimer` / `retryArmed` — the one pending attempt to continue (during its backoff).
+   * `resuming` — the open connection is the events route, not the chat POST (a 404 then means expired).
+   * `expired` — the reply ended because the server no longer had it.
+   * `stopPending` — stop was pressed before the reply had an id: the request stays open to learn it.
    */
   private reply: ReplyState = initialReplyState();
   private stream: { stop(): void } | undefined;
@@ -107,6 +174,13 @@ export class ReplySession {
   private started = false;
   private settled = false;
   private disposed = false;
+  private generation = 0;
+  private resumeAttempts = 0;
+  private retryTimer: unknown;
+  private retryArmed = false;
+  private resuming = false;
+  private expired = false;
+  private stopPending = false;
 
   constructor(options: ReplySessionOptions) {
     this.options = options;
@@ -116,6 +190,8 @@ export class ReplySession {
     // The same budget as the typewriters (which fall back to the default the same way).
     this.frameIntervalMs = interval !== undefined && Number.isFinite(interval) && interval > 0 ? interval : DEFAULT_FRAME_INTERVAL_MS;
     this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    this.maxResumeAttempts = options.resume?.maxAttempts ?? DEFAULT_RESUME_ATTEMPTS;
+    this.staleAfterMs = options.resume?.staleAfterMs ?? DEFAULT_HEARTBEAT_MS + 5_000;
     const writerOptions = { ...options.typewriter, clock: this.clock, scheduler: this.scheduler, onFrame: () => this.requestRender() };
     this.textWriter = new Typewriter(writerOptions);
     this.reasoningWriter = new Typewriter(writerOptions);
@@ -136,7 +212,7 @@ export class ReplySession {
     };
     if (reply.error !== undefined) {
       view.errorCode = reply.error.code;
-      view.errorMessage = userMessageFor(reply.error.code);
+      view.errorMessage = this.expired ? RESUME_EXPIRED_MESSAGE : userMessageFor(reply.error.code);
       view.retryable = reply.error.retryable;
     }
     if (reply.finishReason !== undefined) view.finishReason = reply.finishReason;
@@ -149,34 +225,36 @@ export class ReplySession {
     if (this.started) throw new Error('ReplySession.start: a session carries one reply; create a new session to send again');
     if (this.disposed) return;
     this.started = true;
-    this.lastActivityAt = this.clock.now();
     this.requestRender();
-    let stream: { stop(): void };
-    try {
-      stream = this.options.openStream(body, {
-        onEvent: (event) => this.handleEvent(event),
-        onError: (error) => this.handleError(error),
-        onHeartbeat: () => this.noteActivity(),
-      });
-    } catch (cause) {
-      // Errors are values here too: a throwing transport ends this reply, it does not strand it.
-      const error = cause instanceof WxstreamError ? cause : new WxstreamError('network_error', `openStream threw: ${String(cause)}`, { cause });
-      this.handleError(error);
-      return;
-    }
-    // The transport may have ended the reply synchronously (e.g. an unsupported platform).
-    if (isTerminalStatus(this.reply.status) || this.disposed) {
-      stream.stop();
-      return;
-    }
-    this.stream = stream;
-    this.armIdle(this.idleTimeoutMs);
+    this.connect((handlers) => this.options.openStream(body, handlers));
+  }
+
+  /**
+   * The page is back (app in the foreground again, network back): continue a broken reply now rather
+   * than after its backoff, with a fresh attempt budget; with `force` (the network changed under an
+   * open connection), or when the open connection has gone quiet, replace it. Returns whether a new
+   * connection was opened.
+   */
+  resume(options: { force?: boolean } = {}): boolean {
+    const messageId = this.reply.messageId;
+    if (!this.started || this.disposed || isTerminalStatus(this.reply.status)) return false;
+    if (this.options.resume === undefined || messageId === undefined) return false;
+    const open = this.stream !== undefined && !this.retryArmed;
+    if (open && options.force !== true && this.clock.now() - this.lastActivityAt < this.staleAfterMs) return false;
+    this.dropConnection();
+    this.resumeAttempts = 0;
+    this.reconnect();
+    return true;
   }
 
   stop(): void {
     if (!this.started || this.disposed || isTerminalStatus(this.reply.status)) return;
+    const messageId = this.reply.messageId;
     this.reply = stopReply(this.reply);
+    // Without an id the server cannot be told yet: keep listening for the `start` event that names it.
+    this.stopPending = messageId === undefined && this.stream !== undefined && this.options.stopReply !== undefined;
     this.end();
+    if (messageId !== undefined) this.options.stopReply?.(messageId);
   }
 
   setVisible(visible: boolean): void {
@@ -197,19 +275,77 @@ export class ReplySession {
     if (this.disposed) return;
     this.disposed = true;
     this.reply = stopReply(this.reply);
+    this.stopPending = false;
     this.stopStream();
     this.cancelIdle();
+    this.cancelRetry();
     this.cancelRender();
     this.textWriter.dispose();
     this.reasoningWriter.dispose();
   }
 
+  /** Opens a connection with handlers bound to it, so a connection given up can no longer change anything. */
+  private connect(open: StreamOpener): void {
+    const generation = ++this.generation;
+    const current = (): boolean => generation === this.generation && !this.disposed;
+    this.lastActivityAt = this.clock.now();
+    let stream: { stop(): void };
+    try {
+      stream = open({
+        onEvent: (event) => {
+          if (current()) this.handleEvent(event);
+        },
+        onError: (error) => {
+          if (current()) this.handleError(error);
+        },
+        onHeartbeat: () => {
+          if (current()) this.noteActivity();
+        },
+      });
+    } catch (cause) {
+      // Errors are values here too: a throwing transport ends this reply, it does not strand it.
+      const error = cause instanceof WxstreamError ? cause : new WxstreamError('network_error', `openStream threw: ${String(cause)}`, { cause });
+      if (current()) this.handleError(error);
+      return;
+    }
+    // The transport may have failed synchronously (e.g. an unsupported platform), ending the reply or
+    // scheduling another attempt.
+    if (!current() || (isTerminalStatus(this.reply.status) && !this.stopPending)) {
+      stream.stop();
+      return;
+    }
+    this.stream = stream;
+    this.armIdle(this.idleTimeoutMs);
+  }
+
+  /** Opens the events route after the last event applied. */
+  private reconnect(): void {
+    const resume = this.options.resume;
+    const messageId = this.reply.messageId;
+    if (resume === undefined || messageId === undefined) return;
+    this.resuming = true;
+    const lastEventId = this.reply.lastEventId;
+    this.connect((handlers) => resume.open(messageId, lastEventId, handlers));
+  }
+
+  /** Gives up the current connection (or pending attempt) without ending the reply. */
+  private dropConnection(): void {
+    this.generation++;
+    this.stopStream();
+    this.cancelIdle();
+    this.cancelRetry();
+  }
+
   private handleEvent(event: ReplyEvent): void {
-    if (this.disposed) return;
+    if (this.stopPending) {
+      this.finishPendingStop(event);
+      return;
+    }
     const before = this.reply;
     const after = reduceReply(before, event);
     if (after === before) return;
     this.reply = after;
+    this.resumeAttempts = 0;
     this.noteActivity();
     if (isTerminalStatus(after.status)) {
       this.end();
@@ -221,7 +357,63 @@ export class ReplySession {
   }
 
   private handleError(error: WxstreamError): void {
-    if (this.disposed) return;
+    if (this.stopPending) {
+      this.stopPending = false;
+      this.dropConnection();
+      return;
+    }
+    if (isTerminalStatus(this.reply.status)) return;
+    if (isConnectionFailure(error) && this.options.resume !== undefined && this.reply.messageId !== undefined) {
+      this.retryLater(error);
+      return;
+    }
+    if (this.resuming && error.code === 'not_found') {
+      this.expired = true;
+      this.fail(new WxstreamError('not_found', `the reply can no longer be resumed: ${error.message}`, { retryable: false, status: error.status }));
+      return;
+    }
+    this.fail(error);
+  }
+
+  /** Waits out the backoff, then continues the reply — unless the attempts are used up. */
+  private retryLater(error: WxstreamError): void {
+    this.dropConnection();
+    const resume = this.options.resume;
+    if (resume === undefined) return;
+    if (this.resumeAttempts >= this.maxResumeAttempts) {
+      this.fail(new WxstreamError(error.code, `${error.message} (gave up after ${this.resumeAttempts} attempts to resume)`, { retryable: error.retryable, status: error.status }));
+      return;
+    }
+    const delay = backoffDelay(this.resumeAttempts, resume.random, {
+      baseDelayMs: resume.baseDelayMs ?? DEFAULT_RESUME_BACKOFF.baseDelayMs,
+      maxDelayMs: resume.maxDelayMs ?? DEFAULT_RESUME_BACKOFF.maxDelayMs,
+    });
+    this.resumeAttempts++;
+    this.retryArmed = true;
+    this.retryTimer = this.scheduler.setTimeout(() => {
+      this.retryArmed = false;
+      this.retryTimer = undefined;
+      if (this.disposed || isTerminalStatus(this.reply.status)) return;
+      this.reconnect();
+    }, delay);
+  }
+
+  private cancelRetry(): void {
+    if (!this.retryArmed) return;
+    this.retryArmed = false;
+    this.scheduler.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  /** Stop was pressed before the reply had an id: the `start` event brings it, and the server is told. */
+  private finishPendingStop(event: ReplyEvent): void {
+    if (event.type !== 'start' && event.type !== 'done' && event.type !== 'error') return;
+    this.stopPending = false;
+    this.dropConnection();
+    if (event.type === 'start') this.options.stopReply?.(event.data.messageId);
+  }
+
+  private fail(error: WxstreamError): void {
     const after = failReply(this.reply, error.toWire());
     if (after === this.reply) return;
     this.reply = after;
@@ -230,8 +422,11 @@ export class ReplySession {
 
   /** The reply has reached a terminal status: release everything and show the final state at once. */
   private end(): void {
-    this.stopStream();
-    this.cancelIdle();
+    this.cancelRetry();
+    if (!this.stopPending) {
+      this.stopStream();
+      this.cancelIdle();
+    }
     this.textWriter.dispose();
     this.reasoningWriter.dispose();
     if (this.visible) this.requestRender();
@@ -297,10 +492,16 @@ export class ReplySession {
 
   private checkIdle(): void {
     this.idleArmed = false;
-    if (this.disposed || isTerminalStatus(this.reply.status)) return;
+    if (this.disposed || (isTerminalStatus(this.reply.status) && !this.stopPending)) return;
     const quietFor = this.clock.now() - this.lastActivityAt;
     if (quietFor < this.idleTimeoutMs) {
       this.armIdle(this.idleTimeoutMs - quietFor);
+      return;
+    }
+    if (this.stopPending) {
+      // The `start` event never came: stop waiting for it.
+      this.stopPending = false;
+      this.dropConnection();
       return;
     }
     this.handleError(new WxstreamError('stream_interrupted', `no event or heartbeat for ${quietFor} ms`));
