@@ -24,6 +24,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import { mp3Info } from './mp3-info.ts';
+import { readBoundedBody } from './read-bounded-body.ts';
 import type { SynthesizedAudio, TtsProvider } from './tts-provider.ts';
 import { TtsError } from './voice-errors.ts';
 
@@ -113,29 +114,6 @@ function describeTransportError(error: unknown): string {
   return typeof cause?.code === 'string' ? `${error.message} (${cause.code})` : error.message;
 }
 
-async function readBounded(response: Response, maxBytes: number): Promise<Buffer> {
-  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-  if (declared > maxBytes) {
-    await response.body?.cancel();
-    throw new TtsError('tts_failed', `Youdao TTS answered ${declared} bytes, more than the ${maxBytes} allowed`, { retryable: false });
-  }
-  if (response.body === null) return Buffer.alloc(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw new TtsError('tts_failed', `Youdao TTS answered more than the ${maxBytes} bytes allowed`, { retryable: false });
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
-}
-
 /** A TtsError that remembers Youdao's own code, so the signature fallback can recognise 202. */
 class YoudaoAnswerError extends TtsError {
   readonly errorCode: string;
@@ -189,7 +167,7 @@ export function createYoudaoTts(options: YoudaoTtsOptions): TtsProvider {
       const contentType = response.headers.get('content-type') ?? '';
       let body: Buffer;
       try {
-        body = await readBounded(response, maxAudioBytes);
+        body = await readBoundedBody(response, maxAudioBytes, 'Youdao TTS');
       } catch (error) {
         throw failure(error);
       }
