@@ -1,5 +1,6 @@
 /**
- * Opens a reply stream with the signed-in user's token, logging in again once if the server refuses it.
+ * Opens a reply stream with the signed-in user's token, logging in again once if the server refuses it —
+ * the chat POST (`openAuthedStream`) or any other stream route (`openAuthed`, e.g. a reply's events).
  *
  * Contract: the returned handle's `stop()` works at any moment — while the token is still being fetched
  * (no request is made at all), during the stream, or between the refused attempt and the retry. When
@@ -32,16 +33,25 @@ function asWxstreamError(error: unknown): WxstreamError {
 }
 
 export function openAuthedStream(deps: AuthedStreamDeps, body: ChatRequest, handlers: ReplyStreamHandlers): ReplyStreamHandle {
+  return openAuthed(deps.auth, (token, streamHandlers) => deps.open(token, body, streamHandlers), handlers);
+}
+
+/** `open` makes one request with the token it is given; it is called again, once, after a re-login. */
+export function openAuthed(
+  auth: AuthSession,
+  open: (token: string, handlers: ReplyStreamHandlers) => ReplyStreamHandle,
+  handlers: ReplyStreamHandlers,
+): ReplyStreamHandle {
   let stopped = false;
   let current: ReplyStreamHandle | undefined;
   let retried = false;
 
   const attempt = (): void => {
     let sawEvent = false;
-    deps.auth.token().then(
+    auth.token().then(
       (token) => {
         if (stopped) return;
-        current = deps.open(token, body, {
+        current = open(token, {
           onEvent(event) {
             if (stopped) return;
             sawEvent = true;
@@ -52,7 +62,7 @@ export function openAuthedStream(deps: AuthedStreamDeps, body: ChatRequest, hand
             if (!sawEvent && !retried && isRefusedToken(error)) {
               retried = true;
               current = undefined;
-              deps.auth.invalidate();
+              auth.invalidate();
               attempt();
               return;
             }

@@ -41,3 +41,6 @@ export function baseLibraryVersion(source: BaseInfoSource): string {
   }
   return '';
 }
+
+/** Jitter for reconnect backoffs: the engine's `Math.random`, read at call time like the timers. */
+export const systemRandom = (): number => Math.random();

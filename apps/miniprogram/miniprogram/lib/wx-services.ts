@@ -11,6 +11,7 @@ import { createAuthSession, type AuthSession } from './auth-session.ts';
 import { createConversationsApi, type ConversationsApi } from './conversations-api.ts';
 import type { WxJsonRequest } from './json-request.ts';
 import { systemClock } from './platform.ts';
+import { stopReplyOnServer } from './stop-reply.ts';
 
 const wxRequest: WxJsonRequest = (options) => wx.request(options);
 
@@ -28,4 +29,13 @@ export function createWxAuthSession(): AuthSession {
 
 export function createWxConversationsApi(auth: AuthSession): ConversationsApi {
   return createConversationsApi({ serverUrl: SERVER_URL, auth, request: wxRequest });
+}
+
+/** Stops a reply on the server, fire and forget: the local stop has already kept the partial reply. */
+export function createWxReplyStopper(auth: AuthSession): (messageId: string) => void {
+  return (messageId) => {
+    stopReplyOnServer({ serverUrl: SERVER_URL, auth, request: wxRequest }, messageId).catch((error: unknown) => {
+      console.warn(`wxstream: could not stop reply ${messageId} on the server`, error);
+    });
+  };
 }

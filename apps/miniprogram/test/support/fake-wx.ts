@@ -7,8 +7,11 @@
  * To the login route it answers from `loginAnswers` (one per call, in order; a valid token by default,
  * which `backend` then accepts); to the conversation routes it answers from `backend`, an in-memory
  * server (fake-backend.ts) — immediately, or when the test calls `releaseJson()` after `holdJson()`.
- * Every other request becomes a `FakeRequestTask` in `chatTasks` that stays silent until the test
- * calls `respond`, `chunk`, `succeed` or `failNetwork`. Like a real phone, a task still delivers chunks
+ * A reply's stop route answers from `stopAnswers` (`{"status":"stopping"}` by default) and is recorded
+ * in `stopRequests`. Every other request — the chat POST and a reply's events route — becomes a
+ * `FakeRequestTask` in `chatTasks` that stays silent until the test calls `respond`, `chunk`, `succeed`
+ * or `failNetwork`. `onAppShow` / `onNetworkStatusChange` keep their listeners (removed by identity by
+ * the `off*` calls, as WeChat does); `showApp()` and `changeNetwork()` fire them. Like a real phone, a task still delivers chunks
  * the test pushes after `abort()` — the page must ignore them itself. Modals and action sheets answer
  * from `modalAnswers` / `sheetAnswers` (cancel when none is queued) and are recorded with toasts and
  * navigations.
@@ -135,8 +138,16 @@ export interface Navigation {
   url: string;
 }
 
+type NetworkListener = (result: { isConnected: boolean; networkType: string }) => void;
+
+const STOP_ROUTE = /^\/api\/chat\/[^/]+\/stop$/;
+
 export class FakeWx {
   readonly storage = new Map<string, unknown>();
+  readonly appShowListeners: (() => void)[] = [];
+  readonly networkListeners: NetworkListener[] = [];
+  readonly stopRequests: RequestOptions[] = [];
+  readonly stopAnswers: LoginAnswer[] = [];
   readonly chatTasks: FakeRequestTask[] = [];
   readonly loginRequests: RequestOptions[] = [];
   loginCalls = 0;
@@ -186,6 +197,15 @@ export class FakeWx {
       else later(deliver);
       return task;
     }
+    if (STOP_ROUTE.test(new URL(options.url).pathname)) {
+      this.stopRequests.push(options);
+      const answer = this.stopAnswers.shift() ?? { statusCode: 200, data: { status: 'stopping' } };
+      later(() => {
+        options.success?.({ statusCode: answer.statusCode, data: answer.data, header: {} });
+        options.complete?.();
+      });
+      return task;
+    }
     if (options.url.endsWith(ROUTES.login)) {
       this.loginRequests.push(options);
       const answer = this.loginAnswers.shift() ?? {
@@ -205,6 +225,31 @@ export class FakeWx {
     this.chatTasks.push(task);
     return task;
   };
+
+  onAppShow = (listener: () => void): void => {
+    this.appShowListeners.push(listener);
+  };
+
+  offAppShow = (listener?: () => void): void => {
+    removeListener(this.appShowListeners, listener);
+  };
+
+  onNetworkStatusChange = (listener: NetworkListener): void => {
+    this.networkListeners.push(listener);
+  };
+
+  offNetworkStatusChange = (listener?: NetworkListener): void => {
+    removeListener(this.networkListeners, listener);
+  };
+
+  /** The app comes back to the foreground. */
+  showApp(): void {
+    for (const listener of [...this.appShowListeners]) listener();
+  }
+
+  changeNetwork(isConnected: boolean, networkType = isConnected ? '4g' : 'none'): void {
+    for (const listener of [...this.networkListeners]) listener({ isConnected, networkType });
+  }
 
   getStorageSync = (key: string): unknown => (this.storage.has(key) ? this.storage.get(key) : '');
   setStorageSync = (key: string, value: unknown): void => {
@@ -276,4 +321,14 @@ export class FakeWx {
     if (!task) throw new Error('the page has not sent a chat request');
     return task;
   }
+}
+
+/** WeChat's `off*`: the given listener (by identity), or every listener when none is given. */
+function removeListener<T>(listeners: T[], listener: T | undefined): void {
+  if (listener === undefined) {
+    listeners.length = 0;
+    return;
+  }
+  const index = listeners.indexOf(listener);
+  if (index >= 0) listeners.splice(index, 1);
 }

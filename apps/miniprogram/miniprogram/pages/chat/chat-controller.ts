@@ -15,8 +15,12 @@
  *   conversation the server does not have (`not_found`, also another user's) says so and offers a
  *   new one; other failures offer a retry. `newConversation()` clears the page. Both, and leaving for
  *   the history page, are refused while a reply streams (leaving the page would abort it).
- * - `dispose()` stops the stream, disposes the session and leaves no timer behind; the controller is
- *   inert afterwards.
+ * - A reply whose connection breaks is continued by its session (events route, from its last event
+ *   id); `appShown()` and `networkChanged(true)` make it continue at once rather than after its backoff.
+ *   Stop also tells the server to stop the model (`deps.stopReply`, fire and forget).
+ * - A reply cut by the length limit offers 继续: `continueReply()` sends 继续 in the same conversation.
+ * - `dispose()` aborts the stream (without stopping the model: the server finishes and stores the reply),
+ *   disposes the session and leaves no timer behind; the controller is inert afterwards.
  * All time and I/O come in through `ChatControllerDeps`.
  */
 import {
@@ -72,9 +76,18 @@ export interface ChatPageData {
   title: string;
 }
 
+/** What 继续 sends after a reply that hit the length limit. */
+export const CONTINUE_MESSAGE = '继续';
+
 export interface ChatControllerDeps {
   setData(data: SetDataObject): void;
   openStream(body: ChatRequest, handlers: ReplyStreamHandlers): ReplyStreamHandle;
+  /** Opens a reply's events route after `lastEventId`, to continue it after a broken connection. */
+  openReplyEvents(messageId: string, lastEventId: number, handlers: ReplyStreamHandlers): ReplyStreamHandle;
+  /** `POST /api/chat/:messageId/stop`; fire and forget (the page logs a failure). */
+  stopReply(messageId: string): void;
+  /** Uniform in [0, 1): the jitter of reconnect backoffs. */
+  random(): number;
   clock: Clock;
   scheduler: Scheduler;
   /** Whether this WeChat version can stream (`supportsChunkedRequest`). */
@@ -113,6 +126,7 @@ export class ChatController {
    *   starts or the page goes away.
    * `streaming` — the latest reply has not settled: sending is refused.
    * `lastRequest` — what the last send asked, for retry.
+   * `lastFinishReason` — how the last reply on the page finished (a stored one too), for 继续.
    * `conversationId` — from the last reply that reported one; sent with the next message.
    * `draft` — the composer text as typed (mirrored into data so the textarea can be cleared).
    * `visible` — the page is on screen; sessions render only then.
@@ -127,6 +141,7 @@ export class ChatController {
   private session: ReplySession | undefined;
   private streaming = false;
   private lastRequest: ChatRequest | undefined;
+  private lastFinishReason: string | undefined;
   private conversationId: string | undefined;
   private draft = '';
   private visible = true;
@@ -153,26 +168,52 @@ export class ChatController {
 
   /** Sends the draft. Returns false (and changes nothing) when a reply is streaming or there is nothing to send. */
   send(): boolean {
-    if (this.disposed || this.streaming || this.phase !== 'ready' || !this.deps.streamingSupported) return false;
+    if (!this.canStartReply()) return false;
     const message = this.draft.trim();
     if (message === '') return false;
+    this.draft = '';
+    this.sendMessage(message, { draft: '', canSend: false });
+    return true;
+  }
+
+  /** After a reply cut by the length limit: asks for the rest in the same conversation (the draft stays). */
+  continueReply(): boolean {
+    if (!this.canStartReply() || this.lastFinishReason !== 'length' || this.conversationId === undefined) return false;
+    this.sendMessage(CONTINUE_MESSAGE, {});
+    return true;
+  }
+
+  /** The app is in the foreground again: a broken reply continues now. */
+  appShown(): void {
+    if (this.disposed) return;
+    this.session?.resume();
+  }
+
+  /** The network changed; an open connection belonged to the old one, so the reply reconnects. */
+  networkChanged(isConnected: boolean): void {
+    if (this.disposed || !isConnected) return;
+    this.session?.resume({ force: true });
+  }
+
+  private canStartReply(): boolean {
+    return !this.disposed && !this.streaming && this.phase === 'ready' && this.deps.streamingSupported;
+  }
+
+  private sendMessage(message: string, composer: SetDataObject): void {
     const request: ChatRequest = this.conversationId === undefined ? { message } : { message, conversationId: this.conversationId };
     const userIndex = this.count;
     const replyIndex = userIndex + 1;
     this.count += 2;
-    this.draft = '';
     this.streaming = true;
     this.follow = resumeFollowing(this.follow);
     this.deps.setData({
       ...appendMessages(userIndex, [userMessage(this.newId(), message), pendingReply(this.newId())]),
-      draft: '',
-      canSend: false,
+      ...composer,
       streaming: true,
       following: true,
       scrollAnchor: this.nextAnchor(),
     });
     this.startReply(replyIndex, request);
-    return true;
   }
 
   /** Sends the last user message again into the failed reply's bubble. Only the last reply, only after an error. */
@@ -276,10 +317,7 @@ export class ChatController {
     this.disposed = true;
     const session = this.session;
     this.session = undefined;
-    if (session) {
-      session.stop();
-      session.dispose();
-    }
+    session?.dispose();
   }
 
   private load(id: string): void {
@@ -290,6 +328,8 @@ export class ChatController {
         const { messages, renders } = storedMessages(detail.messages, () => this.newId());
         this.count = messages.length;
         for (const [index, render] of renders) this.renders.set(index, render);
+        const last = detail.messages[detail.messages.length - 1];
+        this.lastFinishReason = last?.role === 'assistant' ? last.finishReason : undefined;
         this.conversationId = detail.conversation.id;
         this.phase = 'ready';
         this.follow = resumeFollowing(this.follow);
@@ -327,6 +367,7 @@ export class ChatController {
     this.count = 0;
     this.renders.clear();
     this.lastRequest = undefined;
+    this.lastFinishReason = undefined;
     this.conversationId = undefined;
     this.phase = 'ready';
     this.follow = initialFollowState();
@@ -348,10 +389,16 @@ export class ChatController {
 
   private startReply(index: number, request: ChatRequest): void {
     this.lastRequest = request;
+    this.lastFinishReason = undefined;
     this.renders.set(index, emptyReplyRender());
     this.session?.dispose();
     const session = new ReplySession({
       openStream: (body, handlers) => this.deps.openStream(body, handlers),
+      resume: {
+        open: (messageId, lastEventId, handlers) => this.deps.openReplyEvents(messageId, lastEventId, handlers),
+        random: () => this.deps.random(),
+      },
+      stopReply: (messageId) => this.deps.stopReply(messageId),
       clock: this.deps.clock,
       scheduler: this.deps.scheduler,
       onRender: (patch) => this.render(index, patch),
@@ -376,6 +423,7 @@ export class ChatController {
   private settled(session: ReplySession, state: ReplyState): void {
     if (this.disposed || this.session !== session) return;
     if (state.conversationId !== undefined) this.conversationId = state.conversationId;
+    this.lastFinishReason = state.finishReason;
     this.streaming = false;
   }
 

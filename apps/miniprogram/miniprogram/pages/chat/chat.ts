@@ -7,14 +7,24 @@
  * controller, and template events and page lifecycle into controller calls. Page visibility arrives
  * twice on some base libraries (the page's own `onShow`/`onHide` and `pageLifetimes`); the controller
  * ignores a repeated state. Opened with `?conversationId=…` (from the history page), the page shows
- * that stored conversation and continues it.
+ * that stored conversation and continues it. While attached, the page listens to `wx.onAppShow` and
+ * `wx.onNetworkStatusChange` so a reply broken in the background continues as soon as the app or the
+ * network is back; both listeners are removed on detach (they are app-wide and would outlive the page).
  */
-import { openReplyStream, ROUTES, supportsChunkedRequest, userMessageFor } from '../../vendor/wxstream-client.js';
+import {
+  openReplyEvents,
+  openReplyStream,
+  routePath,
+  ROUTES,
+  supportsChunkedRequest,
+  userMessageFor,
+  type ReplyStreamHandlers,
+} from '../../vendor/wxstream-client.js';
 import { SERVER_URL } from '../../config.ts';
-import { openAuthedStream } from '../../lib/authed-stream.ts';
+import { openAuthed, openAuthedStream } from '../../lib/authed-stream.ts';
 import { conversationIdFromQuery, HISTORY_PAGE } from '../../lib/page-routes.ts';
-import { baseLibraryVersion, systemClock, timerScheduler } from '../../lib/platform.ts';
-import { createWxAuthSession, createWxConversationsApi } from '../../lib/wx-services.ts';
+import { baseLibraryVersion, systemClock, systemRandom, timerScheduler } from '../../lib/platform.ts';
+import { createWxAuthSession, createWxConversationsApi, createWxReplyStopper } from '../../lib/wx-services.ts';
 import { ChatController, initialChatData } from './chat-controller.ts';
 
 /**
@@ -26,10 +36,52 @@ const STREAM_REQUEST_TIMEOUT_MS = 10 * 60_000;
 /** One controller per page instance; a WeakMap so a page that WeChat drops takes its controller with it. */
 const controllers = new WeakMap<object, ChatController>();
 
+/** The app-wide listeners a page instance registered, to remove exactly those on detach. */
+interface AppListeners {
+  appShow: () => void;
+  networkChange: (result: { isConnected: boolean }) => void;
+}
+const appListeners = new WeakMap<object, AppListeners>();
+
+function listenToApp(page: object, controller: ChatController): void {
+  const listeners: AppListeners = {
+    appShow: () => controller.appShown(),
+    networkChange: (result) => controller.networkChanged(result.isConnected),
+  };
+  appListeners.set(page, listeners);
+  wx.onAppShow(listeners.appShow);
+  wx.onNetworkStatusChange(listeners.networkChange);
+}
+
+function stopListeningToApp(page: object): void {
+  const listeners = appListeners.get(page);
+  if (!listeners) return;
+  appListeners.delete(page);
+  wx.offAppShow(listeners.appShow);
+  // The typings give the off-listener a different parameter type than the on-listener; WeChat removes
+  // by identity, so it must be the very function that was registered.
+  wx.offNetworkStatusChange(listeners.networkChange as unknown as WechatMiniprogram.OffNetworkStatusChangeCallback);
+}
+
 function createController(page: WechatMiniprogram.Component.TrivialInstance): ChatController {
   const streamingSupported = supportsChunkedRequest(baseLibraryVersion(wx));
   const auth = createWxAuthSession();
   const conversations = createWxConversationsApi(auth);
+  const openEvents = (messageId: string, lastEventId: number, handlers: ReplyStreamHandlers) =>
+    openAuthed(
+      auth,
+      (token, streamHandlers) =>
+        openReplyEvents({
+          request: (options) => wx.request(options),
+          url: SERVER_URL + routePath(ROUTES.replyEvents, { messageId }),
+          token,
+          lastEventId,
+          handlers: streamHandlers,
+          chunkedSupported: streamingSupported,
+          timeoutMs: STREAM_REQUEST_TIMEOUT_MS,
+        }),
+      handlers,
+    );
   const controller = new ChatController({
     setData: (data) => page.setData(data),
     openStream: (body, handlers) =>
@@ -50,6 +102,9 @@ function createController(page: WechatMiniprogram.Component.TrivialInstance): Ch
         body,
         handlers,
       ),
+    openReplyEvents: openEvents,
+    stopReply: createWxReplyStopper(auth),
+    random: systemRandom,
     clock: systemClock,
     scheduler: timerScheduler,
     streamingSupported,
@@ -66,7 +121,9 @@ Component({
 
   lifetimes: {
     attached() {
-      controllers.set(this, createController(this));
+      const controller = createController(this);
+      controllers.set(this, controller);
+      listenToApp(this, controller);
     },
     ready() {
       // The list's height decides what "near the bottom" means for auto-scroll.
@@ -82,6 +139,7 @@ Component({
         .exec();
     },
     detached() {
+      stopListeningToApp(this);
       controllers.get(this)?.dispose();
       controllers.delete(this);
     },
@@ -118,6 +176,9 @@ Component({
     },
     onRetry() {
       controllers.get(this)?.retry();
+    },
+    onContinue() {
+      controllers.get(this)?.continueReply();
     },
     onToggleReasoning(event: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { index: number }>) {
       controllers.get(this)?.toggleReasoning(Number(event.currentTarget.dataset.index));
