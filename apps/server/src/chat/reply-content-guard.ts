@@ -8,7 +8,8 @@
  * that passes costs no latency, and text already sent cannot be unsent anyway — the client replaces
  * a reply that ends in `content_blocked`. As soon as a check says `risky`, `onStop` is called with
  * a `content_blocked` error (the caller aborts the upstream call); when a check cannot be made and
- * the checker fails closed, `onStop` gets the checker's error instead. Only the first stop counts.
+ * the checker fails closed, `onStop` gets the checker's error instead. Only the first stop counts,
+ * and it abandons the checks still in flight.
  *
  * `settle()` flushes the last, incomplete segments, waits for every check and resolves with the
  * verdict — never rejects. It is what the reply's final event waits for: a `done` is only sent once
@@ -60,6 +61,8 @@ export function createReplyContentGuard(options: ReplyContentGuardOptions): Repl
     if (verdict.kind === 'stopped') return;
     verdict = { kind: 'stopped', error, blocked };
     queue.length = 0;
+    // The reply's fate is decided: checks still in flight can only keep `settle` waiting.
+    cancelled.abort(new Error('the reply was already stopped'));
     options.onStop(error);
   };
 
