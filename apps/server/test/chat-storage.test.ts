@@ -203,6 +203,35 @@ describe('the database file', () => {
     }
   });
 
+  test('a graceful shutdown stores the replies it interrupts before it closes the database', async () => {
+    const databasePath = join(directory, 'shutdown.sqlite');
+    const emulator = await startEmulator({ scenario: { content: PIECES, chunkDelayMs: 30 } });
+    try {
+      const env = { DATABASE_PATH: databasePath, SHUTDOWN_GRACE_MS: '100' };
+      const first = await startTestServer({ upstream: emulator, env });
+      const token = await login(first.url, 'draining');
+      const stream = await openStream(first.url, '/api/chat', chatRequest(token, { message: 'interrupt me' }));
+      await stream.waitForText('第2段');
+      await first.close();
+      const reply = parseReplyBody((await stream.ended).toString('utf8'));
+      const last = reply.events.at(-1);
+      assert.equal(last?.type === 'error' ? last.data.code : undefined, 'server_shutdown');
+
+      const second = await startTestServer({ upstream: emulator, env });
+      try {
+        assert.equal(second.logs.find((record) => record.msg === 'database ready')?.interruptedReplies, 0, 'nothing was left streaming');
+        const stored = (await getConversation(second.url, await login(second.url, 'draining'), startOf((await stream.ended).toString('utf8')).conversationId)).messages[1];
+        assert.equal(stored?.status, 'error');
+        assert.equal(stored?.errorCode, 'server_shutdown');
+        assert.equal(stored?.text, reply.text);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await emulator.close();
+    }
+  });
+
   test('at start, a reply a dead process left streaming is marked interrupted, keeping its partial text', async () => {
     const databasePath = join(directory, 'crash.sqlite');
     const crashed = await openSqliteStore({ path: databasePath, clock: { now: () => Date.now() } });
