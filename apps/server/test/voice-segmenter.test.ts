@@ -274,6 +274,10 @@ describe('speakable text', () => {
   test('code blocks and inline code are not spoken', () => {
     assert.equal(speakableText('运行 `npm test` 即可，或者 ``a ` b``。\n```ts\nconst a = 1;\n```\n完成'), '运行 即可，或者 。\n完成');
     assert.equal(speakableText('单个 ` 反引号'), '单个 反引号');
+    // A fence written straight after text is still code, across lines, until it closes.
+    assert.equal(speakableText('例如：```js\nconst a = 1;\n```\n之后的话。'), '例如：\n之后的话。');
+    // Unclosed by the end of the paragraph, the run is only a stray mark.
+    assert.equal(speakableText('三个```反引号\n下一行\n\n新段落'), '三个反引号\n下一行\n新段落');
   });
 
   test('links read their text; images, targets, footnotes, HTML and URLs are left out', () => {

@@ -16,8 +16,9 @@
  * - fenced code blocks (``` or ~~~, any indentation, also inside quotes and lists) from the
  *   opening fence to the closing one — an opened fence silences everything after it until it
  *   closes, or to the end when it never does (CommonMark's rule, and what a half-streamed block is);
- * - inline code spans (a backtick run closed by a run of the same length on the same line; an
- *   unclosed run is a literal backtick, which is not spoken either);
+ * - inline code spans (a backtick run closed by a run of the same length on the same line, or for
+ *   runs of three or more within the same paragraph; an unclosed run is a literal backtick, which
+ *   is not spoken either);
  * - heading, quote, list and task-box markers, thematic breaks, setext underlines, table
  *   delimiter rows and the pipes between table cells (read as spaces);
  * - emphasis and strikethrough markers (`*`, `~~`, `_` at word edges; `_` inside a word reads as
@@ -41,6 +42,8 @@ const STRUCTURAL_LINE = /^[-*_=|: \t]*$/;
 const THEMATIC_OR_SETEXT = /^[ \t]*(?:([-*_])[ \t]*(?:\1[ \t]*){2,}|=+[ \t]*|-+[ \t]*)$/;
 const TABLE_DELIMITER = /^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$/;
 const HTML_TAG_OR_AUTOLINK = /^<(?:[A-Za-z][A-Za-z0-9.+-]{1,31}:[^\s<>]*|\/?[A-Za-z][A-Za-z0-9-]*(?:[ \t/][^<>\n]*)?)>$/;
+/** A line break followed by a blank line (or by the end of what has arrived): a paragraph may end. */
+const BLANK_LINE = /\n[ \t]*(\n|$)/y;
 /** Longest HTML tag or autolink we wait for; past this a `<` is just a character. */
 const MAX_TAG_CHARS = 256;
 
@@ -331,7 +334,11 @@ export class SpeakableText {
     return true;
   }
 
-  /** A code span is silent; an unclosed backtick run (no closer on its line) is dropped alone. */
+  /**
+   * A code span is silent; an unclosed backtick run is dropped alone. A run of one or two
+   * backticks must close on its line; a run of three or more mid-line (a fence some models write
+   * straight after text, `例如：```js`) may close on a later line of the same paragraph.
+   */
   #codeSpan(final: boolean): boolean {
     const buffer = this.#buffer;
     const open = this.#runLength(this.#pos, '`', final);
@@ -339,7 +346,13 @@ export class SpeakableText {
     let at = this.#pos + open;
     while (at < buffer.length) {
       const ch = buffer.charAt(at);
-      if (ch === '\n') break;
+      if (ch === '\n') {
+        if (open < 3) break;
+        BLANK_LINE.lastIndex = at;
+        const blank = BLANK_LINE.exec(buffer);
+        if (blank !== null && (blank[1] === '\n' || final)) break;
+        if (blank !== null && !final) return false;
+      }
       if (ch !== '`') {
         at++;
         continue;

@@ -141,6 +141,11 @@ export class SpeechSegmenter {
     );
   }
 
+  /** True while speakable text has arrived that no segment holds yet (what a stall flush would release). */
+  get hasPending(): boolean {
+    return this.#pending.trim() !== '';
+  }
+
   /** Feeds the next piece of the reply's markdown; returns the segments it completes. */
   push(markdownDelta: string): SpeechSegment[] {
     if (this.#flushed) throw new Error('SpeechSegmenter: push after flush');

@@ -1,0 +1,153 @@
+/**
+ * One reply's voice: the streamed answer text goes in delta by delta, playable segments come out
+ * in order, each with a signed audio URL — the piece the chat route wires in.
+ *
+ * Contract:
+ * - `push(delta)` takes the reply's answer text (markdown) as it streams; reasoning must never be
+ *   pushed. `end()` after the last delta; `stop(reason)` when the reply is stopped or the client
+ *   goes away — in-flight syntheses are aborted and iteration ends.
+ * - `next()` / `for await` yields one result per segment, strictly in index order: either
+ *   `{ skipped: false, url, durationMs }` (audio kept in the store, `url` signed until it expires)
+ *   or `{ skipped: true, code }` so the player moves on. It ends after the last segment following
+ *   `end()`, or at once after `stop()`.
+ * - Stall flush: when `stallFlushMs` > 0 and no delta has arrived for that long while text is
+ *   pending, the pending text is released as a segment (see `SpeechSegmenter.flushStalled`), so a
+ *   model pausing mid-sentence does not hold speech back. The timer runs on the injected clock and
+ *   one timer at most is armed at a time.
+ */
+import type { Clock, TimerHandle } from '../clock.ts';
+import type { AudioStore } from './audio-store.ts';
+import type { AudioUrlSigner } from './signed-audio-url.ts';
+import { SpeechSegmenter, type SpeechSegment, type SpeechSegmenterOptions } from './speech-segmenter.ts';
+import type { SynthesisCache } from './synthesis-cache.ts';
+import { SynthesisQueue } from './synthesis-queue.ts';
+import type { AudioFormat, TtsProvider } from './tts-provider.ts';
+import type { TtsErrorCode } from './voice-errors.ts';
+
+export type VoiceSegmentResult =
+  | {
+      readonly index: number;
+      readonly text: string;
+      readonly skipped: false;
+      /** Path and query of the signed audio URL; prefix the server's public origin. */
+      readonly url: string;
+      readonly format: AudioFormat;
+      readonly durationMs?: number;
+    }
+  | { readonly index: number; readonly text: string; readonly skipped: true; readonly code: TtsErrorCode };
+
+export interface VoiceReplyOptions {
+  readonly provider: TtsProvider;
+  readonly voice?: string;
+  readonly concurrency: number;
+  readonly cache?: SynthesisCache;
+  readonly store: AudioStore;
+  readonly signer: AudioUrlSigner;
+  readonly clock: Clock;
+  readonly segmenter?: SpeechSegmenterOptions;
+  /** Quiet period after which pending text is spoken anyway; 0 never. */
+  readonly stallFlushMs: number;
+  readonly signal?: AbortSignal;
+  readonly onAttemptFailed?: (segment: SpeechSegment, error: unknown, attempt: number) => void;
+}
+
+export class VoiceReply implements AsyncIterable<VoiceSegmentResult> {
+  readonly #segmenter: SpeechSegmenter;
+  readonly #queue: SynthesisQueue;
+  readonly #store: AudioStore;
+  readonly #signer: AudioUrlSigner;
+  readonly #clock: Clock;
+  readonly #stallFlushMs: number;
+  #lastDeltaAt = 0;
+  #stallTimer: TimerHandle | undefined;
+  #ended = false;
+
+  constructor(options: VoiceReplyOptions) {
+    this.#segmenter = new SpeechSegmenter(options.segmenter);
+    this.#queue = new SynthesisQueue({
+      provider: options.provider,
+      ...(options.voice === undefined ? {} : { voice: options.voice }),
+      concurrency: options.concurrency,
+      ...(options.cache === undefined ? {} : { cache: options.cache }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.onAttemptFailed === undefined ? {} : { onAttemptFailed: options.onAttemptFailed }),
+    });
+    this.#store = options.store;
+    this.#signer = options.signer;
+    this.#clock = options.clock;
+    this.#stallFlushMs = options.stallFlushMs;
+    options.signal?.addEventListener('abort', () => this.#disarm(), { once: true });
+  }
+
+  push(delta: string): void {
+    if (this.#ended || this.#queue.cancelled) return;
+    this.#enqueue(this.#segmenter.push(delta));
+    this.#lastDeltaAt = this.#clock.now();
+    if (this.#segmenter.hasPending) this.#arm(this.#stallFlushMs);
+  }
+
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#disarm();
+    if (this.#queue.cancelled) return;
+    this.#enqueue(this.#segmenter.flush());
+    this.#queue.end();
+  }
+
+  stop(reason?: unknown): void {
+    this.#ended = true;
+    this.#disarm();
+    this.#queue.cancel(reason);
+  }
+
+  async next(): Promise<VoiceSegmentResult | undefined> {
+    const outcome = await this.#queue.next();
+    if (outcome === undefined) return undefined;
+    if (outcome.skipped) return { index: outcome.index, text: outcome.text, skipped: true, code: outcome.code };
+    const stored = this.#store.put(outcome.audio);
+    if (stored === undefined) return { index: outcome.index, text: outcome.text, skipped: true, code: 'tts_failed' };
+    return {
+      index: outcome.index,
+      text: outcome.text,
+      skipped: false,
+      url: this.#signer.url(stored.id, stored.expiresAt),
+      format: stored.format,
+      ...(stored.durationMs === undefined ? {} : { durationMs: stored.durationMs }),
+    };
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<VoiceSegmentResult> {
+    for (;;) {
+      const result = await this.next();
+      if (result === undefined) return;
+      yield result;
+    }
+  }
+
+  #enqueue(segments: readonly SpeechSegment[]): void {
+    for (const segment of segments) this.#queue.add(segment);
+  }
+
+  #arm(delayMs: number): void {
+    if (this.#stallFlushMs <= 0 || this.#stallTimer !== undefined) return;
+    this.#stallTimer = this.#clock.setTimeout(() => this.#onStallTimer(), delayMs);
+  }
+
+  #disarm(): void {
+    if (this.#stallTimer !== undefined) this.#clock.clearTimeout(this.#stallTimer);
+    this.#stallTimer = undefined;
+  }
+
+  /** Deltas re-arm nothing; the timer checks on firing whether the quiet period really passed. */
+  #onStallTimer(): void {
+    this.#stallTimer = undefined;
+    if (this.#ended || this.#queue.cancelled) return;
+    const quietFor = this.#clock.now() - this.#lastDeltaAt;
+    if (quietFor < this.#stallFlushMs) {
+      this.#arm(this.#stallFlushMs - quietFor);
+      return;
+    }
+    this.#enqueue(this.#segmenter.flushStalled());
+  }
+}
