@@ -60,7 +60,14 @@ export interface EmulatorScenario {
   /** After this many events, send nothing more but keep the connection open. */
   readonly stallAfter?: number;
   /** Answer this status and an OpenAI-style error body before any stream byte. */
-  readonly httpError?: { readonly status: number; readonly message: string; readonly type?: string; readonly code?: string | null };
+  readonly httpError?: {
+    readonly status: number;
+    readonly message: string;
+    readonly type?: string;
+    readonly code?: string | null;
+    /** Extra response headers, e.g. `Retry-After` or `retry-after-ms` on a 429 or 503. */
+    readonly headers?: Readonly<Record<string, string>>;
+  };
   /** Prefix each content delta with its send time, `<epoch ms with decimals>|` (for benchmarks). */
   readonly timestampContent?: boolean;
 }
@@ -215,9 +222,9 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Readonly<Record<string, string>> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
 }
 
@@ -395,9 +402,9 @@ export async function startOpenAICompatibleEmulator(options: EmulatorOptions = {
     }
     const scenario = typeof scenarioSource === 'function' ? scenarioSource(entry) : scenarioSource;
     if (scenario.httpError !== undefined) {
-      const { status, message, type, code } = scenario.httpError;
+      const { status, message, type, code, headers } = scenario.httpError;
       if (scenario.headersDelayMs !== undefined) await sleep(scenario.headersDelayMs);
-      sendJson(res, status, openAIError(message, type ?? (status >= 500 ? 'server_error' : 'invalid_request_error'), code ?? null));
+      sendJson(res, status, openAIError(message, type ?? (status >= 500 ? 'server_error' : 'invalid_request_error'), code ?? null), headers);
       return;
     }
     const model = entry.model ?? defaultModel;
