@@ -9,10 +9,15 @@
  *
  * | variable                     | default                 | meaning                                            |
  * |------------------------------|-------------------------|----------------------------------------------------|
+ * | DATABASE_URL                 | (none)                  | PostgreSQL URL; set, it replaces the SQLite file and several servers share it |
  * | DATABASE_PATH                | `.data/wxstream.sqlite` | SQLite file (relative to the working directory), or `:memory:` |
  * | REPLY_CHECKPOINT_INTERVAL_MS | 1000                    | a streaming reply is written to the database at least this often |
  * | REPLY_CHECKPOINT_CHARS       | 500                     | … and whenever this many characters arrived since the last write |
  * | LOG_MESSAGE_TEXT             | false                   | debugging only: put message and reply text in the logs |
+ * | CONTINUE_ON_DISCONNECT       | true                    | a reply whose client left is generated to its end and stored; false aborts it |
+ *
+ * REDIS_URL / REDIS_KEY_PREFIX come from `redis/redis-config.ts`, REPLY_LOG_TTL_MS /
+ * REPLY_LOG_MAX_EVENTS from `reply-log/reply-log-config.ts`.
  *
  * How users log in follows from the parts: with WeChat credentials, `wx.login` codes are exchanged
  * through WeChat and the development login is off whatever DEV_LOGIN says; without them the
@@ -22,10 +27,14 @@ import { ConfigError, loadConfig, type Config, type Env } from './config.ts';
 import { createEnvReader } from './limits/env-reader.ts';
 import { loadLimitsConfig, type LimitsConfig } from './limits/limits-config.ts';
 import { loadMetricsConfig, type MetricsConfig } from './metrics/metrics-config.ts';
+import { loadRedisConfig, type RedisConfig } from './redis/redis-config.ts';
+import { loadReplyLogConfig, type ReplyLogConfig } from './reply-log/reply-log-config.ts';
 import { DEFAULT_DATABASE_PATH } from './storage/sqlite-store.ts';
 import { loadWechatConfig, type WechatConfig } from './wechat/wechat-config.ts';
 
 export interface StorageConfig {
+  /** PostgreSQL; when set, `databasePath` is not used. */
+  readonly databaseUrl: string | undefined;
   readonly databasePath: string;
   readonly checkpointIntervalMs: number;
   readonly checkpointChars: number;
@@ -39,6 +48,10 @@ export interface ServerConfig extends Config {
   readonly metrics: MetricsConfig;
   readonly wechat: WechatConfig;
   readonly storage: StorageConfig;
+  readonly redis: RedisConfig;
+  readonly replyLog: ReplyLogConfig;
+  /** A reply whose client disconnected goes on to its end (true) or is aborted (false). */
+  readonly continueOnDisconnect: boolean;
   readonly logMessageText: boolean;
   readonly login: LoginMode;
   /** DEV_LOGIN=true was asked for but WeChat credentials switch the development login off (warned at start). */
@@ -65,16 +78,20 @@ export function loadServerConfig(env: Env): ServerConfig {
   const limits = part(loadLimitsConfig);
   const metrics = part(loadMetricsConfig);
   const wechat = part(loadWechatConfig);
+  const redis = part(loadRedisConfig);
+  const replyLog = part(loadReplyLogConfig);
 
   const read = createEnvReader(env, problems);
   const storage: StorageConfig = {
+    databaseUrl: read.text('DATABASE_URL'),
     databasePath: read.text('DATABASE_PATH') ?? DEFAULT_DATABASE_PATH,
     checkpointIntervalMs: read.integer('REPLY_CHECKPOINT_INTERVAL_MS', DEFAULT_CHECKPOINT_INTERVAL_MS, 10, 600_000),
     checkpointChars: read.integer('REPLY_CHECKPOINT_CHARS', DEFAULT_CHECKPOINT_CHARS, 1, 10_000_000),
   };
   const logMessageText = read.flag('LOG_MESSAGE_TEXT', false);
+  const continueOnDisconnect = read.flag('CONTINUE_ON_DISCONNECT', true);
 
-  if (problems.length > 0 || core === undefined || limits === undefined || metrics === undefined || wechat === undefined) {
+  if (problems.length > 0 || core === undefined || limits === undefined || metrics === undefined || wechat === undefined || redis === undefined || replyLog === undefined) {
     throw new ConfigError(problems);
   }
   const wechatLogin = wechat.credentials !== undefined;
@@ -85,6 +102,9 @@ export function loadServerConfig(env: Env): ServerConfig {
     metrics,
     wechat,
     storage,
+    redis,
+    replyLog,
+    continueOnDisconnect,
     logMessageText,
     login: wechatLogin ? 'wechat' : core.devLogin ? 'dev' : 'disabled',
     devLoginOverridden: wechatLogin && devLoginAsked,

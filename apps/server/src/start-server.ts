@@ -26,14 +26,15 @@ import { createTokenService } from './auth/token.ts';
 import { ReplyRegistry } from './chat/reply-registry.ts';
 import { createStoredUsageQuota } from './chat/stored-usage-quota.ts';
 import { systemClock, type Clock } from './clock.ts';
-import { InMemoryRateLimiter } from './limits/in-memory-rate-limiter.ts';
-import { InMemoryReplyLocks } from './limits/in-memory-reply-locks.ts';
 import type { Logger } from './logger.ts';
 import { ServerMetrics } from './metrics/server-metrics.ts';
 import { OFFLINE_MODEL_API_KEY, startOfflineModel } from './offline-model/offline-model.ts';
 import type { OpenAICompatibleEmulator } from './offline-model/openai-compatible-emulator.ts';
+import { openRedis, type RedisConnections } from './redis/redis-connections.ts';
 import type { ServerConfig } from './server-config.ts';
-import { MEMORY_DATABASE_PATH, openSqliteStore, type SqliteConversationStore } from './storage/sqlite-store.ts';
+import { createStateStores } from './state-stores.ts';
+import { openStore, type OpenedStore } from './storage/open-store.ts';
+import { MEMORY_DATABASE_PATH } from './storage/sqlite-store.ts';
 import { createOpenAIUpstream } from './upstream/openai-upstream.ts';
 import type { CodeToSession } from './wechat/code-to-session.ts';
 import { createWechatServices } from './wechat/wechat-services.ts';
@@ -60,8 +61,10 @@ export interface RunningServer {
   readonly upstream: UpstreamDescription;
   /** Replies currently in flight. */
   readonly activeReplies: number;
-  /** Absolute path of the SQLite file, or `:memory:`. */
+  /** Absolute path of the SQLite file, `:memory:`, or the PostgreSQL URL without its password. */
   readonly databasePath: string;
+  /** Where limits and reply logs live: this process, or Redis. */
+  readonly sharedState: 'memory' | 'redis';
   shutdown(): Promise<void>;
 }
 
@@ -86,7 +89,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     logger.warn('LOG_MESSAGE_TEXT is on: message and reply texts are written to the logs (debugging only)');
   }
 
-  const store = await openStore(config, clock, ids, logger);
+  const redis = await connectRedis(config, logger);
+  let store: OpenedStore;
+  try {
+    store = await openConfiguredStore(config, clock, ids, logger);
+  } catch (error) {
+    await redis?.close();
+    throw error;
+  }
   let offlineModel: OpenAICompatibleEmulator | undefined;
   try {
     let upstreamDescription: UpstreamDescription;
@@ -129,10 +139,17 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
 
     const metrics = new ServerMetrics({ clock, collectProcessMetrics: config.metrics.collectProcessMetrics });
     const { limits } = config;
+    const shared = createStateStores({
+      clock,
+      limits,
+      replyLog: config.replyLog,
+      ...(redis === undefined ? {} : { redis: { connections: redis, keyPrefix: config.redis.keyPrefix } }),
+    });
     const admission = {
-      rateLimiter: new InMemoryRateLimiter({ clock, perMinute: limits.rateLimitPerMinute, burst: limits.rateLimitBurst }),
+      rateLimiter: shared.rateLimiter,
+      // The quota counts stored usage: with DATABASE_URL the store is shared, so it holds across instances.
       quota: createStoredUsageQuota({ store, clock, dailyTokens: limits.dailyTokenQuota, utcOffsetMinutes: limits.quotaUtcOffsetMinutes }),
-      locks: new InMemoryReplyLocks({ clock, ttlMs: limits.replyLockTtlMs }),
+      locks: shared.locks,
       onRefused: (limit: 'rate' | 'quota' | 'reply_in_progress') => metrics.limitRefused(limit),
     };
 
@@ -206,6 +223,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       // (stuck in a write) is marked interrupted at the next start.
       await Promise.race([replies.whenIdle(), delay(clock, INTERRUPT_FLUSH_MS)]);
       await store.close();
+      await redis?.close();
       await runningOffline?.close();
       logger.info('shutdown complete');
     };
@@ -216,7 +234,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       port,
       httpServer,
       upstream: upstreamDescription,
-      databasePath: store.path,
+      databasePath: store.location,
+      sharedState: shared.kind,
       get activeReplies() {
         return replies.size;
       },
@@ -228,19 +247,40 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   } catch (error) {
     await offlineModel?.close();
     await store.close();
+    await redis?.close();
     throw error;
   }
 }
 
-async function openStore(config: ServerConfig, clock: Clock, ids: () => string, logger: Logger): Promise<SqliteConversationStore> {
+async function connectRedis(config: ServerConfig, logger: Logger): Promise<RedisConnections | undefined> {
+  const { url, keyPrefix } = config.redis;
+  if (url === undefined) return undefined;
+  const connections = await openRedis({ url, onError: (error) => logger.warn({ err: error }, 'Redis connection error; reconnecting') });
+  logger.info({ keyPrefix }, 'Redis connected: reply locks, rate limits and reply logs are shared between instances');
+  return connections;
+}
+
+/** How long a reply another server is generating may go without a store write before it counts as dead. */
+const LIVE_REPLY_MARGIN_MS = 60_000;
+
+async function openConfiguredStore(config: ServerConfig, clock: Clock, ids: () => string, logger: Logger): Promise<OpenedStore> {
   const configured = config.storage.databasePath;
   const path = configured === MEMORY_DATABASE_PATH ? configured : resolvePath(configured);
-  const store = await openSqliteStore({ path, clock, ids });
+  const store = await openStore(
+    { databaseUrl: config.storage.databaseUrl, databasePath: path },
+    { clock, ids, onIdleConnectionError: (error) => logger.warn({ err: error }, 'database connection dropped while idle; replaced') },
+  );
   try {
-    // One process owns the file, so every reply still `streaming` was cut off by the last one's death.
-    const interrupted = await store.markInterruptedReplies();
-    const fields = { databasePath: path, appliedMigrations: store.appliedMigrations, interruptedReplies: interrupted };
-    if (path === MEMORY_DATABASE_PATH) logger.warn(fields, 'database is in memory: conversations are lost when the server stops');
+    // One process owns a SQLite file, so every reply still `streaming` was cut off by the last one's
+    // death; a shared PostgreSQL may hold live replies of other servers, so only stale ones count.
+    const interrupted =
+      store.engine === 'postgres'
+        ? await store.markInterruptedReplies({
+            updatedBefore: clock.now() - (config.storage.checkpointIntervalMs + config.upstreamIdleTimeoutMs + LIVE_REPLY_MARGIN_MS),
+          })
+        : await store.markInterruptedReplies();
+    const fields = { engine: store.engine, databasePath: store.location, appliedMigrations: store.appliedMigrations, interruptedReplies: interrupted };
+    if (path === MEMORY_DATABASE_PATH && store.engine === 'sqlite') logger.warn(fields, 'database is in memory: conversations are lost when the server stops');
     else logger.info(fields, 'database ready');
   } catch (error) {
     await store.close();

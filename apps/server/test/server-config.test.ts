@@ -15,7 +15,7 @@ function problemsOf(env: Record<string, string>): readonly string[] {
 
 test('an empty environment gives the embedded defaults: SQLite under .data, no WeChat, development login', () => {
   const config = loadServerConfig({});
-  assert.deepEqual(config.storage, { databasePath: '.data/wxstream.sqlite', checkpointIntervalMs: 1000, checkpointChars: 500 });
+  assert.deepEqual(config.storage, { databaseUrl: undefined, databasePath: '.data/wxstream.sqlite', checkpointIntervalMs: 1000, checkpointChars: 500 });
   assert.equal(config.logMessageText, false);
   assert.equal(config.login, 'dev');
   assert.equal(config.devLoginOverridden, false);
@@ -71,6 +71,30 @@ test('storage settings are read, including an in-memory database', () => {
     REPLY_CHECKPOINT_CHARS: '64',
     LOG_MESSAGE_TEXT: 'yes',
   });
-  assert.deepEqual(config.storage, { databasePath: ':memory:', checkpointIntervalMs: 250, checkpointChars: 64 });
+  assert.deepEqual(config.storage, { databaseUrl: undefined, databasePath: ':memory:', checkpointIntervalMs: 250, checkpointChars: 64 });
   assert.equal(config.logMessageText, true);
+});
+
+test('shared state: without REDIS_URL and DATABASE_URL everything is local, and replies continue when their client leaves', () => {
+  const config = loadServerConfig({});
+  assert.deepEqual(config.redis, { url: undefined, keyPrefix: 'wxstream:' });
+  assert.deepEqual(config.replyLog, { retentionMs: 600_000, maxEvents: 50_000 });
+  assert.equal(config.continueOnDisconnect, true);
+});
+
+test('shared state: DATABASE_URL, REDIS_URL, the reply log and CONTINUE_ON_DISCONNECT are read, and bad ones reported together', () => {
+  const config = loadServerConfig({
+    DATABASE_URL: 'postgres://app@db:5432/wxstream',
+    REDIS_URL: 'redis://cache:6379',
+    REDIS_KEY_PREFIX: 'chat:',
+    REPLY_LOG_TTL_MS: '5000',
+    REPLY_LOG_MAX_EVENTS: '1000',
+    CONTINUE_ON_DISCONNECT: 'false',
+  });
+  assert.equal(config.storage.databaseUrl, 'postgres://app@db:5432/wxstream');
+  assert.deepEqual(config.redis, { url: 'redis://cache:6379', keyPrefix: 'chat:' });
+  assert.deepEqual(config.replyLog, { retentionMs: 5000, maxEvents: 1000 });
+  assert.equal(config.continueOnDisconnect, false);
+  const problems = problemsOf({ REDIS_URL: 'http://cache', REPLY_LOG_TTL_MS: 'soon', CONTINUE_ON_DISCONNECT: 'maybe' });
+  assert.equal(problems.length, 3, problems.join('\n'));
 });
