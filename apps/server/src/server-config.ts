@@ -30,6 +30,7 @@ import { loadMetricsConfig, type MetricsConfig } from './metrics/metrics-config.
 import { loadRedisConfig, type RedisConfig } from './redis/redis-config.ts';
 import { loadReplyLogConfig, type ReplyLogConfig } from './reply-log/reply-log-config.ts';
 import { DEFAULT_DATABASE_PATH } from './storage/sqlite-store.ts';
+import { loadUpstreamRetryConfig, type UpstreamRetryConfig } from './upstream/upstream-retry-config.ts';
 import { loadWechatConfig, type WechatConfig } from './wechat/wechat-config.ts';
 
 export interface StorageConfig {
@@ -50,6 +51,7 @@ export interface ServerConfig extends Config {
   readonly storage: StorageConfig;
   readonly redis: RedisConfig;
   readonly replyLog: ReplyLogConfig;
+  readonly upstreamRetry: UpstreamRetryConfig;
   /** A reply whose client disconnected goes on to its end (true) or is aborted (false). */
   readonly continueOnDisconnect: boolean;
   readonly logMessageText: boolean;
@@ -80,6 +82,7 @@ export function loadServerConfig(env: Env): ServerConfig {
   const wechat = part(loadWechatConfig);
   const redis = part(loadRedisConfig);
   const replyLog = part(loadReplyLogConfig);
+  const upstreamRetry = part(loadUpstreamRetryConfig);
 
   const read = createEnvReader(env, problems);
   const storage: StorageConfig = {
@@ -91,7 +94,7 @@ export function loadServerConfig(env: Env): ServerConfig {
   const logMessageText = read.flag('LOG_MESSAGE_TEXT', false);
   const continueOnDisconnect = read.flag('CONTINUE_ON_DISCONNECT', true);
 
-  if (problems.length > 0 || core === undefined || limits === undefined || metrics === undefined || wechat === undefined || redis === undefined || replyLog === undefined) {
+  if (problems.length > 0 || core === undefined || limits === undefined || metrics === undefined || wechat === undefined || redis === undefined || replyLog === undefined || upstreamRetry === undefined) {
     throw new ConfigError(problems);
   }
   const wechatLogin = wechat.credentials !== undefined;
@@ -104,6 +107,7 @@ export function loadServerConfig(env: Env): ServerConfig {
     storage,
     redis,
     replyLog,
+    upstreamRetry,
     continueOnDisconnect,
     logMessageText,
     login: wechatLogin ? 'wechat' : core.devLogin ? 'dev' : 'disabled',

@@ -35,7 +35,8 @@ import type { ServerConfig } from './server-config.ts';
 import { createStateStores } from './state-stores.ts';
 import { openStore, type OpenedStore } from './storage/open-store.ts';
 import { MEMORY_DATABASE_PATH } from './storage/sqlite-store.ts';
-import { createOpenAIUpstream } from './upstream/openai-upstream.ts';
+import { createConfiguredUpstream } from './upstream/create-upstream.ts';
+import type { RetryTimers } from './upstream/retrying-upstream.ts';
 import type { CodeToSession } from './wechat/code-to-session.ts';
 import { createWechatServices } from './wechat/wechat-services.ts';
 
@@ -44,6 +45,8 @@ export interface StartServerOptions {
   logger: Logger;
   clock?: Clock;
   ids?: () => string;
+  /** Waits and randomness of upstream retries (tests make them instant); default: `clock`, Math.random. */
+  retryTimers?: Partial<RetryTimers>;
 }
 
 export interface UpstreamDescription {
@@ -122,7 +125,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         'using an OpenAI-compatible model provider',
       );
     }
-    const upstream = createOpenAIUpstream({ ...upstreamOptions, headersTimeoutMs: config.upstreamIdleTimeoutMs });
+    const upstream = createConfiguredUpstream({
+      primary: { ...upstreamOptions, headersTimeoutMs: config.upstreamIdleTimeoutMs },
+      retry: config.upstreamRetry,
+      clock,
+      logger,
+      ...(options.retryTimers === undefined ? {} : { timers: options.retryTimers }),
+    });
 
     const wechat = createWechatServices({ config: config.wechat, clock, logger });
     const login = loginDeps(config, wechat.login, logger);

@@ -6,6 +6,9 @@
  * iterable of chunks in the OpenAI chat-completions streaming shape. Aborting `signal` ends the
  * iteration (silently or with an abort error) and closes the upstream connection. `failure` maps
  * anything `open` or the iteration threw to a protocol error with secrets removed.
+ *
+ * The stream may name the model that actually answered (`UpstreamStream.model`) when that is not
+ * `UpstreamModel.model` — a fallback took over — so `start` and the stored reply name the right one.
  */
 import type { WxstreamError } from '@wxstream/protocol';
 
@@ -30,9 +33,15 @@ export interface ChatMessage {
   readonly content: string;
 }
 
+/** What `open` resolves to. */
+export interface UpstreamStream extends AsyncIterable<UpstreamChunk> {
+  /** The model that answered, when it differs from `UpstreamModel.model`; absent means that one. */
+  readonly model?: string;
+}
+
 export interface UpstreamModel {
   /** The model name sent upstream and announced in `start`. */
   readonly model: string;
-  open(request: { messages: readonly ChatMessage[]; signal: AbortSignal }): Promise<AsyncIterable<UpstreamChunk>>;
+  open(request: { messages: readonly ChatMessage[]; signal: AbortSignal }): Promise<UpstreamStream>;
   failure(error: unknown, phase: 'before-stream' | 'mid-stream'): WxstreamError;
 }
