@@ -33,7 +33,8 @@ export function startEmulator(options: EmulatorOptions = {}): Promise<OpenAIComp
 /**
  * The configuration tests run with: `loadServerConfig` over test defaults and the given overrides.
  * The defaults keep tests independent of each other: a private in-memory database, no rate limit
- * (suites send many chats from one user), no process metrics (their event-loop monitor never stops).
+ * (suites send many chats from one user), no process metrics (their event-loop monitor never stops),
+ * no upstream retries (a scripted refusal is answered as scripted).
  */
 export function testConfig(env: Env = {}): ServerConfig {
   return loadServerConfig({
@@ -46,6 +47,8 @@ export function testConfig(env: Env = {}): ServerConfig {
     DATABASE_PATH: ':memory:',
     RATE_LIMIT_PER_MINUTE: '0',
     METRICS_PROCESS: 'false',
+    // Refusals answer at once, as each test scripted them; the retry tests turn retries back on.
+    UPSTREAM_MAX_RETRIES: '0',
     ...env,
   });
 }
