@@ -31,6 +31,8 @@ export function retryAfterMs(error: unknown, nowMs: number): number | undefined 
   const value = headers.get('retry-after')?.trim();
   if (value === undefined || value === '') return undefined;
   if (DECIMAL.test(value)) return Math.ceil(Number(value) * 1000);
+  // Date.parse reads "-5" as a year; an HTTP-date always names its day and month.
+  if (!/[A-Za-z]/.test(value)) return undefined;
   const date = Date.parse(value);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - nowMs);
