@@ -5,7 +5,8 @@
  * metrics, tokens, clock, ids, the in-flight replies, the lifecycle flag) is passed in, so tests
  * and `start-server` assemble the same app. Routes: `GET /healthz`, `GET /metrics`,
  * `POST /api/auth/login` (WeChat login, development login, or 403 `dev_login_disabled`),
- * `POST /api/chat`, and the conversation routes. Every non-2xx answer is the protocol's JSON
+ * `POST /api/chat`, the reply routes (`GET /api/chat/:messageId/events` to resume,
+ * `POST /api/chat/:messageId/stop`), and the conversation routes. Every non-2xx answer is the protocol's JSON
  * error body; no middleware here compresses anything.
  */
 import Koa from 'koa';
@@ -18,6 +19,8 @@ import type { TokenService } from './auth/token.ts';
 import { wechatLogin } from './auth/wechat-login.ts';
 import { chatRoute, type ChatSettings } from './chat/chat-route.ts';
 import type { ReplyRegistry } from './chat/reply-registry.ts';
+import { mountReplyRoutes } from './chat/reply-routes.ts';
+import type { ReplyStopChannel } from './chat/reply-stop-channel.ts';
 import type { Clock } from './clock.ts';
 import { mountConversationRoutes } from './conversations/conversation-routes.ts';
 import { errorHandler } from './http/error-handler.ts';
@@ -26,6 +29,7 @@ import type { ReplyAdmissionDeps } from './limits/reply-admission.ts';
 import type { Logger } from './logger.ts';
 import { METRICS_ROUTE, metricsHandler } from './metrics/metrics-handler.ts';
 import type { ServerMetrics } from './metrics/server-metrics.ts';
+import type { ReplyLog } from './reply-log/reply-log.ts';
 import type { LoginMode } from './server-config.ts';
 import type { ConversationStore } from './storage/conversation-store.ts';
 import type { UpstreamModel } from './upstream/upstream-model.ts';
@@ -52,6 +56,8 @@ export interface AppDeps {
   metrics: ServerMetrics;
   metricsToken: string | undefined;
   replies: ReplyRegistry;
+  replyLog: ReplyLog;
+  stopChannel: ReplyStopChannel;
   lifecycle: Lifecycle;
   settings: ChatSettings;
 }
@@ -97,6 +103,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     chatRoute({
       upstream: deps.upstream,
       replies: deps.replies,
+      replyLog: deps.replyLog,
       store: deps.store,
       admission: deps.admission,
       contentChecker: deps.contentChecker,
@@ -106,6 +113,14 @@ export function createApp(deps: AppDeps): Koa<AppState> {
       settings,
     }),
   );
+
+  mountReplyRoutes(router, authenticated, {
+    replyLog: deps.replyLog,
+    stopChannel: deps.stopChannel,
+    clock: deps.clock,
+    heartbeatIntervalMs: settings.heartbeatIntervalMs,
+    lifecycle: deps.lifecycle,
+  });
 
   mountConversationRoutes(router, authenticated, { store: deps.store, maxBodyBytes: settings.maxBodyBytes });
 

@@ -24,6 +24,7 @@ import { WxstreamError } from '@wxstream/protocol';
 import { createApp, type LoginDeps } from './app.ts';
 import { createTokenService } from './auth/token.ts';
 import { ReplyRegistry } from './chat/reply-registry.ts';
+import { localStopChannel, openRedisStopChannel, type ReplyStopChannel } from './chat/reply-stop-channel.ts';
 import { createStoredUsageQuota } from './chat/stored-usage-quota.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { Logger } from './logger.ts';
@@ -101,6 +102,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     throw error;
   }
   let offlineModel: OpenAICompatibleEmulator | undefined;
+  let closeStopChannel: (() => Promise<void>) | undefined;
   try {
     let upstreamDescription: UpstreamDescription;
     let upstreamOptions: { apiKey: string | undefined; baseURL: string | undefined; model: string };
@@ -163,6 +165,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     };
 
     const replies = new ReplyRegistry();
+    const stopChannel: ReplyStopChannel =
+      redis === undefined ? localStopChannel(replies) : await openRedisStopChannel({ connections: redis, keyPrefix: config.redis.keyPrefix, registry: replies });
+    closeStopChannel = () => stopChannel.close();
     const lifecycle = { shuttingDown: false };
     const app = createApp({
       logger,
@@ -177,6 +182,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       metrics,
       metricsToken: config.metrics.token,
       replies,
+      replyLog: shared.replyLog,
+      stopChannel,
       lifecycle,
       settings: {
         maxBodyBytes: config.maxBodyBytes,
@@ -190,6 +197,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         checkpointIntervalMs: config.storage.checkpointIntervalMs,
         checkpointChars: config.storage.checkpointChars,
         logMessageText: config.logMessageText,
+        continueOnDisconnect: config.continueOnDisconnect,
       },
     });
 
@@ -232,6 +240,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       // (stuck in a write) is marked interrupted at the next start.
       await Promise.race([replies.whenIdle(), delay(clock, INTERRUPT_FLUSH_MS)]);
       await store.close();
+      await stopChannel.close();
       await redis?.close();
       await runningOffline?.close();
       logger.info('shutdown complete');
@@ -256,6 +265,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   } catch (error) {
     await offlineModel?.close();
     await store.close();
+    await closeStopChannel?.();
     await redis?.close();
     throw error;
   }

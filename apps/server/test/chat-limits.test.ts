@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseErrorBody } from '@wxstream/protocol';
+import { ROUTES, parseErrorBody, routePath } from '@wxstream/protocol';
 import { getConversation, startOf } from './support/api-client.ts';
 import { parseExposition, valueOf } from './support/exposition.ts';
 import { chatRequest, login, openStream, send, type HttpAnswer } from './support/http-client.ts';
@@ -48,7 +48,11 @@ test('50 parallel chats from one user: exactly one streams, the other 49 get 409
 
     const [held] = streaming;
     await held?.waitForText('held');
+    // Leaving does not end a reply any more (CONTINUE_ON_DISCONNECT); stopping it does.
+    const messageId = startOf(held?.text() ?? '').messageId;
     held?.destroy();
+    const stop = await send(stack.url, routePath(ROUTES.stopReply, { messageId }), { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+    assert.equal(stop.status, 200, stop.text);
     await stack.emulator.waitForAbort(0, 2000);
     for (let attempt = 0; attempt < 100 && stack.app.server.activeReplies > 0; attempt += 1) await sleep(10);
     assert.equal(stack.app.server.activeReplies, 0);
@@ -60,7 +64,7 @@ test('50 parallel chats from one user: exactly one streams, the other 49 get 409
     const samples = parseExposition((await send(stack.url, '/metrics')).text);
     assert.equal(valueOf(samples, 'wxstream_limit_refusals_total', { limit: 'reply_in_progress' }), 49);
     assert.equal(valueOf(samples, 'wxstream_replies_in_progress'), 0);
-    assert.equal(valueOf(samples, 'wxstream_replies_total', { outcome: 'disconnected' }), 1);
+    assert.equal(valueOf(samples, 'wxstream_replies_total', { outcome: 'stopped' }), 1);
     assert.equal(valueOf(samples, 'wxstream_replies_total', { outcome: 'done' }), 1);
   } finally {
     await stack.close();

@@ -1,12 +1,31 @@
+/**
+ * A client that goes away. By default (CONTINUE_ON_DISCONNECT=true) a reply whose client left
+ * after the 200 is generated to its end and stored, so the client can resume it or find it in the
+ * conversation; only a client that leaves before the 200 (it never learnt the reply's id) or a
+ * server with CONTINUE_ON_DISCONNECT=false aborts the model call.
+ */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { startOf, waitForStoredReply } from './support/api-client.ts';
 import { beginSend, chatRequest, login, openStream } from './support/http-client.ts';
 import { startStack, type TestStack } from './support/test-server.ts';
 
-describe('a client that goes away', () => {
+function logWaiter(stack: () => TestStack) {
+  return async (predicate: (record: Record<string, unknown>) => boolean) => {
+    for (let attempt = 0; attempt < 300; attempt += 1) {
+      const record = stack().app.logs.find(predicate);
+      if (record !== undefined) return record;
+      await sleep(10);
+    }
+    throw new Error('log record never appeared');
+  };
+}
+
+describe('a client that goes away (default: the reply continues)', () => {
   let stack: TestStack;
   let token: string;
+  const waitForLog = logWaiter(() => stack);
 
   before(async () => {
     stack = await startStack();
@@ -14,16 +33,46 @@ describe('a client that goes away', () => {
   });
   after(() => stack.close());
 
-  const waitForLog = async (predicate: (record: Record<string, unknown>) => boolean) => {
-    for (let attempt = 0; attempt < 100; attempt += 1) {
-      const record = stack.app.logs.find(predicate);
-      if (record !== undefined) return record;
-      await sleep(10);
-    }
-    throw new Error('log record never appeared');
-  };
+  test('mid-reply: the model call runs to its end and the whole reply is stored complete', async () => {
+    const content = Array.from({ length: 30 }, (_, index) => `chunk${index} `);
+    stack.emulator.setScenario({ content, chunkDelayMs: 10 });
+    const index = stack.emulator.requests.length;
+    const stream = await openStream(stack.url, '/api/chat', chatRequest(token, { message: 'long answer please' }, { 'X-Request-Id': 'continue-mid-reply' }));
+    await stream.waitForText('chunk1 ');
+    stream.destroy();
+    const { conversationId } = startOf(stream.text());
+    const stored = await waitForStoredReply(stack.url, token, conversationId);
+    assert.equal(stored.status, 'complete');
+    assert.equal(stored.text, content.join(''));
+    assert.equal(stack.emulator.requests[index]?.aborted, false);
+    const record = await waitForLog((entry) => entry.requestId === 'continue-mid-reply' && entry.msg === 'reply finished');
+    assert.equal(record.outcome, 'done');
+  });
 
-  test('mid-reply: the upstream request is aborted within a second of the client disconnecting', async () => {
+  test('before the provider answered: the pending upstream request is aborted, since nobody knows the reply to resume', async () => {
+    stack.emulator.setScenario({ content: ['never seen'], headersDelayMs: 3000 });
+    const index = stack.emulator.requests.length;
+    const pending = beginSend(stack.url, '/api/chat', chatRequest(token, { message: 'slow provider' }));
+    await stack.emulator.waitForRequests(index + 1, 2000);
+    const disconnectedAt = performance.now();
+    pending.destroy();
+    const request = await stack.emulator.waitForAbort(index, 1000);
+    assert.ok(request.abortedAt !== undefined && request.abortedAt - disconnectedAt < 1000);
+  });
+});
+
+describe('a client that goes away with CONTINUE_ON_DISCONNECT=false', () => {
+  let stack: TestStack;
+  let token: string;
+  const waitForLog = logWaiter(() => stack);
+
+  before(async () => {
+    stack = await startStack({ env: { CONTINUE_ON_DISCONNECT: 'false' } });
+    token = await login(stack.url);
+  });
+  after(() => stack.close());
+
+  test('mid-reply: the upstream request is aborted within a second and the partial reply stored stopped, client_closed', async () => {
     stack.emulator.setScenario({ content: Array.from({ length: 100 }, (_, index) => `chunk${index} `), chunkDelayMs: 50 });
     const index = stack.emulator.requests.length;
     const stream = await openStream(stack.url, '/api/chat', chatRequest(token, { message: 'long answer please' }, { 'X-Request-Id': 'abort-mid-reply' }));
@@ -34,16 +83,10 @@ describe('a client that goes away', () => {
     assert.ok(request.abortedAt !== undefined && request.abortedAt - disconnectedAt < 1000);
     const record = await waitForLog((entry) => entry.requestId === 'abort-mid-reply' && entry.msg === 'reply finished');
     assert.equal(record.outcome, 'client_closed');
-  });
-
-  test('before the provider answered: the pending upstream request is aborted too', async () => {
-    stack.emulator.setScenario({ content: ['never seen'], headersDelayMs: 3000 });
-    const index = stack.emulator.requests.length;
-    const pending = beginSend(stack.url, '/api/chat', chatRequest(token, { message: 'slow provider' }));
-    await stack.emulator.waitForRequests(index + 1, 2000);
-    const disconnectedAt = performance.now();
-    pending.destroy();
-    const request = await stack.emulator.waitForAbort(index, 1000);
-    assert.ok(request.abortedAt !== undefined && request.abortedAt - disconnectedAt < 1000);
+    const stored = await waitForStoredReply(stack.url, token, startOf(stream.text()).conversationId);
+    assert.equal(stored.status, 'stopped');
+    assert.equal(stored.finishReason, 'client_closed');
+    assert.ok(stored.text.startsWith('chunk0 chunk1 '));
+    assert.ok(stored.usage !== undefined && stored.usage.completionTokens > 0, 'an aborted reply is charged an estimate');
   });
 });

@@ -7,10 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openReplyStream, ReplySession, type ReplyStreamHandlers } from '@wxstream/client';
-import type { ReplyEvent, WxstreamError, ChatRequest } from '@wxstream/protocol';
+import { ROUTES, routePath, type ReplyEvent, type WxstreamError, type ChatRequest } from '@wxstream/protocol';
 import { createSeededRandom } from '../../../packages/client/test/support/seeded-random.ts';
 import { createNodeWxRequest, type NodeWxRequestOptions } from './support/node-wx-request.ts';
-import { login } from './support/http-client.ts';
+import { login, send } from './support/http-client.ts';
 import { startStack, startTestServer } from './support/test-server.ts';
 
 const MODEL_TEXT = [
@@ -102,7 +102,7 @@ test('a platform that hands over the whole body in success instead of chunks sti
   }
 });
 
-test('stop aborts the request and the upstream call, and nothing arrives after it', async () => {
+test('stop aborts the request and, through the stop route, the upstream call; nothing arrives after it', async () => {
   const content = Array.from({ length: 200 }, (_, index) => `第${index}段。`);
   const stack = await startStack({ scenario: { content, chunkDelayMs: 20 } });
   try {
@@ -127,6 +127,12 @@ test('stop aborts the request and the upstream call, and nothing arrives after i
     const stoppedAt = Date.now();
     stream.stop();
     const countAtStop = outcome.events.length;
+    // Leaving the stream alone no longer ends the reply (CONTINUE_ON_DISCONNECT); the stop route does, as ReplySession.stop() calls it.
+    const first = outcome.events[0];
+    assert.equal(first?.type, 'start');
+    const messageId = first?.type === 'start' ? first.data.messageId : '';
+    const stop = await send(stack.url, routePath(ROUTES.stopReply, { messageId }), { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+    assert.deepEqual(stop.json(), { status: 'stopping' });
     const upstream = await stack.emulator.waitForAbort(0, 2000);
     assert.ok((upstream.abortedAt ?? Infinity) - stoppedAt < 1000, 'upstream aborted within 1 s of stop');
     await new Promise((resolve) => setTimeout(resolve, 100));

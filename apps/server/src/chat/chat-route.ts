@@ -23,15 +23,25 @@
  * when it sent none) counted against the daily quota, and its metrics — before its terminal event
  * is sent, so a client that saw `done` and reads the conversation finds the reply complete.
  *
- * The upstream call is aborted when the client's connection closes before the reply finished, the
- * idle watchdog fires (`upstream_timeout`), a content check stops the reply, or shutdown interrupts
- * it (`server_shutdown`). The reply's lease is renewed while it runs and released, and the reply
+ * Every event goes to the reply log (`reply-log-writer.ts`), and the response is just the log's
+ * first reader (`reply-log-stream.ts`) — the same code path that serves a resume from
+ * `Last-Event-ID` — so the response never buffers more than its sink holds, and a client that lost
+ * its connection can continue from any instance. The reply's log is created, and its owner recorded,
+ * before the 200.
+ *
+ * The upstream call is aborted when the idle watchdog fires (`upstream_timeout`), a content check
+ * stops the reply, the user stops it (`POST /api/chat/:messageId/stop` → `done` `stopped`, stored
+ * `stopped`), shutdown interrupts it (`server_shutdown`), or the client's connection closes before
+ * the 200 (nobody knows the reply's id yet, so nobody could resume it). A connection that closes
+ * after the 200 does NOT stop the reply unless `continueOnDisconnect` is off: it is generated to its
+ * end and stored, and the client resumes it or finds it in the conversation. The reply's lease is renewed while it runs and released, and the reply
  * unregistered from the in-flight registry, only once its final state is stored — so a shutdown
  * that waits for the registry closes the store after every reply was written.
  */
 import { PassThrough } from 'node:stream';
 import type { Middleware } from 'koa';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION, STREAM_HEADERS, WxstreamError, type UsageData } from '@wxstream/protocol';
+import { ReplyLogWriteError, type ReplyLog } from '../reply-log/reply-log.ts';
 import type { AppState, AuthenticatedUser } from '../app-state.ts';
 import type { Clock } from '../clock.ts';
 import { readJsonBody } from '../http/json-body.ts';
@@ -47,12 +57,14 @@ import { parseChatRequest } from './chat-request.ts';
 import { persistTurn, prepareTurn, type PersistedTurn } from './conversation-turn.ts';
 import { createIdleWatchdog } from './idle-watchdog.ts';
 import { keepLeaseAlive } from './lease-keeper.ts';
-import { ClientClosed, outcomeOf, relayReply, type RelayOutcome } from './relay.ts';
+import { ClientClosed, ReplyStopped, outcomeOf, relayReply, type RelayOutcome } from './relay.ts';
 import { concludeReply, type ReplyConclusion } from './reply-conclusion.ts';
 import { createReplyContentGuard } from './reply-content-guard.ts';
 import { createReplyRecorder, type ReplyRecorder } from './reply-recorder.ts';
 import type { ReplyRegistry } from './reply-registry.ts';
-import { createReplyWriter, type ReplyEnding } from './reply-writer.ts';
+import { createReplyLogWriter } from './reply-log-writer.ts';
+import { streamReplyLog } from './reply-log-stream.ts';
+import type { ReplyEnding } from './reply-writer.ts';
 
 export interface ChatSettings {
   maxBodyBytes: number;
@@ -68,11 +80,14 @@ export interface ChatSettings {
   checkpointChars: number;
   /** Debugging only: the user's message and the reply's text in the `reply finished` record. */
   logMessageText: boolean;
+  /** After the 200, a client that disconnects leaves the reply running to its end (true) or aborts it. */
+  continueOnDisconnect: boolean;
 }
 
 export interface ChatRouteDeps {
   upstream: UpstreamModel;
   replies: ReplyRegistry;
+  replyLog: ReplyLog;
   store: ConversationStore;
   admission: ReplyAdmissionDeps;
   contentChecker: ContentChecker;
@@ -106,11 +121,18 @@ export function chatRoute(deps: ChatRouteDeps): Middleware<AppState> {
       abort(reason);
       guard.cancel();
     };
-    const unregister = deps.replies.add({ interrupt: endNow });
+    const inFlight: { interrupt: (reason: Error) => void; messageId: string | undefined; stop: () => void } = {
+      interrupt: endNow,
+      messageId: undefined,
+      stop: () => endNow(new ReplyStopped()),
+    };
+    const unregister = deps.replies.add(inFlight);
     const leaseKeeper = keepLeaseAlive({ lease, clock: deps.clock, intervalMs: settings.leaseRenewIntervalMs, log });
     const res = ctx.res;
+    let committed = false;
     const onConnectionClosed = () => {
-      if (!res.writableFinished) endNow(new ClientClosed());
+      if (res.writableFinished) return;
+      if (!committed || !settings.continueOnDisconnect) endNow(new ClientClosed());
     };
     res.once('close', onConnectionClosed);
     const watchdog = createIdleWatchdog({
@@ -162,6 +184,16 @@ export function chatRoute(deps: ChatRouteDeps): Middleware<AppState> {
         abort(new Error('the turn could not be stored'));
         throw error;
       }
+      try {
+        await deps.replyLog.create(turn.reply.id, { userId: user.id, conversationId: turn.conversationId });
+      } catch (error) {
+        abort(new Error('the reply log could not be created'));
+        await deps.store.updateAssistantMessage(turn.reply.id, { status: 'error', errorCode: 'internal_error' }).catch((storeError: unknown) => {
+          log.error({ err: storeError }, 'could not mark the reply as failed');
+        });
+        throw error;
+      }
+      inFlight.messageId = turn.reply.id;
     } catch (thrown) {
       await release();
       if (thrown instanceof ClientClosed) {
@@ -190,27 +222,51 @@ export function chatRoute(deps: ChatRouteDeps): Middleware<AppState> {
       checkpointChars: settings.checkpointChars,
       log,
     });
+    committed = true;
     ctx.req.socket.setNoDelay(true);
     ctx.status = 200;
     ctx.set(STREAM_HEADERS);
     ctx.set(PROTOCOL_HEADER, String(PROTOCOL_VERSION));
-    const body = new PassThrough();
-    const writer = createReplyWriter({
-      sink: body,
-      clock: deps.clock,
-      heartbeatIntervalMs: settings.heartbeatIntervalMs,
+    const writer = createReplyLogWriter({
+      log: deps.replyLog,
+      replyId: turn.reply.id,
       onEvent: (event) => {
         if (event.type === 'reasoning' || event.type === 'delta') reply.firstToken();
         recorder.observe(event);
         guard.observe(event);
       },
+      onAppendFailed: (error) => {
+        log.error({ err: error }, 'the reply log refused an event; ending the reply');
+        const full = error instanceof ReplyLogWriteError && error.reason === 'full';
+        abort(new WxstreamError('internal_error', full ? 'The reply reached REPLY_LOG_MAX_EVENTS' : 'The reply log failed'));
+      },
     });
+    writer.start({ conversationId: turn.conversationId, messageId: turn.reply.id, model: deps.upstream.model });
+
+    // The response is the log's first reader.
+    const body = new PassThrough();
+    const reader = new AbortController();
     const onBodyTornDown = () => {
-      if (!writer.ended) endNow(new ClientClosed());
+      reader.abort();
+      if (!settings.continueOnDisconnect && !writer.ended) endNow(new ClientClosed());
     };
     body.once('close', onBodyTornDown);
+    res.once('close', onBodyTornDown);
     ctx.body = body;
-    writer.start({ conversationId: turn.conversationId, messageId: turn.reply.id, model: deps.upstream.model });
+    void streamReplyLog({
+      log: deps.replyLog,
+      replyId: turn.reply.id,
+      afterId: 0,
+      sink: body,
+      clock: deps.clock,
+      heartbeatIntervalMs: settings.heartbeatIntervalMs,
+      signal: reader.signal,
+    })
+      .catch((error: unknown) => log.error({ err: error }, 'could not read the reply log'))
+      .finally(() => {
+        body.off('close', onBodyTornDown);
+        res.off('close', onBodyTornDown);
+      });
 
     // Stores the reply's ending, counts its usage and outcome — once, whichever way the reply ends.
     let finalized: Promise<ReplyConclusion> | undefined;
@@ -270,8 +326,9 @@ export function chatRoute(deps: ChatRouteDeps): Middleware<AppState> {
       return { kind: 'error', error: failure, usage: undefined };
     });
     void relayed.then(async (outcome) => {
-      body.off('close', onBodyTornDown);
       await finalize(outcome);
+      // The terminal event is in the log before the reply counts as ended (shutdown waits for that).
+      await writer.settled();
       await release();
     });
   };

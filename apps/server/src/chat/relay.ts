@@ -5,9 +5,10 @@
  * Reasoning and content are written as they arrive; usage is the LAST value seen (providers repeat
  * cumulative usage, so summing would double-count) and is sent once, just before the terminal
  * event. The ending is decided in this order:
- *   1. `signal` aborted with `ClientClosed` → nothing more is written (nobody is reading);
+ *   1. `signal` aborted with `ClientClosed` → `writer.abandon()` (nobody is reading);
  *   2. the provider already sent a finish reason → `done` (a stall or error after the model
  *      finished does not spoil a complete answer);
+ *   2b. `signal` aborted with `ReplyStopped` (the user's stop) → `done {"finishReason":"stopped"}`;
  *   3. `signal` aborted with a `WxstreamError` (idle timeout, shutdown) → that error, in-band;
  *   4. the iteration threw → `failure(error)` (`upstream_error` with a redacted message);
  *   5. the stream ended without a finish reason → `upstream_error`: a truncated answer must not
@@ -30,6 +31,14 @@ export class ClientClosed extends Error {
   constructor() {
     super('The client closed the connection');
     this.name = 'ClientClosed';
+  }
+}
+
+/** Abort reason when the user stopped the reply: it ends as `done` with finish reason `stopped`. */
+export class ReplyStopped extends Error {
+  constructor() {
+    super('The user stopped the reply');
+    this.name = 'ReplyStopped';
   }
 }
 
@@ -87,6 +96,8 @@ export async function relayReply(options: RelayOptions): Promise<RelayOutcome> {
   let ending: ReplyEnding;
   if (finishReason !== undefined) {
     ending = { type: 'done', data: { finishReason } };
+  } else if (signal.aborted && signal.reason instanceof ReplyStopped) {
+    ending = { type: 'done', data: { finishReason: 'stopped' } };
   } else if (signal.aborted) {
     const reason: unknown = signal.reason;
     ending = errorEnding(reason instanceof WxstreamError ? reason : new WxstreamError('internal_error', 'The reply was aborted'));

@@ -3,7 +3,8 @@
  * Pure.
  *
  * Contract:
- * - `done` → stored `complete` with the provider's finish reason; metrics `done`.
+ * - `done` → stored `complete` with the provider's finish reason; metrics `done`. `done` with
+ *   finish reason `stopped` (the user's explicit stop) → stored `stopped`; metrics `stopped`.
  * - The client went away → stored `stopped` with finish reason `client_closed`; metrics
  *   `disconnected`. In this protocol version a client stops a reply by aborting its request, so the
  *   server cannot tell a stop button from a lost connection: both keep the text that was sent, as
@@ -23,6 +24,7 @@ import type { GuardVerdict } from './reply-content-guard.ts';
 import type { RelayOutcome } from './relay.ts';
 
 export const CLIENT_CLOSED_FINISH_REASON = 'client_closed';
+export const STOPPED_FINISH_REASON = 'stopped';
 
 export interface ReplyConclusion {
   readonly status: FinalMessageStatus;
@@ -46,6 +48,9 @@ export function concludeReply(outcome: RelayOutcome, guard: GuardVerdict): Reply
   if (guard.kind === 'stopped' && guard.blocked) return BLOCKED;
   switch (outcome.kind) {
     case 'done':
+      if (outcome.finishReason === STOPPED_FINISH_REASON) {
+        return { status: 'stopped', finishReason: STOPPED_FINISH_REASON, clearText: false, metricsOutcome: 'stopped' };
+      }
       return { status: 'complete', finishReason: outcome.finishReason, clearText: false, metricsOutcome: 'done' };
     case 'client_closed':
       return { status: 'stopped', finishReason: CLIENT_CLOSED_FINISH_REASON, clearText: false, metricsOutcome: 'disconnected' };

@@ -7,11 +7,16 @@
  * decides how (a JSON error before the stream, an in-band error after), so there is exactly one
  * place that writes terminal events. After `interruptAll`, a reply registering late (its body was
  * still being read) is interrupted at once instead of starting a model call nobody will wait for.
+ * `stop(messageId)` asks the reply with that id (once it has one) to stop as the user asked; false
+ * when no reply here has that id (another instance may be generating it).
  */
 import type { WxstreamError } from '@wxstream/protocol';
 
 export interface InFlightReply {
   interrupt(reason: WxstreamError): void;
+  /** The stored reply's id, known once its turn is stored. */
+  readonly messageId?: string | undefined;
+  stop?(): void;
 }
 
 export class ReplyRegistry {
@@ -40,6 +45,16 @@ export class ReplyRegistry {
   whenIdle(): Promise<void> {
     if (this.#replies.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  stop(messageId: string): boolean {
+    for (const reply of this.#replies) {
+      if (reply.messageId === messageId && reply.stop !== undefined) {
+        reply.stop();
+        return true;
+      }
+    }
+    return false;
   }
 
   interruptAll(reason: WxstreamError): void {

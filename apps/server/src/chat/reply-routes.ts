@@ -1,0 +1,110 @@
+/**
+ * The routes that act on a reply after `POST /api/chat` started it:
+ * - `GET /api/chat/:messageId/events` replays the reply's events after `Last-Event-ID` (the header,
+ *   or `lastEventId` in the query for `wx.request`, which cannot always set it; the header wins when
+ *   both are sent) and follows it live to its end, with the same headers, frames and heartbeats as
+ *   the POST response (both are `streamReplyLog`). Malformed id → 400 `invalid_request`.
+ * - `POST /api/chat/:messageId/stop` stops a reply in progress wherever it is generated and answers
+ *   `200 {"status":"stopping"}`, or `{"status":"ended"}` when it had already ended.
+ * Both answer 404 `not_found` for an unknown or expired reply and for another user's (never saying
+ * which). Whether a reply exists, and whose it is, comes from the reply log, so any instance can
+ * answer for any reply.
+ */
+import { PassThrough } from 'node:stream';
+import type { Middleware } from 'koa';
+import type { Router } from '@koa/router';
+import {
+  LAST_EVENT_ID_QUERY,
+  PROTOCOL_HEADER,
+  PROTOCOL_VERSION,
+  ROUTES,
+  STREAM_HEADERS,
+  WxstreamError,
+  type StopReplyResponse,
+} from '@wxstream/protocol';
+import type { AppState, AuthenticatedUser } from '../app-state.ts';
+import type { Clock } from '../clock.ts';
+import { parseLastEventId, type ReplyLog, type ReplyMeta } from '../reply-log/reply-log.ts';
+import { streamReplyLog } from './reply-log-stream.ts';
+import type { ReplyStopChannel } from './reply-stop-channel.ts';
+
+export interface ReplyRoutesDeps {
+  replyLog: ReplyLog;
+  stopChannel: ReplyStopChannel;
+  clock: Clock;
+  heartbeatIntervalMs: number;
+  /** While shutting down, resumes are sent elsewhere (503 `server_shutdown`); stops still work. */
+  lifecycle: { readonly shuttingDown: boolean };
+}
+
+/** Longer than any id we hand out; refused before it reaches the log. */
+const MAX_MESSAGE_ID_LENGTH = 128;
+
+function userOf(state: AppState): AuthenticatedUser {
+  if (state.user === undefined) throw new Error('reply routes must run behind requireAuth');
+  return state.user;
+}
+
+async function ownReply(replyLog: ReplyLog, user: AuthenticatedUser, messageId: string | undefined): Promise<{ id: string; meta: ReplyMeta }> {
+  if (messageId !== undefined && messageId !== '' && messageId.length <= MAX_MESSAGE_ID_LENGTH) {
+    const meta = await replyLog.meta(messageId);
+    if (meta !== undefined && meta.userId === user.id) return { id: messageId, meta };
+  }
+  throw new WxstreamError('not_found', 'No such reply, or it is no longer kept');
+}
+
+/** The id to resume after, from the header or the query; 0 when neither is given. */
+export function resumeAfterId(header: string | undefined, query: string | string[] | undefined): number {
+  if (Array.isArray(query)) throw new WxstreamError('invalid_request', `${LAST_EVENT_ID_QUERY} must be given at most once`);
+  const afterId = parseLastEventId(header ?? query);
+  if (afterId === undefined) throw new WxstreamError('invalid_request', 'Last-Event-ID must be a whole number');
+  return afterId;
+}
+
+export function mountReplyRoutes(router: Router<AppState>, guard: Middleware<AppState>, deps: ReplyRoutesDeps): void {
+  const { replyLog } = deps;
+
+  router.get(ROUTES.replyEvents, guard, async (ctx) => {
+    if (deps.lifecycle.shuttingDown) throw new WxstreamError('server_shutdown', 'The server is shutting down; resume elsewhere');
+    const user = userOf(ctx.state);
+    const afterId = resumeAfterId(ctx.get('Last-Event-ID') === '' ? undefined : ctx.get('Last-Event-ID'), ctx.query[LAST_EVENT_ID_QUERY]);
+    const { id } = await ownReply(replyLog, user, ctx.params.messageId);
+    const log = ctx.state.log;
+
+    ctx.req.socket.setNoDelay(true);
+    ctx.status = 200;
+    ctx.set(STREAM_HEADERS);
+    ctx.set(PROTOCOL_HEADER, String(PROTOCOL_VERSION));
+    const body = new PassThrough();
+    const reader = new AbortController();
+    const leave = () => reader.abort();
+    ctx.res.once('close', leave);
+    body.once('close', leave);
+    ctx.body = body;
+    const startedAt = deps.clock.now();
+    void streamReplyLog({ log: replyLog, replyId: id, afterId, sink: body, clock: deps.clock, heartbeatIntervalMs: deps.heartbeatIntervalMs, signal: reader.signal })
+      .then(
+        (end) => log.info({ messageId: id, afterId, end, durationMs: deps.clock.now() - startedAt }, 'reply resumed'),
+        (error: unknown) => log.error({ err: error, messageId: id }, 'could not read the reply log'),
+      )
+      .finally(() => {
+        ctx.res.off('close', leave);
+        body.off('close', leave);
+      });
+  });
+
+  router.post(ROUTES.stopReply, guard, async (ctx) => {
+    const user = userOf(ctx.state);
+    const { id, meta } = await ownReply(replyLog, user, ctx.params.messageId);
+    let answer: StopReplyResponse;
+    if (meta.state === 'ended') {
+      answer = { status: 'ended' };
+    } else {
+      await deps.stopChannel.request(id);
+      answer = { status: 'stopping' };
+    }
+    ctx.state.log.info({ messageId: id, status: answer.status }, 'stop requested');
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = answer;
+  });
+}
