@@ -57,6 +57,7 @@ async function retryServer(options: { baseURL: string; env?: Env; timers: Partia
     UPSTREAM_MAX_RETRIES: '2',
     UPSTREAM_RETRY_BASE_DELAY_MS: '100',
     UPSTREAM_IDLE_TIMEOUT_MS: '2000',
+    UPSTREAM_RETRY_BUDGET_MS: '1500',
     ...options.env,
   });
   const lines: string[] = [];

@@ -56,6 +56,13 @@ export function createConfiguredUpstream(options: ConfiguredUpstreamOptions): Up
     },
     'refused model calls are retried before the stream starts',
   );
+  if (retry.policy.maxRetries > 0 && retry.policy.budgetMs >= options.primary.headersTimeoutMs) {
+    // The chat route's idle watchdog covers the whole open phase, retries included.
+    logger.warn(
+      { budgetMs: retry.policy.budgetMs, idleTimeoutMs: options.primary.headersTimeoutMs },
+      'UPSTREAM_RETRY_BUDGET_MS is not below UPSTREAM_IDLE_TIMEOUT_MS: a request can time out while it waits to retry',
+    );
+  }
   const timers: RetryTimers = {
     sleep: options.timers?.sleep ?? ((ms, signal) => abortableSleep(clock, ms, signal)),
     random: options.timers?.random ?? Math.random,
