@@ -1,0 +1,126 @@
+/**
+ * Nothing is left behind after many replies with disconnects, resumes and stops: 200 replies from
+ * 20 users (one reply at a time each), every one driven by a seeded random plan, against the real
+ * server and the real emulator. Afterwards the emulator has no request still open, the server's
+ * in-flight registry is empty, and `process.getActiveResourcesInfo()` is back to its baseline (the
+ * short reply-log retention lets the logs' own timers go too). Every reply, however it was read,
+ * arrives whole: ids 1…n without gap, one terminal event, the same bytes as a replay from the start.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isTerminalEvent } from '@wxstream/protocol';
+import { createSeededRandom, type SeededRandom } from '../../../packages/client/test/support/seeded-random.ts';
+import { startOf } from './support/api-client.ts';
+import { chatRequest, login, openStream, type OpenStream } from './support/http-client.ts';
+import { parseReplyBody } from './support/reply-stream.ts';
+import { eventFrames, framesAfter, lastFrameId, openResume, resume, stopReply } from './support/reply-routes-client.ts';
+import { startStack } from './support/test-server.ts';
+
+const USERS = 20;
+const REPLIES_PER_USER = 10;
+const PIECES = Array.from({ length: 20 }, (_, index) => `片${index} `);
+
+function resourceCounts(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  return counts;
+}
+
+function excessOver(baseline: Map<string, number>): string[] {
+  const excess: string[] = [];
+  for (const [kind, count] of resourceCounts()) if (count > (baseline.get(kind) ?? 0)) excess.push(`${kind}: ${count} > ${baseline.get(kind) ?? 0}`);
+  return excess;
+}
+
+type Plan = 'read' | 'disconnect-resume' | 'disconnect-twice' | 'stop' | 'disconnect-stop-resume';
+const PLANS: readonly Plan[] = ['read', 'disconnect-resume', 'disconnect-twice', 'stop', 'disconnect-stop-resume'];
+
+/** Waits until at least `events` frames arrived or the stream ended, then returns the complete frames. */
+async function cutAfter(stream: OpenStream, events: number): Promise<string> {
+  await Promise.race([stream.waitForText(`id: ${events}\nevent:`, 5000), stream.ended]).catch(() => undefined);
+  stream.destroy();
+  return eventFrames(stream.text()).join('');
+}
+
+async function runOne(url: string, token: string, random: SeededRandom): Promise<Plan> {
+  const plan = random.pick(PLANS);
+  let first = await openStream(url, '/api/chat', chatRequest(token, { message: `plan ${plan}` }));
+  // The previous reply's lease is released just after its terminal event is logged: retry, as clients do on 409.
+  for (let attempt = 0; attempt < 100 && first.status === 409; attempt += 1) {
+    await first.ended;
+    await sleep(5);
+    first = await openStream(url, '/api/chat', chatRequest(token, { message: `plan ${plan}` }));
+  }
+  assert.equal(first.status, 200, first.text());
+  let got: string;
+  if (plan === 'read') {
+    got = eventFrames((await first.ended).toString('utf8')).join('');
+  } else {
+    got = await cutAfter(first, random.range(1, 15));
+    const { messageId } = startOf(got);
+    if (plan === 'disconnect-twice' && !parseReplyBody(got).events.some(isTerminalEvent)) {
+      got += await cutAfter(await openResume(url, token, messageId, String(lastFrameId(got)), random.pick(['header', 'query'] as const)), lastFrameId(got) + random.range(1, 5));
+    }
+    if (plan === 'stop' || plan === 'disconnect-stop-resume') {
+      const stop = await stopReply(url, token, messageId);
+      assert.equal(stop.status, 200, stop.text);
+    }
+    if (!parseReplyBody(got).events.some(isTerminalEvent)) {
+      const rest = await openResume(url, token, messageId, String(lastFrameId(got)), random.pick(['header', 'query', 'both'] as const));
+      got += eventFrames((await rest.ended).toString('utf8')).join('');
+    }
+  }
+  const reply = parseReplyBody(got);
+  assert.deepEqual(
+    reply.events.map((event) => event.id),
+    reply.events.map((_, index) => index + 1),
+    `${plan}: ids without gap`,
+  );
+  assert.equal(reply.events.filter(isTerminalEvent).length, 1, `${plan}: one terminal`);
+  const { messageId } = startOf(got);
+  assert.equal(framesAfter((await resume(url, token, messageId, '0')).text, 0), got, `${plan}: same bytes as a replay`);
+  return plan;
+}
+
+test('200 replies with random disconnects, resumes and stops leave no open upstream request, no in-flight reply, no timer or socket', async () => {
+  const stack = await startStack({
+    env: { REPLY_LOG_TTL_MS: '1000', HEARTBEAT_INTERVAL_MS: '50' },
+    scenario: { content: PIECES, chunkDelayMs: 3 },
+  });
+  try {
+    const tokens = await Promise.all(Array.from({ length: USERS }, (_, index) => login(stack.url, `leaker-${index}`)));
+    // Warm up (SDK connection pool, lazily created timers), then wait for the warm-up's log to expire.
+    await runOne(stack.url, tokens[0] ?? '', createSeededRandom(1));
+    await sleep(1200);
+    const baseline = resourceCounts();
+
+    const plans = await Promise.all(
+      tokens.map(async (token, user) => {
+        const random = createSeededRandom(1000 + user);
+        const done: Plan[] = [];
+        for (let index = 0; index < REPLIES_PER_USER; index += 1) {
+          done.push(await runOne(stack.url, token, random));
+        }
+        return done;
+      }),
+    );
+    const counted = new Map<Plan, number>();
+    for (const plan of plans.flat()) counted.set(plan, (counted.get(plan) ?? 0) + 1);
+    assert.equal(plans.flat().length, USERS * REPLIES_PER_USER);
+    for (const plan of PLANS) assert.ok((counted.get(plan) ?? 0) > 10, `plan ${plan} ran (${counted.get(plan) ?? 0} times)`);
+
+    for (let attempt = 0; attempt < 100 && stack.app.server.activeReplies > 0; attempt += 1) await sleep(20);
+    assert.equal(stack.app.server.activeReplies, 0, 'the in-flight registry is empty');
+    const open = stack.emulator.requests.filter((request) => request.finishedAt === undefined && !request.aborted);
+    assert.deepEqual(open.map((request) => request.index), [], 'no upstream request left open');
+    let excess = excessOver(baseline);
+    for (let attempt = 0; attempt < 100 && excess.length > 0; attempt += 1) {
+      await sleep(100);
+      excess = excessOver(baseline);
+    }
+    assert.deepEqual(excess, [], 'active resources back to the baseline');
+  } finally {
+    await stack.close();
+  }
+});
