@@ -129,6 +129,23 @@ describe('resuming a reply', () => {
     assert.equal(parseReplyBody((await resume(stack.url, token, messageId, '0')).text).events.at(-1)?.type, 'done');
   });
 
+  test('a live resume carries heartbeats between events, like the POST stream', async () => {
+    const pinging = await startStack({ env: { HEARTBEAT_INTERVAL_MS: '30' }, scenario: { content: ['慢', '慢', '来'], chunkDelayMs: 120 } });
+    try {
+      const pingToken = await login(pinging.url);
+      const first = await openStream(pinging.url, '/api/chat', chatRequest(pingToken, { message: 'take your time' }));
+      await first.waitForText('event: start');
+      first.destroy();
+      const { messageId } = startOf(first.text());
+      const rest = await resume(pinging.url, pingToken, messageId, '1');
+      const blocks = parseReplyBody(rest.text).blocks;
+      assert.ok(blocks.some((block) => block.kind === 'heartbeat'), rest.text);
+      assert.equal(parseReplyBody(rest.text).text, '慢慢来');
+    } finally {
+      await pinging.close();
+    }
+  });
+
   test('an expired reply log is a 404', async () => {
     const short = await startStack({ env: { REPLY_LOG_TTL_MS: '1000' } });
     try {

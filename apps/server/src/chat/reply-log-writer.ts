@@ -11,7 +11,9 @@
  * left and CONTINUE_ON_DISCONNECT is off) ends the log with `done {"finishReason":"stopped"}` so a
  * reader following it is not left waiting. A failed append is reported once to `onAppendFailed`
  * (the caller ends the reply); later non-terminal events are then not appended, the terminal still
- * is (the log accepts it even when full). `settled()` resolves once every append has been answered.
+ * is (the log accepts it even when full): it waits for the appends before it and, after a refusal,
+ * takes the id after the last event the log accepted, so the log's ids stay gapless.
+ * `settled()` resolves once every append has been answered.
  */
 import type { ReplyEvent } from '@wxstream/protocol';
 import type { ReplyLog } from '../reply-log/reply-log.ts';
@@ -40,6 +42,8 @@ export function createReplyLogWriter(options: ReplyLogWriterOptions): ReplyLogWr
   const pending = new Set<Promise<void>>();
   let roomWaiters: Array<() => void> = [];
   let failed = false;
+  /** Id of the last event the log accepted. */
+  let acceptedId = 0;
 
   const wakeRoomWaiters = () => {
     const waiters = roomWaiters;
@@ -47,12 +51,22 @@ export function createReplyLogWriter(options: ReplyLogWriterOptions): ReplyLogWr
     for (const wake of waiters) wake();
   };
 
+  const send = async (event: ReplyEvent): Promise<void> => {
+    if (event.type !== 'done' && event.type !== 'error') return log.append(replyId, event);
+    // Called before this append joins `pending`: waits for exactly the appends issued before it.
+    await Promise.all([...pending]);
+    return log.append(replyId, failed ? { ...event, id: acceptedId + 1 } : event);
+  };
+
   const append = (event: ReplyEvent | undefined): boolean => {
     if (event === undefined) return true;
-    if (failed && event.type !== 'done' && event.type !== 'error') return true;
+    const terminal = event.type === 'done' || event.type === 'error';
+    if (failed && !terminal) return true;
     options.onEvent?.(event);
-    const appended: Promise<void> = log.append(replyId, event).then(
-      () => undefined,
+    const appended: Promise<void> = send(event).then(
+      () => {
+        acceptedId = Math.max(acceptedId, event.id);
+      },
       (error: unknown) => {
         if (failed) return;
         failed = true;
