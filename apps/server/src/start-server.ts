@@ -1,5 +1,7 @@
 /**
- * Assembles and starts the server: the store (migrated, with replies a dead process left
+ * Assembles and starts the server: Redis when `REDIS_URL` is set (reply logs, reply locks, rate
+ * limits and stop requests shared between instances; otherwise all in this process), the store
+ * (PostgreSQL with `DATABASE_URL`, else SQLite; migrated, with replies a dead process left
  * `streaming` marked as interrupted), the upstream (or the embedded offline model), WeChat login
  * and content checks (or their stand-ins), limits, metrics, tokens, the Koa app, the HTTP listener
  * — and its graceful shutdown.
@@ -11,7 +13,9 @@
  *   3. interrupts the rest: each ends with an in-band `error` `server_shutdown` (retryable) and its
  *      upstream call is aborted;
  *   4. closes the remaining connections, waits (briefly) for the interrupted replies' final
- *      writes, then closes the store and the offline model, and resolves.
+ *      writes (stored, and appended to their reply logs, so a client resuming on another instance
+ *      gets everything produced plus `server_shutdown`), then closes the store, the stop channel,
+ *      Redis and the offline model, and resolves.
  * Calling it again returns the same promise. Clock, ids and logger are injected; a random token
  * secret is generated (with a warning) when none is configured. The start-up log says where the
  * database is, which migrations were applied, how users log in and whether content checks run.

@@ -161,6 +161,24 @@ describe('reply log writer', () => {
     );
   });
 
+  test('a second ending is ignored: exactly one terminal event reaches the log, and nothing after it', async () => {
+    const log = new InMemoryReplyLog({ clock: createManualClock(), retentionMs: 60_000, maxEvents: 100 });
+    await log.create('r6', OWNER);
+    const writer = createReplyLogWriter({ log, replyId: 'r6', onAppendFailed: (error) => assert.fail(String(error)) });
+    writer.start({ conversationId: 'c1', messageId: 'r6', model: 'm' });
+    assert.equal(writer.end({ type: 'error', data: { code: 'server_shutdown', message: 'bye', retryable: true } }, { promptTokens: 1, completionTokens: 1 }), true);
+    assert.equal(writer.end({ type: 'done', data: { finishReason: 'stop' } }), false);
+    writer.delta('late');
+    writer.abandon();
+    await writer.settled();
+    const events = [];
+    for await (const event of log.read('r6', 0)) events.push(event);
+    assert.deepEqual(
+      events.map((event) => event.type),
+      ['start', 'usage', 'error'],
+    );
+  });
+
   test('abandoning a started reply ends its log with done stopped, so no reader is left waiting', async () => {
     const log = new InMemoryReplyLog({ clock: createManualClock(), retentionMs: 60_000, maxEvents: 100 });
     await log.create('r5', OWNER);

@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
-import { WxstreamError } from '@wxstream/protocol';
+import { WxstreamError, type ReplyEvent } from '@wxstream/protocol';
 import { countCodePoints, parseChatRequest } from '../src/chat/chat-request.ts';
 import { createIdleWatchdog } from '../src/chat/idle-watchdog.ts';
-import { ClientClosed, relayReply } from '../src/chat/relay.ts';
+import { ClientClosed, ReplyStopped, relayReply } from '../src/chat/relay.ts';
+import { createReplyLogWriter } from '../src/chat/reply-log-writer.ts';
 import { ReplyRegistry } from '../src/chat/reply-registry.ts';
 import { ReplySequencer } from '../src/chat/reply-sequencer.ts';
-import { createReplyWriter } from '../src/chat/reply-writer.ts';
 import { readChunk } from '../src/chat/upstream-chunk.ts';
 import { systemClock } from '../src/clock.ts';
+import { InMemoryReplyLog } from '../src/reply-log/in-memory-reply-log.ts';
 import type { UpstreamChunk } from '../src/upstream/upstream-model.ts';
-import { parseReplyBody } from './support/reply-stream.ts';
+import { createManualClock } from './support/manual-clock.ts';
 
 const start = { conversationId: 'c', messageId: 'm', model: 'x' };
 
@@ -103,21 +103,30 @@ async function* chunksOf(chunks: readonly UpstreamChunk[], then?: () => Promise<
   await then?.();
 }
 
+/** Relays `chunks` into a real (in-memory) reply log, as the chat route does. */
 function relayInto(chunks: AsyncIterable<UpstreamChunk>, controller = new AbortController()) {
-  const sink = new PassThrough();
-  let body = '';
-  sink.on('data', (bytes: Buffer) => (body += bytes.toString('utf8')));
-  const writer = createReplyWriter({ sink, clock: systemClock, heartbeatIntervalMs: 60_000 });
-  writer.start(start);
-  const watchdog = createIdleWatchdog({ clock: systemClock, timeoutMs: 60_000, onIdle: () => {} });
-  const outcome = relayReply({
-    chunks,
-    writer,
-    signal: controller.signal,
-    watchdog,
-    failure: (error) => new WxstreamError('upstream_error', String(error)),
+  const log = new InMemoryReplyLog({ clock: createManualClock(), retentionMs: 60_000, maxEvents: 1000 });
+  const ready = log.create('reply', { userId: 'u', conversationId: 'c' });
+  const writer = createReplyLogWriter({ log, replyId: 'reply', onAppendFailed: (error) => assert.fail(String(error)) });
+  const outcome = ready.then(() => {
+    writer.start(start);
+    const watchdog = createIdleWatchdog({ clock: systemClock, timeoutMs: 60_000, onIdle: () => {} });
+    return relayReply({
+      chunks,
+      writer,
+      signal: controller.signal,
+      watchdog,
+      failure: (error) => new WxstreamError('upstream_error', String(error)),
+    });
   });
-  return { outcome, body: () => body, sink };
+  const events = async (): Promise<ReplyEvent[]> => {
+    await outcome;
+    await writer.settled();
+    const logged: ReplyEvent[] = [];
+    for await (const event of log.read('reply', 0)) logged.push(event);
+    return logged;
+  };
+  return { outcome, events };
 }
 
 describe('relay', () => {
@@ -130,35 +139,49 @@ describe('relay', () => {
       }),
     );
     assert.deepEqual(await run.outcome, { kind: 'done', finishReason: 'stop', usage: undefined });
-    assert.equal(parseReplyBody(run.body()).events.at(-1)?.type, 'done');
+    assert.equal((await run.events()).at(-1)?.type, 'done');
   });
 
-  test('a client that left gets nothing more written', async () => {
+  test('a client that left (CONTINUE_ON_DISCONNECT off) gets nothing more relayed, and the log ends as stopped', async () => {
     const controller = new AbortController();
     const run = relayInto(
-      chunksOf([delta('first')], async () => {
+      chunksOf([delta('first'), delta('second')], async () => {
         controller.abort(new ClientClosed());
       }),
       controller,
     );
     assert.equal((await run.outcome).kind, 'client_closed');
-    await new Promise((resolve) => setImmediate(resolve));
-    assert.ok(!run.body().includes('event: error') && !run.body().includes('event: done'));
-    assert.equal(run.sink.writableEnded, false);
+    assert.deepEqual(
+      (await run.events()).map((event) => event.type),
+      ['start', 'delta', 'delta', 'done'],
+    );
+    assert.deepEqual((await run.events()).at(-1)?.data, { finishReason: 'stopped' });
+  });
+
+  test('the user’s stop ends the reply with done stopped, not an error', async () => {
+    const controller = new AbortController();
+    const run = relayInto(
+      chunksOf([delta('part'), delta('never')], async () => {
+        controller.abort(new ReplyStopped());
+      }),
+      controller,
+    );
+    assert.deepEqual(await run.outcome, { kind: 'done', finishReason: 'stopped', usage: undefined });
+    assert.deepEqual((await run.events()).at(-1)?.data, { finishReason: 'stopped' });
   });
 
   test('usage is the last value reported, sent once before the terminal', async () => {
     const usage = (completion: number): UpstreamChunk => ({ choices: [], usage: { prompt_tokens: 9, completion_tokens: completion } });
     const run = relayInto(chunksOf([delta('a'), usage(1), delta('b'), usage(2), { choices: [{ finish_reason: 'stop' }] }, usage(2)]));
     await run.outcome;
-    await new Promise((resolve) => setImmediate(resolve));
-    const events = parseReplyBody(run.body()).events;
+    const events = await run.events();
     assert.deepEqual(
       events.map((event) => event.type),
       ['start', 'delta', 'delta', 'usage', 'done'],
     );
     assert.deepEqual(events[3]?.data, { promptTokens: 9, completionTokens: 2 });
   });
+
 });
 
 describe('reply registry', () => {
@@ -173,6 +196,16 @@ describe('reply registry', () => {
     done[1]?.();
     await waiting;
     assert.equal(registry.size, 0);
+  });
+
+  test('stops the reply with a given message id, and says when no reply here has it', () => {
+    const registry = new ReplyRegistry();
+    const stopped: string[] = [];
+    registry.add({ interrupt: () => {}, messageId: 'm1', stop: () => stopped.push('m1') });
+    registry.add({ interrupt: () => {}, messageId: undefined, stop: () => stopped.push('unnamed') });
+    assert.equal(registry.stop('m1'), true);
+    assert.equal(registry.stop('elsewhere'), false);
+    assert.deepEqual(stopped, ['m1']);
   });
 
   test('interrupts the running replies, and a reply registering afterwards at once', () => {
