@@ -142,6 +142,7 @@ async function main(): Promise<void> {
 
   // Memory: HELD replies held open mid-stream (one delta sent, upstream silent), sampled post-GC.
   const held: Array<{ destroy(): void }> = [];
+  const heldReplies: string[] = [];
   let streaming = 0;
   let allStreaming!: () => void;
   const everyoneStreaming = new Promise<void>((resolve) => (allStreaming = resolve));
@@ -157,6 +158,8 @@ async function main(): Promise<void> {
         if (seen.includes('held')) return;
         seen += bytes.toString('latin1');
         if (seen.includes('held')) {
+          const messageId = /"messageId":"([^"]+)"/.exec(seen)?.[1];
+          if (messageId !== undefined) heldReplies.push(`${index}:${messageId}`);
           streaming += 1;
           if (streaming === HELD) allStreaming();
         }
@@ -169,7 +172,14 @@ async function main(): Promise<void> {
   }
   await everyoneStreaming;
   const atLoad = await ask<MemorySample>(server.child, 'memory');
+  // Leaving does not end a reply (CONTINUE_ON_DISCONNECT): stop each, as the client's stop button does.
   for (const req of held) req.destroy();
+  await Promise.all(
+    heldReplies.map((entry) => {
+      const [user, messageId] = entry.split(':');
+      return fetch(`${serverUrl}/api/chat/${messageId ?? ''}/stop`, { method: 'POST', headers: { Authorization: `Bearer ${tokens[Number(user)] ?? ''}` } }).then((answer) => answer.arrayBuffer());
+    }),
+  );
   // Let the server tear the held replies down before measuring latency.
   await new Promise((resolve) => setTimeout(resolve, 1000));
 
