@@ -20,6 +20,11 @@ import type { OpenAICompatibleEmulator } from '../src/offline-model/openai-compa
 const redisResult = await connectTestRedis();
 const postgresResult = await connectTestPostgres();
 const skip = !redisResult.available ? redisResult.skipReason : !postgresResult.available ? postgresResult.skipReason : undefined;
+if (skip !== undefined) {
+  // One of the two is there but the suite cannot run: release it, or its connections keep the process alive.
+  if (redisResult.available) await redisResult.redis.dispose();
+  if (postgresResult.available) await postgresResult.postgres.dispose();
+}
 
 describe('two instances sharing Redis and PostgreSQL', { skip }, () => {
   let redis: TestRedis;
@@ -147,5 +152,13 @@ describe('two instances sharing Redis and PostgreSQL', { skip }, () => {
     assert.equal(stored.status, 'error');
     assert.equal(stored.errorCode, 'server_shutdown');
     assert.equal(stored.text, whole.text);
+  });
+
+  test('afterwards nothing is left running: no open upstream request, no reply in flight', async () => {
+    for (let attempt = 0; attempt < 100 && b.server.activeReplies > 0; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(b.server.activeReplies, 0);
+    assert.equal(a.server.activeReplies, 0);
+    const open = emulator.requests.filter((request) => request.finishedAt === undefined && !request.aborted);
+    assert.deepEqual(open.map((request) => request.index), []);
   });
 });
