@@ -200,6 +200,7 @@ describe('upstream retries through the real server', () => {
 
     assert.equal(reply.status, 200);
     assert.equal(parseReplyBody(reply.text).text, '你好，world');
+    assert.equal(startOf(reply.text).model, 'backup-model', 'start names the model that answered');
     assert.deepEqual(
       upstream.requests.map((request) => request.model),
       ['emulated-model', 'emulated-model', 'emulated-model', 'backup-model'],

@@ -51,7 +51,7 @@ import type { ReplyTracker, ServerMetrics } from '../metrics/server-metrics.ts';
 import { buildContextWindow } from '../storage/context-window.ts';
 import type { ConversationStore } from '../storage/conversation-store.ts';
 import { estimateUsage } from '../storage/token-estimate.ts';
-import type { UpstreamChunk, UpstreamModel } from '../upstream/upstream-model.ts';
+import type { UpstreamModel, UpstreamStream } from '../upstream/upstream-model.ts';
 import { assertContentAllowed, type ContentChecker } from '../wechat/content-checker.ts';
 import { parseChatRequest } from './chat-request.ts';
 import { persistTurn, prepareTurn, type PersistedTurn } from './conversation-turn.ts';
@@ -153,7 +153,8 @@ export function chatRoute(deps: ChatRouteDeps): Middleware<AppState> {
     };
 
     let tracker: ReplyTracker | undefined;
-    let chunks: AsyncIterable<UpstreamChunk>;
+    let chunks: UpstreamStream;
+    let answeredBy = deps.upstream.model;
     let turn: PersistedTurn;
     let prompt: readonly { content: string }[];
     try {
@@ -178,8 +179,10 @@ export function chatRoute(deps: ChatRouteDeps): Middleware<AppState> {
         throw controller.signal.aborted ? controller.signal.reason : deps.upstream.failure(error, 'before-stream');
       }
       if (controller.signal.aborted) throw controller.signal.reason;
+      // A fallback may have answered instead of the configured model: announce and store the one that did.
+      answeredBy = chunks.model ?? deps.upstream.model;
       try {
-        turn = await persistTurn(deps.store, user.id, prepared, request.message, deps.upstream.model);
+        turn = await persistTurn(deps.store, user.id, prepared, request.message, answeredBy);
       } catch (error) {
         abort(new Error('the turn could not be stored'));
         throw error;
@@ -241,7 +244,7 @@ export function chatRoute(deps: ChatRouteDeps): Middleware<AppState> {
         abort(new WxstreamError('internal_error', full ? 'The reply reached REPLY_LOG_MAX_EVENTS' : 'The reply log failed'));
       },
     });
-    writer.start({ conversationId: turn.conversationId, messageId: turn.reply.id, model: deps.upstream.model });
+    writer.start({ conversationId: turn.conversationId, messageId: turn.reply.id, model: answeredBy });
 
     // The response is the log's first reader.
     const body = new PassThrough();
