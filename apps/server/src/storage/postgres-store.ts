@@ -32,16 +32,15 @@ import {
   type AssistantMessagePatch,
   type ConversationListOptions,
   type ConversationListPage,
-  type ConversationRecord,
   type ConversationStore,
   type InterruptedRepliesOptions,
   type MessageRecord,
   type NewAssistantMessage,
   type NewUserMessage,
-  type UserRecord,
 } from './conversation-store.ts';
 import { normalizeTitle } from './conversation-title.ts';
 import { decodeListCursor, encodeListCursor } from './list-cursor.ts';
+import { CONVERSATION_COLUMNS, MESSAGE_COLUMNS, recordReaders, type Row } from './record-rows.ts';
 import {
   CREATE_MIGRATIONS_TABLE,
   MIGRATIONS,
@@ -86,16 +85,7 @@ export interface PostgresConversationStore extends ConversationStore {
   readonly appliedMigrations: readonly number[];
 }
 
-type Row = Record<string, unknown>;
-
-const STATUSES: ReadonlySet<string> = new Set<StoredMessageStatus>(['streaming', 'complete', 'stopped', 'error', 'blocked']);
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-
-function text(row: Row, column: string): string {
-  const value = row[column];
-  if (typeof value !== 'string') throw new Error(`column ${column} is not text`);
-  return value;
-}
 
 /** INTEGER arrives as a number, BIGINT (and COUNT, SUM) as a decimal string. */
 function integer(row: Row, column: string): number {
@@ -107,54 +97,7 @@ function integer(row: Row, column: string): number {
   return number;
 }
 
-function optionalText(row: Row, column: string): string | null {
-  return row[column] === null ? null : text(row, column);
-}
-
-function optionalInteger(row: Row, column: string): number | null {
-  return row[column] === null ? null : integer(row, column);
-}
-
-function toUser(row: Row): UserRecord {
-  return { id: text(row, 'id'), identity: text(row, 'identity'), createdAt: integer(row, 'created_at') };
-}
-
-function toConversation(row: Row): ConversationRecord {
-  return {
-    id: text(row, 'id'),
-    userId: text(row, 'user_id'),
-    title: text(row, 'title'),
-    createdAt: integer(row, 'created_at'),
-    updatedAt: integer(row, 'updated_at'),
-  };
-}
-
-function toMessage(row: Row): MessageRecord {
-  const role = text(row, 'role');
-  const status = text(row, 'status');
-  if (role !== 'user' && role !== 'assistant') throw new Error(`unknown role ${role}`);
-  if (!STATUSES.has(status)) throw new Error(`unknown status ${status}`);
-  return {
-    id: text(row, 'id'),
-    conversationId: text(row, 'conversation_id'),
-    seq: integer(row, 'seq'),
-    role,
-    text: text(row, 'text'),
-    reasoning: text(row, 'reasoning'),
-    status: status as StoredMessageStatus,
-    finishReason: optionalText(row, 'finish_reason'),
-    errorCode: optionalText(row, 'error_code'),
-    promptTokens: optionalInteger(row, 'prompt_tokens'),
-    completionTokens: optionalInteger(row, 'completion_tokens'),
-    model: optionalText(row, 'model'),
-    createdAt: integer(row, 'created_at'),
-    updatedAt: integer(row, 'updated_at'),
-  };
-}
-
-const CONVERSATION_COLUMNS = 'id, user_id, title, created_at, updated_at';
-const MESSAGE_COLUMNS =
-  'id, conversation_id, seq, role, text, reasoning, status, finish_reason, error_code, prompt_tokens, completion_tokens, model, created_at, updated_at';
+const { toUser, toConversation, toMessage } = recordReaders(integer);
 
 function qualified(columns: string, table: string): string {
   return columns

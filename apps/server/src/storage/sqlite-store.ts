@@ -24,7 +24,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { WxstreamError, type StoredMessageStatus } from '@wxstream/protocol';
 import {
   INTERRUPTED_REPLY_ERROR_CODE,
@@ -38,10 +38,10 @@ import {
   type MessageRecord,
   type NewAssistantMessage,
   type NewUserMessage,
-  type UserRecord,
 } from './conversation-store.ts';
 import { normalizeTitle } from './conversation-title.ts';
 import { decodeListCursor, encodeListCursor } from './list-cursor.ts';
+import { CONVERSATION_COLUMNS, MESSAGE_COLUMNS, recordReaders, type Row } from './record-rows.ts';
 import { applyMigrations, MIGRATIONS, type Migration } from './migrations.ts';
 
 /** Relative to the working directory. */
@@ -65,70 +65,13 @@ export interface SqliteConversationStore extends ConversationStore {
   readonly appliedMigrations: readonly number[];
 }
 
-type Row = Record<string, SQLOutputValue>;
-
-const STATUSES: ReadonlySet<string> = new Set<StoredMessageStatus>(['streaming', 'complete', 'stopped', 'error', 'blocked']);
-
-function text(row: Row, column: string): string {
-  const value = row[column];
-  if (typeof value !== 'string') throw new Error(`column ${column} is not text`);
-  return value;
-}
-
 function integer(row: Row, column: string): number {
   const value = row[column];
   if (typeof value !== 'number') throw new Error(`column ${column} is not an integer`);
   return value;
 }
 
-function optionalText(row: Row, column: string): string | null {
-  return row[column] === null ? null : text(row, column);
-}
-
-function optionalInteger(row: Row, column: string): number | null {
-  return row[column] === null ? null : integer(row, column);
-}
-
-function toUser(row: Row): UserRecord {
-  return { id: text(row, 'id'), identity: text(row, 'identity'), createdAt: integer(row, 'created_at') };
-}
-
-function toConversation(row: Row): ConversationRecord {
-  return {
-    id: text(row, 'id'),
-    userId: text(row, 'user_id'),
-    title: text(row, 'title'),
-    createdAt: integer(row, 'created_at'),
-    updatedAt: integer(row, 'updated_at'),
-  };
-}
-
-function toMessage(row: Row): MessageRecord {
-  const role = text(row, 'role');
-  const status = text(row, 'status');
-  if (role !== 'user' && role !== 'assistant') throw new Error(`unknown role ${role}`);
-  if (!STATUSES.has(status)) throw new Error(`unknown status ${status}`);
-  return {
-    id: text(row, 'id'),
-    conversationId: text(row, 'conversation_id'),
-    seq: integer(row, 'seq'),
-    role,
-    text: text(row, 'text'),
-    reasoning: text(row, 'reasoning'),
-    status: status as StoredMessageStatus,
-    finishReason: optionalText(row, 'finish_reason'),
-    errorCode: optionalText(row, 'error_code'),
-    promptTokens: optionalInteger(row, 'prompt_tokens'),
-    completionTokens: optionalInteger(row, 'completion_tokens'),
-    model: optionalText(row, 'model'),
-    createdAt: integer(row, 'created_at'),
-    updatedAt: integer(row, 'updated_at'),
-  };
-}
-
-const CONVERSATION_COLUMNS = 'id, user_id, title, created_at, updated_at';
-const MESSAGE_COLUMNS =
-  'id, conversation_id, seq, role, text, reasoning, status, finish_reason, error_code, prompt_tokens, completion_tokens, model, created_at, updated_at';
+const { toUser, toConversation, toMessage } = recordReaders(integer);
 
 function prepareStatements(db: DatabaseSync) {
   const sql = (source: string): StatementSync => db.prepare(source);
