@@ -2,7 +2,8 @@
  * Benchmark child: the wxstream server (`startServer`, as `main.ts` runs it) in its own process,
  * relaying from the emulator whose base URL is argv[2]. Answers `memory` requests over IPC with a
  * post-GC `process.memoryUsage()` (run with --expose-gc) and `cpu` requests with `process.cpuUsage()`;
- * exits on `stop`.
+ * exits on `stop`. REDIS_URL / REDIS_KEY_PREFIX from its environment, when set, move the reply
+ * logs and locks to Redis.
  */
 import { loadServerConfig } from '../src/server-config.ts';
 import { createLogger } from '../src/logger.ts';
@@ -21,6 +22,9 @@ const config = loadServerConfig({
   OPENAI_BASE_URL: process.argv[2],
   OPENAI_API_KEY: 'sk-benchmark',
   OPENAI_MODEL: 'bench-model',
+  // The soak bench runs a second pass against Redis; unset, the in-memory default.
+  ...(process.env.REDIS_URL === undefined ? {} : { REDIS_URL: process.env.REDIS_URL }),
+  ...(process.env.REDIS_KEY_PREFIX === undefined ? {} : { REDIS_KEY_PREFIX: process.env.REDIS_KEY_PREFIX }),
 });
 const server = await startServer({ config, logger: createLogger({ level: 'silent' }) });
 process.send?.({ type: 'ready', url: server.url });
