@@ -13,9 +13,9 @@ import { APIConnectionError, APIError, OpenAI } from 'openai';
 import type { Clock } from '../clock.ts';
 import { redactSecrets } from '../upstream/upstream-error.ts';
 import { mp3Info } from './mp3-info.ts';
-import { readBoundedBody } from './read-bounded-body.ts';
+import { readBoundedBody } from '../http/read-bounded-body.ts';
 import type { AudioFormat, TtsProvider } from './tts-provider.ts';
-import { TtsError } from './voice-errors.ts';
+import { audioTooLarge, TtsError } from './voice-errors.ts';
 
 export const DEFAULT_OPENAI_SPEECH_MODEL = 'tts-1';
 export const DEFAULT_OPENAI_SPEECH_VOICE = 'alloy';
@@ -97,7 +97,7 @@ export function createOpenAISpeech(options: OpenAISpeechOptions): TtsProvider {
           await response.body?.cancel();
           throw new TtsError('tts_failed', `Speech provider answered ${contentType} instead of audio`, { retryable: true });
         }
-        const audio = await readBoundedBody(response, maxAudioBytes, 'Speech provider');
+        const audio = await readBoundedBody(response, maxAudioBytes, (declared) => audioTooLarge('Speech provider', maxAudioBytes, declared));
         if (audio.length === 0) throw new TtsError('tts_failed', 'Speech provider answered no audio', { retryable: true });
         const durationMs = format === 'mp3' ? mp3Info(audio)?.durationMs : undefined;
         return durationMs === undefined ? { audio, format } : { audio, format, durationMs };

@@ -40,3 +40,12 @@ export class TtsError extends Error {
 export function isTtsError(error: unknown): error is TtsError {
   return error instanceof TtsError;
 }
+
+/** A provider answered more audio than we keep for one segment: not worth retrying. */
+export function audioTooLarge(who: string, maxBytes: number, declaredBytes?: number): TtsError {
+  const message =
+    declaredBytes === undefined
+      ? `${who} answered more than the ${maxBytes} bytes allowed`
+      : `${who} answered ${declaredBytes} bytes, more than the ${maxBytes} allowed`;
+  return new TtsError('tts_failed', message, { retryable: false });
+}

@@ -24,9 +24,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import { mp3Info } from './mp3-info.ts';
-import { readBoundedBody } from './read-bounded-body.ts';
+import { readBoundedBody } from '../http/read-bounded-body.ts';
 import type { SynthesizedAudio, TtsProvider } from './tts-provider.ts';
-import { TtsError } from './voice-errors.ts';
+import { audioTooLarge, TtsError } from './voice-errors.ts';
 
 export const DEFAULT_YOUDAO_BASE_URL = 'https://openapi.youdao.com';
 export const DEFAULT_YOUDAO_VOICE = 'youxiaoqin';
@@ -167,7 +167,7 @@ export function createYoudaoTts(options: YoudaoTtsOptions): TtsProvider {
       const contentType = response.headers.get('content-type') ?? '';
       let body: Buffer;
       try {
-        body = await readBoundedBody(response, maxAudioBytes, 'Youdao TTS');
+        body = await readBoundedBody(response, maxAudioBytes, (declared) => audioTooLarge('Youdao TTS', maxAudioBytes, declared));
       } catch (error) {
         throw failure(error);
       }

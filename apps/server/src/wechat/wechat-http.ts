@@ -15,6 +15,7 @@
  * logged at error level; refused access tokens, which the token cache repairs, at info.
  */
 import type { Clock } from '../clock.ts';
+import { readBoundedBody } from '../http/read-bounded-body.ts';
 import type { Logger } from '../logger.ts';
 import {
   ACCESS_TOKEN_REJECTIONS,
@@ -69,29 +70,6 @@ function describeTransportError(error: unknown): string {
   return causeText === undefined ? error.message : `${error.message} (${causeText})`;
 }
 
-async function readBounded(response: Response, maxBytes: number, tooLarge: () => Error): Promise<string> {
-  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-  if (declared > maxBytes) {
-    await response.body?.cancel();
-    throw tooLarge();
-  }
-  if (response.body === null) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 export function createWechatHttp(options: WechatHttpOptions): WechatHttp {
   const base = options.baseUrl.replace(/\/+$/, '');
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
@@ -143,7 +121,7 @@ export function createWechatHttp(options: WechatHttpOptions): WechatHttp {
           redirect: 'error',
         });
         const status = response.status;
-        text = await readBounded(
+        text = (await readBoundedBody(
           response,
           maxResponseBytes,
           () =>
@@ -153,7 +131,7 @@ export function createWechatHttp(options: WechatHttpOptions): WechatHttp {
               httpStatus: status,
               detail: `answer larger than ${maxResponseBytes} bytes`,
             }),
-        );
+        )).toString('utf8');
       } catch (error) {
         throw transportError(error);
       }
