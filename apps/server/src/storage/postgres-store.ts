@@ -40,7 +40,7 @@ import {
 } from './conversation-store.ts';
 import { normalizeTitle } from './conversation-title.ts';
 import { decodeListCursor, encodeListCursor } from './list-cursor.ts';
-import { CONVERSATION_COLUMNS, MESSAGE_COLUMNS, recordReaders, type Row } from './record-rows.ts';
+import { assertValidPatch, CONVERSATION_COLUMNS, MESSAGE_COLUMNS, recordReaders, type Row } from './record-rows.ts';
 import {
   CREATE_MIGRATIONS_TABLE,
   MIGRATIONS,
@@ -174,10 +174,6 @@ const SQL = {
 
 function notFound(conversationId: string): WxstreamError {
   return new WxstreamError('not_found', `No conversation ${conversationId}`);
-}
-
-function isCount(value: number): boolean {
-  return Number.isSafeInteger(value) && value >= 0;
 }
 
 function firstRow(rows: readonly Row[], what: string): Row {
@@ -408,9 +404,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     },
 
     async updateAssistantMessage(messageId, patch: AssistantMessagePatch) {
-      if (patch.usage !== undefined && !(isCount(patch.usage.promptTokens) && isCount(patch.usage.completionTokens))) {
-        throw new Error('token counts must be whole numbers ≥ 0');
-      }
+      assertValidPatch(patch);
       const rows = await query(SQL.updateStreamingReply, [
         messageId,
         patch.text ?? null,

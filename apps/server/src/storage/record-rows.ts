@@ -1,5 +1,5 @@
 /**
- * Database rows → store records, shared by the SQLite and the PostgreSQL store.
+ * What the SQLite and the PostgreSQL store share: database rows → store records, and the checks on writes.
  *
  * Contract: a row carries the columns of `CONVERSATION_COLUMNS` / `MESSAGE_COLUMNS` under their SQL names,
  * and a value of the wrong type throws — a schema and code out of step must fail loudly, never produce a
@@ -7,7 +7,7 @@
  * COUNT and SUM as decimal strings), so each store passes its own integer reader.
  */
 import type { StoredMessageStatus } from '@wxstream/protocol';
-import type { ConversationRecord, MessageRecord, UserRecord } from './conversation-store.ts';
+import type { AssistantMessagePatch, ConversationRecord, MessageRecord, UserRecord } from './conversation-store.ts';
 
 export type Row = Readonly<Record<string, unknown>>;
 export type IntegerReader = (row: Row, column: string) => number;
@@ -68,4 +68,13 @@ export function recordReaders(integer: IntegerReader): RecordReaders {
       };
     },
   };
+}
+
+const isCount = (value: number): boolean => Number.isSafeInteger(value) && value >= 0;
+
+/** Both engines refuse the same bad writes before touching the database. */
+export function assertValidPatch(patch: AssistantMessagePatch): void {
+  if (patch.usage !== undefined && !(isCount(patch.usage.promptTokens) && isCount(patch.usage.completionTokens))) {
+    throw new Error('token counts must be whole numbers ≥ 0');
+  }
 }

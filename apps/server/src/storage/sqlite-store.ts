@@ -41,7 +41,7 @@ import {
 } from './conversation-store.ts';
 import { normalizeTitle } from './conversation-title.ts';
 import { decodeListCursor, encodeListCursor } from './list-cursor.ts';
-import { CONVERSATION_COLUMNS, MESSAGE_COLUMNS, recordReaders, type Row } from './record-rows.ts';
+import { assertValidPatch, CONVERSATION_COLUMNS, MESSAGE_COLUMNS, recordReaders, type Row } from './record-rows.ts';
 import { applyMigrations, MIGRATIONS, type Migration } from './migrations.ts';
 
 /** Relative to the working directory. */
@@ -140,10 +140,6 @@ function prepareStatements(db: DatabaseSync) {
 
 function notFound(conversationId: string): WxstreamError {
   return new WxstreamError('not_found', `No conversation ${conversationId}`);
-}
-
-function isCount(value: number): boolean {
-  return Number.isSafeInteger(value) && value >= 0;
 }
 
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteConversationStore> {
@@ -301,9 +297,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     },
 
     async updateAssistantMessage(messageId, patch: AssistantMessagePatch) {
-      if (patch.usage !== undefined && !(isCount(patch.usage.promptTokens) && isCount(patch.usage.completionTokens))) {
-        throw new Error('token counts must be whole numbers ≥ 0');
-      }
+      assertValidPatch(patch);
       return transaction(() => {
         const row = statements.updateStreamingReply.get(
           patch.text ?? null,
