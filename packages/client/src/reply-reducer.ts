@@ -6,12 +6,14 @@
  * - once the status is terminal (`done`, `stopped`, `error`) the state never changes again;
  * - an event whose id is not above `lastEventId` has already been applied and is ignored, so a replayed
  *   or duplicated event never repeats text;
- * - `usage` replaces, never sums: the server reports totals, and a repeated report must not double them.
+ * - `usage` replaces, never sums: the server reports totals, and a repeated report must not double them;
+ * - `audio` segments are kept in index order, each index once (a segment out of its place is dropped,
+ *   so a player walking the list never plays one twice or out of order).
  * A state is returned unchanged (the same object) when an event is ignored, so callers can compare
  * identities to skip work. `stopReply` and `failReply` are the client's own terminal transitions (the
  * user pressed stop; the transport failed): both keep the partial text.
  */
-import type { FinishReason, ReplyEvent, UsageData, WireError } from '@wxstream/protocol';
+import type { AudioData, FinishReason, ReplyEvent, UsageData, WireError } from '@wxstream/protocol';
 
 export type ReplyStatus = 'streaming' | 'done' | 'stopped' | 'error';
 
@@ -31,10 +33,14 @@ export interface ReplyState {
   model?: string;
   /** Id of the last applied event; 0 before any. */
   lastEventId: number;
+  /** Whether the server speaks this reply (`start` said `voice: true`). */
+  voice?: boolean;
+  /** Spoken segments so far, `audio[i].index === i`. */
+  audio: readonly AudioData[];
 }
 
 export function initialReplyState(): ReplyState {
-  return { text: '', reasoning: '', status: 'streaming', lastEventId: 0 };
+  return { text: '', reasoning: '', status: 'streaming', lastEventId: 0, audio: [] };
 }
 
 export function isTerminalStatus(status: ReplyStatus): boolean {
@@ -49,6 +55,7 @@ export function reduceReply(state: ReplyState, event: ReplyEvent): ReplyState {
       next.conversationId = event.data.conversationId;
       next.messageId = event.data.messageId;
       next.model = event.data.model;
+      if (event.data.voice !== undefined) next.voice = event.data.voice;
       return next;
     case 'reasoning':
       next.reasoning = state.reasoning + event.data.text;
@@ -58,6 +65,10 @@ export function reduceReply(state: ReplyState, event: ReplyEvent): ReplyState {
       return next;
     case 'usage':
       next.usage = { promptTokens: event.data.promptTokens, completionTokens: event.data.completionTokens };
+      return next;
+    case 'audio':
+      if (event.data.index !== state.audio.length) return { ...state, lastEventId: event.id };
+      next.audio = [...state.audio, event.data];
       return next;
     case 'done':
       next.status = 'done';

@@ -30,11 +30,12 @@ test('a full reply folds into text, reasoning, metadata, usage and a done status
     messageId: 'm1',
     model: 'deepseek-reasoner',
     lastEventId: 7,
+    audio: [],
   });
 });
 
 test('the initial state is streaming with nothing received', () => {
-  assert.deepEqual(initialReplyState(), { text: '', reasoning: '', status: 'streaming', lastEventId: 0 });
+  assert.deepEqual(initialReplyState(), { text: '', reasoning: '', status: 'streaming', lastEventId: 0, audio: [] });
   assert.notEqual(initialReplyState(), initialReplyState(), 'each reply gets its own state object');
 });
 
@@ -129,4 +130,23 @@ test('reduceReply never mutates the state it is given', () => {
   const next = reduceReply(state, { id: 2, type: 'delta', data: { text: 'x' } });
   assert.equal(state.text, '');
   assert.equal(next.text, 'x');
+});
+
+test('audio segments are kept in index order, and a replayed or misplaced segment is not kept twice', () => {
+  const voiced: ReplyEvent = { id: 1, type: 'start', data: { conversationId: 'c1', messageId: 'm1', model: 'm', voice: true } };
+  const first: ReplyEvent = { id: 3, type: 'audio', data: { index: 0, url: '/api/audio/a?exp=1&sig=s', text: '你好。', format: 'mp3' } };
+  const skipped: ReplyEvent = { id: 5, type: 'audio', data: { index: 1, skipped: true, code: 'tts_failed' } };
+  const state = fold([
+    voiced,
+    { id: 2, type: 'delta', data: { text: '你好。' } },
+    first,
+    first,
+    { id: 4, type: 'audio', data: { index: 5, url: '/api/audio/z?exp=1&sig=s', text: '?', format: 'mp3' } },
+    skipped,
+    { id: 6, type: 'done', data: { finishReason: 'stop' } },
+  ]);
+  assert.equal(state.voice, true);
+  assert.deepEqual(state.audio, [first.data, skipped.data]);
+  assert.equal(state.lastEventId, 6);
+  assert.equal(state.status, 'done');
 });

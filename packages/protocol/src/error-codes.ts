@@ -52,6 +52,11 @@ export const ERROR_CODES = {
   upstream_auth_failed: { status: 502, retryable: false, origin: 'server', userMessage: 'AI 服务配置有误，请联系管理员。' },
   upstream_bad_request: { status: 502, retryable: false, origin: 'server', userMessage: 'AI 服务拒绝了这个请求。' },
   upstream_error: { status: 502, retryable: true, origin: 'server', userMessage: 'AI 服务出错了，请重试。' },
+  // Voice replies. A segment that fails is skipped (its text still arrives); audio links are signed.
+  tts_failed: { status: 502, retryable: true, origin: 'server', userMessage: '这段语音没能合成，已跳过。' },
+  tts_unavailable: { status: 503, retryable: false, origin: 'server', userMessage: '语音朗读暂时不可用。' },
+  audio_link_invalid: { status: 403, retryable: false, origin: 'server', userMessage: '语音链接无效。' },
+  audio_range_not_satisfiable: { status: 416, retryable: false, origin: 'server', userMessage: '语音数据请求有误。' },
   // Server lifecycle.
   server_shutdown: { status: 503, retryable: true, origin: 'server', userMessage: '服务器正在更新，请重试。' },
   internal_error: { status: 500, retryable: true, origin: 'server', userMessage: '服务器出错了，请稍后重试。' },
@@ -60,6 +65,7 @@ export const ERROR_CODES = {
   stream_interrupted: { status: 0, retryable: true, origin: 'client', userMessage: '连接中断了，回复不完整。' },
   bad_response: { status: 0, retryable: true, origin: 'client', userMessage: '服务器返回了无法识别的内容。' },
   http_error: { status: 0, retryable: true, origin: 'client', userMessage: '服务器返回了错误。' },
+  audio_playback_failed: { status: 0, retryable: true, origin: 'client', userMessage: '语音播放失败，已跳过这一段。' },
   unsupported_platform: {
     status: 0,
     retryable: false,

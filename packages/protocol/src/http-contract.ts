@@ -23,6 +23,8 @@ export const ROUTES = {
   replyEvents: '/api/chat/:messageId/events',
   /** `POST`: stops a reply in progress (aborts the model call, stores the partial reply as stopped). */
   stopReply: '/api/chat/:messageId/stop',
+  /** `GET` (with `Range`): one spoken segment, through the signed URL of its `audio` event. No Authorization. */
+  audio: '/api/audio/:id',
 } as const;
 
 export const STREAM_HEADERS = {
@@ -38,6 +40,10 @@ export const PROTOCOL_HEADER = 'X-Wxstream-Protocol';
 export interface ChatRequest {
   message: string;
   conversationId?: string;
+  /** Ask for the reply to be spoken too: `audio` events join the stream. */
+  voice?: boolean;
+  /** The provider's voice to speak in (1-64 of `A-Za-z0-9_.-`); the server's default when absent. */
+  voiceName?: string;
 }
 
 export interface LoginRequest {

@@ -3,10 +3,12 @@
  *
  * Contract: a reply is a sequence of events with ids 1, 2, 3 … ; `start` is always first; `reasoning`
  * parts come before the first `delta`; at most one `usage`; exactly one terminal event (`done` or
- * `error`) ends it and nothing follows. `parseReplyEvent` is the single gate through which clients
+ * `error`) ends it and nothing follows. A reply that asked for voice (and whose `start` says
+ * `voice: true`) also carries `audio` events, one per spoken segment with indexes 0, 1, 2 … in
+ * strict order, interleaved with the text that they speak and all before the terminal event. `parseReplyEvent` is the single gate through which clients
  * turn an SSE message into a typed event, so a malformed or unknown event never reaches UI state.
  */
-import { isErrorCode } from './error-codes.ts';
+import { isErrorCode, type ErrorCode } from './error-codes.ts';
 import type { WireError } from './wire-error.ts';
 
 /** Why the model stopped. `stopped` means the user pressed stop. Unknown provider reasons pass through. */
@@ -16,6 +18,8 @@ export interface StartData {
   conversationId: string;
   messageId: string;
   model: string;
+  /** Present when the request asked for voice: true when `audio` events follow, false when voice is off on this server. */
+  voice?: boolean;
 }
 export interface TextData {
   text: string;
@@ -28,11 +32,42 @@ export interface DoneData {
   finishReason: FinishReason;
 }
 
+/** Containers an `audio` segment can come in; the player picks by this, not by sniffing. */
+export type AudioFormat = 'mp3' | 'wav' | 'aac' | 'opus' | 'flac';
+export const AUDIO_FORMATS: readonly AudioFormat[] = ['mp3', 'wav', 'aac', 'opus', 'flac'];
+
+/**
+ * One spoken segment of the reply. `url` is where to fetch it — a path on the server that sent the
+ * event (e.g. `/api/audio/…?exp=…&sig=…`), or an absolute URL when the server has a public base URL
+ * set; it is signed and short-lived because the audio player cannot send an Authorization header.
+ */
+export interface AudioSegmentData {
+  index: number;
+  url: string;
+  /** The words spoken (markdown removed), for captions and replays. */
+  text: string;
+  format: AudioFormat;
+  durationMs?: number;
+}
+/** A segment that could not be synthesized: its text still arrived as deltas; playback moves on. */
+export interface AudioSkippedData {
+  index: number;
+  skipped: true;
+  code: ErrorCode;
+  text?: string;
+}
+export type AudioData = AudioSegmentData | AudioSkippedData;
+
+export function isSkippedAudio(data: AudioData): data is AudioSkippedData {
+  return 'skipped' in data && data.skipped === true;
+}
+
 export interface ReplyEventDataMap {
   start: StartData;
   reasoning: TextData;
   delta: TextData;
   usage: UsageData;
+  audio: AudioData;
   done: DoneData;
   error: WireError;
 }
@@ -45,7 +80,7 @@ export type ReplyEvent = {
 
 export type TerminalReplyEvent = Extract<ReplyEvent, { type: 'done' | 'error' }>;
 
-export const REPLY_EVENT_TYPES: readonly ReplyEventType[] = ['start', 'reasoning', 'delta', 'usage', 'done', 'error'];
+export const REPLY_EVENT_TYPES: readonly ReplyEventType[] = ['start', 'reasoning', 'delta', 'usage', 'audio', 'done', 'error'];
 
 export function isTerminalEvent(event: ReplyEvent): event is TerminalReplyEvent {
   return event.type === 'done' || event.type === 'error';
@@ -63,12 +98,27 @@ function validData(type: ReplyEventType, data: unknown): boolean {
   if (!isRecord(data)) return false;
   switch (type) {
     case 'start':
-      return typeof data.conversationId === 'string' && typeof data.messageId === 'string' && typeof data.model === 'string';
+      return (
+        typeof data.conversationId === 'string' &&
+        typeof data.messageId === 'string' &&
+        typeof data.model === 'string' &&
+        (data.voice === undefined || typeof data.voice === 'boolean')
+      );
     case 'reasoning':
     case 'delta':
       return typeof data.text === 'string';
     case 'usage':
       return isCount(data.promptTokens) && isCount(data.completionTokens);
+    case 'audio':
+      if (!isCount(data.index)) return false;
+      if (data.skipped === true) return typeof data.code === 'string' && (data.text === undefined || typeof data.text === 'string');
+      return (
+        typeof data.url === 'string' &&
+        data.url !== '' &&
+        typeof data.text === 'string' &&
+        (AUDIO_FORMATS as readonly unknown[]).includes(data.format) &&
+        (data.durationMs === undefined || isCount(data.durationMs))
+      );
     case 'done':
       return typeof data.finishReason === 'string';
     case 'error':
@@ -100,5 +150,18 @@ export function parseReplyEvent(message: { event: string; data: string; id: stri
     const code = isErrorCode(wire.code) ? wire.code : 'upstream_error';
     return { ok: true, event: { id, type, data: { code, message: wire.message, retryable: wire.retryable } } };
   }
+  if (type === 'audio') return { ok: true, event: { id, type, data: audioData(data as Record<string, unknown>) } };
   return { ok: true, event: { id, type, data } as ReplyEvent };
+}
+
+/** Keeps only the fields of the contract (a newer server may add some) and maps unknown skip codes. */
+function audioData(data: Record<string, unknown>): AudioData {
+  const index = data.index as number;
+  if (data.skipped === true) {
+    const code: ErrorCode = isErrorCode(data.code) ? data.code : 'tts_failed';
+    return typeof data.text === 'string' ? { index, skipped: true, code, text: data.text } : { index, skipped: true, code };
+  }
+  const segment: AudioSegmentData = { index, url: data.url as string, text: data.text as string, format: data.format as AudioFormat };
+  if (typeof data.durationMs === 'number') segment.durationMs = data.durationMs;
+  return segment;
 }

@@ -51,3 +51,45 @@ test('routePath fills a route template and escapes its parameters', async () => 
   assert.equal(routePath(ROUTES.replyEvents, { messageId: 'm 1/2' }), '/api/chat/m%201%2F2/events');
   assert.throws(() => routePath(ROUTES.stopReply, {}), /missing parameter "messageId"/);
 });
+
+test('audio events are pinned on the wire and parse back, spoken or skipped', () => {
+  const spoken: ReplyEvent = { id: 4, type: 'audio', data: { index: 0, url: '/api/audio/a1?exp=9&sig=s', text: '你好。', format: 'mp3', durationMs: 812 } };
+  const skipped: ReplyEvent = { id: 6, type: 'audio', data: { index: 1, skipped: true, code: 'tts_failed' } };
+  assert.equal(
+    formatSseEvent(spoken) + formatSseEvent(skipped),
+    'id: 4\nevent: audio\ndata: {"index":0,"url":"/api/audio/a1?exp=9&sig=s","text":"你好。","format":"mp3","durationMs":812}\n\n' +
+      'id: 6\nevent: audio\ndata: {"index":1,"skipped":true,"code":"tts_failed"}\n\n',
+  );
+  for (const event of [spoken, skipped]) {
+    const data = /data: (.*)\n/.exec(formatSseEvent(event))?.[1] ?? '';
+    assert.deepEqual(parseReplyEvent({ event: 'audio', data, id: String(event.id) }), { ok: true, event });
+  }
+});
+
+test('audio events of the wrong shape are refused, unknown skip codes become tts_failed, extra fields are dropped', () => {
+  const bad = [
+    '{"index":-1,"url":"/a","text":"x","format":"mp3"}',
+    '{"index":0,"url":"","text":"x","format":"mp3"}',
+    '{"index":0,"url":"/a","text":"x","format":"midi"}',
+    '{"index":0,"url":"/a","format":"mp3"}',
+    '{"index":0,"url":"/a","text":"x","format":"mp3","durationMs":1.5}',
+    '{"index":0,"skipped":true}',
+  ];
+  for (const data of bad) assert.equal(parseReplyEvent({ event: 'audio', data, id: '3' }).ok, false, data);
+  assert.deepEqual(parseReplyEvent({ event: 'audio', data: '{"index":2,"skipped":true,"code":"brand_new"}', id: '3' }), {
+    ok: true,
+    event: { id: 3, type: 'audio', data: { index: 2, skipped: true, code: 'tts_failed' } },
+  });
+  assert.deepEqual(parseReplyEvent({ event: 'audio', data: '{"index":0,"url":"/a","text":"x","format":"wav","extra":1}', id: '3' }), {
+    ok: true,
+    event: { id: 3, type: 'audio', data: { index: 0, url: '/a', text: 'x', format: 'wav' } },
+  });
+});
+
+test('start may say whether the reply is spoken', () => {
+  assert.deepEqual(parseReplyEvent({ event: 'start', data: '{"conversationId":"c","messageId":"m","model":"x","voice":false}', id: '1' }), {
+    ok: true,
+    event: { id: 1, type: 'start', data: { conversationId: 'c', messageId: 'm', model: 'x', voice: false } },
+  });
+  assert.equal(parseReplyEvent({ event: 'start', data: '{"conversationId":"c","messageId":"m","model":"x","voice":"yes"}', id: '1' }).ok, false);
+});

@@ -16,7 +16,7 @@ import { ERROR_CODES } from '@wxstream/protocol';
 import type { AudioStore } from './audio-store.ts';
 import { byteRange } from './byte-range.ts';
 import type { AudioUrlSigner } from './signed-audio-url.ts';
-import { VOICE_ERROR_CODES, type VoiceErrorCode } from './voice-errors.ts';
+import type { VoiceErrorCode } from './voice-errors.ts';
 
 type AudioRouteErrorCode = VoiceErrorCode | 'not_found';
 
@@ -27,7 +27,7 @@ function firstValue(value: string | string[] | undefined): string | undefined {
 export function audioRoute(store: AudioStore, signer: AudioUrlSigner): RouterMiddleware {
   return (ctx) => {
     const answerError = (code: AudioRouteErrorCode, message: string) => {
-      const spec = code === 'not_found' ? ERROR_CODES.not_found : VOICE_ERROR_CODES[code];
+      const spec = ERROR_CODES[code];
       ctx.status = spec.status;
       ctx.set('Cache-Control', 'no-store');
       ctx.body = { error: { code, message, retryable: spec.retryable } };

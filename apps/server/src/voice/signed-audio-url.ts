@@ -12,9 +12,10 @@
  * then `expired` once `exp` has passed on the injected clock, else `valid`.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { ROUTES } from '@wxstream/protocol';
 import type { Clock } from '../clock.ts';
 
-export const AUDIO_ROUTE = '/api/audio/:id';
+export const AUDIO_ROUTE = ROUTES.audio;
 /** A shorter secret is guessable; refuse it rather than sign weak links. */
 export const MIN_AUDIO_URL_SECRET_LENGTH = 32;
 

@@ -9,7 +9,9 @@
  * instance serves every reply concurrently.
  */
 
-export type AudioFormat = 'mp3' | 'wav' | 'aac' | 'opus' | 'flac';
+import type { AudioFormat } from '@wxstream/protocol';
+
+export type { AudioFormat };
 
 export const AUDIO_CONTENT_TYPES: Readonly<Record<AudioFormat, string>> = {
   mp3: 'audio/mpeg',
