@@ -6,7 +6,8 @@
  * and `start-server` assemble the same app. Routes: `GET /healthz`, `GET /metrics`,
  * `POST /api/auth/login` (WeChat login, development login, or 403 `dev_login_disabled`),
  * `POST /api/chat`, the reply routes (`GET /api/chat/:messageId/events` to resume,
- * `POST /api/chat/:messageId/stop`), and the conversation routes. Every non-2xx answer is the protocol's JSON
+ * `POST /api/chat/:messageId/stop`), the signed audio of voice replies (`GET /api/audio/:id`, when
+ * voice is on), and the conversation routes. Every non-2xx answer is the protocol's JSON
  * error body; no middleware here compresses anything.
  */
 import Koa from 'koa';
@@ -34,6 +35,8 @@ import type { LoginMode } from './server-config.ts';
 import type { ConversationStore } from './storage/conversation-store.ts';
 import type { UpstreamModel } from './upstream/upstream-model.ts';
 import type { CodeToSession } from './wechat/code-to-session.ts';
+import { audioRoute } from './voice/audio-route.ts';
+import type { VoiceService } from './voice/voice-service.ts';
 import type { ContentChecker } from './wechat/content-checker.ts';
 
 export interface Lifecycle {
@@ -60,6 +63,8 @@ export interface AppDeps {
   stopChannel: ReplyStopChannel;
   lifecycle: Lifecycle;
   settings: ChatSettings;
+  /** Undefined when voice is off (`VOICE_PROVIDER=off`). */
+  voice: VoiceService | undefined;
 }
 
 export function createApp(deps: AppDeps): Koa<AppState> {
@@ -111,8 +116,12 @@ export function createApp(deps: AppDeps): Koa<AppState> {
       clock: deps.clock,
       ids: deps.ids,
       settings,
+      voice: deps.voice,
     }),
   );
+
+  // No Authorization here: the audio player cannot send one, so each URL carries its own signature.
+  if (deps.voice !== undefined) router.get(ROUTES.audio, audioRoute(deps.voice.store, deps.voice.signer));
 
   mountReplyRoutes(router, authenticated, {
     replyLog: deps.replyLog,

@@ -17,7 +17,8 @@
  * | CONTINUE_ON_DISCONNECT       | true                    | a reply whose client left is generated to its end and stored; false aborts it |
  *
  * REDIS_URL / REDIS_KEY_PREFIX come from `redis/redis-config.ts`, REPLY_LOG_TTL_MS /
- * REPLY_LOG_MAX_EVENTS from `reply-log/reply-log-config.ts`.
+ * REPLY_LOG_MAX_EVENTS from `reply-log/reply-log-config.ts`, the VOICE_* and AUDIO_* settings from
+ * `voice/voice-config.ts`.
  *
  * How users log in follows from the parts: with WeChat credentials, `wx.login` codes are exchanged
  * through WeChat and the development login is off whatever DEV_LOGIN says; without them the
@@ -31,6 +32,7 @@ import { loadRedisConfig, type RedisConfig } from './redis/redis-config.ts';
 import { loadReplyLogConfig, type ReplyLogConfig } from './reply-log/reply-log-config.ts';
 import { DEFAULT_DATABASE_PATH } from './storage/sqlite-store.ts';
 import { loadUpstreamRetryConfig, type UpstreamRetryConfig } from './upstream/upstream-retry-config.ts';
+import { loadVoiceConfig, type VoiceConfig } from './voice/voice-config.ts';
 import { loadWechatConfig, type WechatConfig } from './wechat/wechat-config.ts';
 
 export interface StorageConfig {
@@ -52,6 +54,7 @@ export interface ServerConfig extends Config {
   readonly redis: RedisConfig;
   readonly replyLog: ReplyLogConfig;
   readonly upstreamRetry: UpstreamRetryConfig;
+  readonly voice: VoiceConfig;
   /** A reply whose client disconnected goes on to its end (true) or is aborted (false). */
   readonly continueOnDisconnect: boolean;
   readonly logMessageText: boolean;
@@ -83,6 +86,7 @@ export function loadServerConfig(env: Env): ServerConfig {
   const redis = part(loadRedisConfig);
   const replyLog = part(loadReplyLogConfig);
   const upstreamRetry = part(loadUpstreamRetryConfig);
+  const voice = part(loadVoiceConfig);
 
   const read = createEnvReader(env, problems);
   const storage: StorageConfig = {
@@ -94,7 +98,7 @@ export function loadServerConfig(env: Env): ServerConfig {
   const logMessageText = read.flag('LOG_MESSAGE_TEXT', false);
   const continueOnDisconnect = read.flag('CONTINUE_ON_DISCONNECT', true);
 
-  if (problems.length > 0 || core === undefined || limits === undefined || metrics === undefined || wechat === undefined || redis === undefined || replyLog === undefined || upstreamRetry === undefined) {
+  if (problems.length > 0 || core === undefined || limits === undefined || metrics === undefined || wechat === undefined || redis === undefined || replyLog === undefined || upstreamRetry === undefined || voice === undefined) {
     throw new ConfigError(problems);
   }
   const wechatLogin = wechat.credentials !== undefined;
@@ -108,6 +112,7 @@ export function loadServerConfig(env: Env): ServerConfig {
     redis,
     replyLog,
     upstreamRetry,
+    voice,
     continueOnDisconnect,
     logMessageText,
     login: wechatLogin ? 'wechat' : core.devLogin ? 'dev' : 'disabled',

@@ -42,6 +42,8 @@ import { openStore, type OpenedStore } from './storage/open-store.ts';
 import { MEMORY_DATABASE_PATH } from './storage/sqlite-store.ts';
 import { createConfiguredUpstream } from './upstream/create-upstream.ts';
 import type { RetryTimers } from './upstream/retrying-upstream.ts';
+import type { TtsProvider } from './voice/tts-provider.ts';
+import { createVoiceService, type VoiceService } from './voice/voice-service.ts';
 import type { CodeToSession } from './wechat/code-to-session.ts';
 import { createWechatServices } from './wechat/wechat-services.ts';
 
@@ -52,6 +54,8 @@ export interface StartServerOptions {
   ids?: () => string;
   /** Waits and randomness of upstream retries (tests make them instant); default: `clock`, Math.random. */
   retryTimers?: Partial<RetryTimers>;
+  /** Speaks voice replies instead of the configured provider (benchmarks, tests). */
+  ttsProvider?: TtsProvider;
 }
 
 export interface UpstreamDescription {
@@ -152,6 +156,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         : 'WeChat login and msgSecCheck content checks are on',
     );
 
+    const voice = createVoiceService(config.voice, {
+      clock,
+      tokenSecret,
+      pathEnv: process.env.PATH,
+      ...(options.ttsProvider === undefined ? {} : { provider: options.ttsProvider }),
+    });
+    logVoice(voice, logger);
+
     const metrics = new ServerMetrics({ clock, collectProcessMetrics: config.metrics.collectProcessMetrics });
     const { limits } = config;
     const shared = createStateStores({
@@ -189,6 +201,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       replyLog: shared.replyLog,
       stopChannel,
       lifecycle,
+      voice,
       settings: {
         maxBodyBytes: config.maxBodyBytes,
         maxMessageChars: config.maxMessageChars,
@@ -310,6 +323,13 @@ async function openConfiguredStore(config: ServerConfig, clock: Clock, ids: () =
     throw error;
   }
   return store;
+}
+
+function logVoice(voice: VoiceService | undefined, logger: Logger): void {
+  if (voice === undefined) logger.info({ voice: 'off' }, 'voice replies are off (VOICE_PROVIDER=off)');
+  else if (voice.unavailableReason !== undefined) {
+    logger.warn({ voice: voice.provider.id, reason: voice.unavailableReason }, 'voice replies are unavailable: replies that ask for voice are not spoken');
+  } else logger.info({ voice: voice.provider.id, defaultVoice: voice.provider.defaultVoice }, 'voice replies are on');
 }
 
 function loginDeps(config: ServerConfig, exchange: CodeToSession | undefined, logger: Logger): LoginDeps {

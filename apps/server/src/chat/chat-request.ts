@@ -7,11 +7,14 @@
  * (legal in JSON as `\ud800`, but not text: it has no UTF-8 form to store or send upstream) is
  * `invalid_request`, like body bytes that are not UTF-8. `conversationId`, when present, must be
  * 1–64 characters of `[A-Za-z0-9_-]` — it will become a storage key, so nothing else gets in.
+ * `voice`, when present, must be a boolean; `voiceName` (only with `voice: true`) 1-64 characters of
+ * `[A-Za-z0-9_.-]` — it is passed to a speech provider and into cache keys, so nothing else gets in.
  * Any other shape problem is `invalid_request`. Unknown fields are ignored for forward compatibility.
  */
 import { WxstreamError, type ChatRequest } from '@wxstream/protocol';
 
 export const CONVERSATION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const VOICE_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -26,7 +29,7 @@ export function parseChatRequest(body: unknown, limits: { maxMessageChars: numbe
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new WxstreamError('invalid_request', 'Request body must be a JSON object');
   }
-  const { message, conversationId } = body as Record<string, unknown>;
+  const { message, conversationId, voice, voiceName } = body as Record<string, unknown>;
   if (message === undefined || message === null) throw new WxstreamError('message_required', 'message is required');
   if (typeof message !== 'string') throw new WxstreamError('invalid_request', 'message must be a string');
   if (message.trim() === '') throw new WxstreamError('message_required', 'message must not be empty');
@@ -35,9 +38,21 @@ export function parseChatRequest(body: unknown, limits: { maxMessageChars: numbe
   if (length > limits.maxMessageChars) {
     throw new WxstreamError('message_too_long', `message has ${length} characters; the limit is ${limits.maxMessageChars}`);
   }
-  if (conversationId === undefined) return { message };
-  if (typeof conversationId !== 'string' || !CONVERSATION_ID_PATTERN.test(conversationId)) {
-    throw new WxstreamError('invalid_request', 'conversationId must be 1-64 characters of A-Z, a-z, 0-9, _ or -');
+  const request: ChatRequest = { message };
+  if (conversationId !== undefined) {
+    if (typeof conversationId !== 'string' || !CONVERSATION_ID_PATTERN.test(conversationId)) {
+      throw new WxstreamError('invalid_request', 'conversationId must be 1-64 characters of A-Z, a-z, 0-9, _ or -');
+    }
+    request.conversationId = conversationId;
   }
-  return { message, conversationId };
+  if (voice !== undefined && typeof voice !== 'boolean') throw new WxstreamError('invalid_request', 'voice must be true or false');
+  if (voice === true) request.voice = true;
+  if (voiceName !== undefined) {
+    if (typeof voiceName !== 'string' || !VOICE_NAME_PATTERN.test(voiceName)) {
+      throw new WxstreamError('invalid_request', 'voiceName must be 1-64 characters of A-Z, a-z, 0-9, _, . or -');
+    }
+    if (voice !== true) throw new WxstreamError('invalid_request', 'voiceName needs "voice": true');
+    request.voiceName = voiceName;
+  }
+  return request;
 }

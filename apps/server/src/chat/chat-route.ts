@@ -61,6 +61,8 @@ import { ClientClosed, ReplyStopped, outcomeOf, relayReply, type RelayOutcome } 
 import { concludeReply, type ReplyConclusion } from './reply-conclusion.ts';
 import { createReplyContentGuard } from './reply-content-guard.ts';
 import { createReplyRecorder, type ReplyRecorder } from './reply-recorder.ts';
+import { speakReply, type ReplyVoice } from './reply-voice.ts';
+import type { VoiceService } from '../voice/voice-service.ts';
 import type { ReplyRegistry } from './reply-registry.ts';
 import { createReplyLogWriter } from './reply-log-writer.ts';
 import { streamReplyLog } from './reply-log-stream.ts';
@@ -95,6 +97,8 @@ export interface ChatRouteDeps {
   clock: Clock;
   ids: () => string;
   settings: ChatSettings;
+  /** Undefined when voice is off: replies that ask for it say `voice: false` in `start`. */
+  voice: VoiceService | undefined;
 }
 
 function isUpstreamCode(code: string): boolean {
@@ -109,6 +113,7 @@ export function chatRoute(deps: ChatRouteDeps): Middleware<AppState> {
     if (user === undefined) throw new Error('chatRoute must run behind requireAuth');
     const request = parseChatRequest(await readJsonBody(ctx.req, { maxBytes: settings.maxBodyBytes }), settings);
     const startedAt = deps.clock.now();
+    const spoken = request.voice === true && deps.voice !== undefined && deps.voice.unavailableReason === undefined;
 
     const { lease } = await admitReply(deps.admission, user.id, deps.ids());
     const controller = new AbortController();
@@ -230,6 +235,7 @@ export function chatRoute(deps: ChatRouteDeps): Middleware<AppState> {
     ctx.status = 200;
     ctx.set(STREAM_HEADERS);
     ctx.set(PROTOCOL_HEADER, String(PROTOCOL_VERSION));
+    let voice: ReplyVoice | undefined;
     const writer = createReplyLogWriter({
       log: deps.replyLog,
       replyId: turn.reply.id,
@@ -237,6 +243,7 @@ export function chatRoute(deps: ChatRouteDeps): Middleware<AppState> {
         if (event.type === 'reasoning' || event.type === 'delta') reply.firstToken();
         recorder.observe(event);
         guard.observe(event);
+        voice?.observe(event);
       },
       onAppendFailed: (error) => {
         log.error({ err: error }, 'the reply log refused an event; ending the reply');
@@ -244,7 +251,20 @@ export function chatRoute(deps: ChatRouteDeps): Middleware<AppState> {
         abort(new WxstreamError('internal_error', full ? 'The reply reached REPLY_LOG_MAX_EVENTS' : 'The reply log failed'));
       },
     });
-    writer.start({ conversationId: turn.conversationId, messageId: turn.reply.id, model: answeredBy });
+    writer.start({
+      conversationId: turn.conversationId,
+      messageId: turn.reply.id,
+      model: answeredBy,
+      ...(request.voice === true ? { voice: spoken } : {}),
+    });
+    if (spoken && deps.voice !== undefined) {
+      voice = speakReply({
+        voice: deps.voice.open({ voiceName: request.voiceName, signal: controller.signal, log }),
+        writer,
+        log,
+        onSegment: (segment) => metrics.voiceSegment(segment.skipped ? segment.code : 'spoken'),
+      });
+    }
 
     // The response is the log's first reader.
     const body = new PassThrough();
@@ -318,6 +338,8 @@ export function chatRoute(deps: ChatRouteDeps): Middleware<AppState> {
       beforeEnd: async (proposed, usage) => {
         const verdict = await guard.settle();
         const ending: ReplyEnding = verdict.kind === 'stopped' ? { type: 'error', data: verdict.error.toWire() } : proposed;
+        // The last segments are spoken before the terminal event: nothing may follow it.
+        await voice?.finish(ending);
         await finalize(outcomeOf(ending, usage));
         return ending;
       },
@@ -329,6 +351,7 @@ export function chatRoute(deps: ChatRouteDeps): Middleware<AppState> {
       return { kind: 'error', error: failure, usage: undefined };
     });
     void relayed.then(async (outcome) => {
+      voice?.close();
       await finalize(outcome);
       // The terminal event is in the log before the reply counts as ended (shutdown waits for that).
       await writer.settled();

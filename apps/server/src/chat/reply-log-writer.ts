@@ -85,6 +85,9 @@ export function createReplyLogWriter(options: ReplyLogWriterOptions): ReplyLogWr
     start: (data) => append(sequencer.start(data)),
     reasoning: (text) => append(sequencer.reasoning(text)),
     delta: (text) => append(sequencer.delta(text)),
+    audio: (data) => {
+      append(sequencer.audio(data));
+    },
 
     end(ending, usage) {
       if (sequencer.ended) return false;

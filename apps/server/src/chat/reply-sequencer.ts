@@ -4,13 +4,14 @@
  * Contract: ids run 1, 2, 3 … with no gaps; `start` must come first (anything else before it is a
  * programming error and throws); `reasoning` is accepted only before the first `delta` (a provider
  * that interleaves late reasoning has it dropped rather than break the client's ordering); empty
- * texts produce no event; `usage` at most once; exactly one terminal event, after which every call
- * returns `undefined`.
+ * texts produce no event; `usage` at most once; `audio` segments in any phase after start, in the
+ * order given (the voice pipeline delivers them by index); exactly one terminal event, after which
+ * every call returns `undefined`.
  *
  * State: `nextId` is the id the next event gets; `phase` is `new` until start, `thinking` while
  * only reasoning has been sent, `answering` after the first delta, `ended` after the terminal.
  */
-import type { DoneData, ReplyEvent, StartData, TerminalReplyEvent, UsageData, WireError } from '@wxstream/protocol';
+import type { AudioData, DoneData, ReplyEvent, StartData, TerminalReplyEvent, UsageData, WireError } from '@wxstream/protocol';
 
 type Phase = 'new' | 'thinking' | 'answering' | 'ended';
 
@@ -56,6 +57,12 @@ export class ReplySequencer {
     if (this.#usageSent || this.#phase === 'ended') return undefined;
     this.#usageSent = true;
     return { id: this.#nextId++, type: 'usage', data };
+  }
+
+  audio(data: AudioData): ReplyEvent | undefined {
+    this.#requireStarted();
+    if (this.#phase === 'ended') return undefined;
+    return { id: this.#nextId++, type: 'audio', data };
   }
 
   done(data: DoneData): TerminalReplyEvent | undefined {

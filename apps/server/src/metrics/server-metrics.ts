@@ -13,6 +13,8 @@
  * - `upstream_errors_total{code}` (counter): failures of the model provider, by protocol code.
  * - `tokens_total{kind}` (counter): tokens used, `prompt` or `completion`.
  * - `limit_refusals_total{limit}` (counter): requests refused by `rate`, `quota`, `reply_in_progress`.
+ * - `voice_segments_total{outcome}` (counter): spoken segments of voice replies, `spoken` or the
+ *   code they were skipped with (`tts_failed`, `tts_unavailable`).
  * Series with a small fixed label set start at 0, so a dashboard sees them before the first event
  * and `rate()` works from the first scrape. Default Node process metrics (CPU, memory, event loop
  * lag, GC) are added to the same registry when `collectProcessMetrics` is true.
@@ -27,6 +29,9 @@ import type { Clock } from '../clock.ts';
 
 export const REPLY_OUTCOMES = ['done', 'stopped', 'error', 'blocked', 'disconnected'] as const;
 export type ReplyOutcome = (typeof REPLY_OUTCOMES)[number];
+
+export const VOICE_SEGMENT_OUTCOMES = ['spoken', 'tts_failed', 'tts_unavailable'] as const;
+export type VoiceSegmentOutcome = (typeof VOICE_SEGMENT_OUTCOMES)[number];
 
 export const LIMIT_KINDS = ['rate', 'quota', 'reply_in_progress'] as const;
 export type LimitKind = (typeof LIMIT_KINDS)[number];
@@ -60,6 +65,7 @@ export class ServerMetrics {
   readonly #upstreamErrors: Counter<'code'>;
   readonly #tokens: Counter<'kind'>;
   readonly #refusals: Counter<'limit'>;
+  readonly #voiceSegments: Counter<'outcome'>;
 
   constructor(options: ServerMetricsOptions) {
     this.#clock = options.clock;
@@ -99,6 +105,13 @@ export class ServerMetrics {
       labelNames: ['limit'],
       registers,
     });
+    this.#voiceSegments = new Counter({
+      name: `${METRIC_PREFIX}voice_segments_total`,
+      help: 'Segments of voice replies: spoken, or the code they were skipped with.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    for (const outcome of VOICE_SEGMENT_OUTCOMES) this.#voiceSegments.inc({ outcome }, 0);
     for (const outcome of REPLY_OUTCOMES) if (outcome !== 'error' && outcome !== 'blocked') this.#replies.inc({ outcome }, 0);
     for (const kind of TOKEN_KINDS) this.#tokens.inc({ kind }, 0);
     for (const limit of LIMIT_KINDS) this.#refusals.inc({ limit }, 0);
@@ -137,6 +150,10 @@ export class ServerMetrics {
 
   limitRefused(limit: LimitKind): void {
     this.#refusals.inc({ limit });
+  }
+
+  voiceSegment(outcome: VoiceSegmentOutcome): void {
+    this.#voiceSegments.inc({ outcome });
   }
 }
 

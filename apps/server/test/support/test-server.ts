@@ -20,6 +20,7 @@ import {
 } from '../../src/offline-model/openai-compatible-emulator.ts';
 import { loadServerConfig, type ServerConfig } from '../../src/server-config.ts';
 import { startServer, type RunningServer } from '../../src/start-server.ts';
+import type { TtsProvider } from '../../src/voice/tts-provider.ts';
 
 export const TEST_TOKEN_SECRET = 'test-secret-that-is-long-enough-0123456789';
 export const TEST_API_KEY = 'sk-test-emulator-key-0123456789abcdef';
@@ -69,6 +70,8 @@ export interface TestServerOptions {
   env?: Env;
   clock?: Clock;
   ids?: () => string;
+  /** Speaks voice replies instead of the configured provider. */
+  ttsProvider?: TtsProvider;
 }
 
 export async function startTestServer(options: TestServerOptions): Promise<TestServer> {
@@ -90,6 +93,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     logger,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.ids === undefined ? {} : { ids: options.ids }),
+    ...(options.ttsProvider === undefined ? {} : { ttsProvider: options.ttsProvider }),
   });
   const logs: LogRecord[] = [];
   return {

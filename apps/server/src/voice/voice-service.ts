@@ -1,0 +1,90 @@
+/**
+ * The server's voice: one configured speech provider, one audio store, one URL signer and one
+ * synthesis cache, shared by every spoken reply.
+ *
+ * Contract: `createVoiceService` returns undefined when voice is off (`VOICE_PROVIDER=off`); else
+ * a service whose `unavailableReason` says why replies cannot be spoken (espeak-ng or lame
+ * missing: the server still starts and chat still works, replies that ask for voice are answered
+ * with `start.voice: false`). `open()` gives one reply's `VoiceReply`, tied to the reply's abort
+ * signal, in the voice the request named or the configured one. The audio URL secret is
+ * `AUDIO_URL_SECRET`, or else derived from the token secret with a label, so instances that share
+ * `TOKEN_SECRET` verify each other's links and an audio link is never a valid session token.
+ *
+ * The audio store is this process's memory: behind a load balancer an audio URL must reach the
+ * instance that synthesized it (see the README's deployment notes).
+ */
+import { createHmac } from 'node:crypto';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../logger.ts';
+import { AudioStore } from './audio-store.ts';
+import { createTtsProvider } from './create-tts-provider.ts';
+import { createAudioUrlSigner, type AudioUrlSigner } from './signed-audio-url.ts';
+import { SynthesisCache } from './synthesis-cache.ts';
+import type { TtsProvider } from './tts-provider.ts';
+import type { VoiceConfig } from './voice-config.ts';
+import { VoiceReply } from './voice-reply.ts';
+
+export interface VoiceService {
+  readonly provider: TtsProvider;
+  /** Set when the provider cannot work here; replies are then not spoken. */
+  readonly unavailableReason: string | undefined;
+  readonly store: AudioStore;
+  readonly signer: AudioUrlSigner;
+  open(options: { voiceName: string | undefined; signal: AbortSignal; log: Logger }): VoiceReply;
+}
+
+export interface VoiceServiceDeps {
+  readonly clock: Clock;
+  /** The session-token secret, from which the audio URL secret is derived when none is set. */
+  readonly tokenSecret: string | Buffer;
+  /** The `PATH` espeak-ng and lame are looked up on. */
+  readonly pathEnv: string | undefined;
+  /** Replaces the configured provider (benchmarks and tests with a provider of known behaviour). */
+  readonly provider?: TtsProvider;
+}
+
+export function deriveAudioUrlSecret(tokenSecret: string | Buffer): string {
+  return createHmac('sha256', tokenSecret).update('wxstream audio URL signing key v1').digest('base64url');
+}
+
+export function createVoiceService(config: VoiceConfig, deps: VoiceServiceDeps): VoiceService | undefined {
+  let provider: TtsProvider;
+  let unavailableReason: string | undefined;
+  if (deps.provider !== undefined) {
+    provider = deps.provider;
+  } else {
+    const configured = createTtsProvider(config, { clock: deps.clock, pathEnv: deps.pathEnv });
+    if (configured === undefined) return undefined;
+    provider = configured.provider;
+    unavailableReason = configured.unavailableReason;
+  }
+  const store = new AudioStore({ ttlMs: config.audio.ttlSeconds * 1000, maxBytes: config.audio.maxBytes, clock: deps.clock });
+  const signer = createAudioUrlSigner({ secret: config.audioUrlSecret ?? deriveAudioUrlSecret(deps.tokenSecret), clock: deps.clock });
+  const cache = config.cache.maxEntries > 0 && config.cache.maxBytes > 0 ? new SynthesisCache(config.cache) : undefined;
+
+  return {
+    provider,
+    unavailableReason,
+    store,
+    signer,
+    open({ voiceName, signal, log }) {
+      const voice = voiceName ?? config.voice;
+      return new VoiceReply({
+        provider,
+        ...(voice === undefined ? {} : { voice }),
+        concurrency: config.concurrency,
+        ...(cache === undefined ? {} : { cache }),
+        store,
+        signer,
+        clock: deps.clock,
+        segmenter: config.segment,
+        stallFlushMs: config.stallFlushMs,
+        signal,
+        onAttemptFailed: (segment, error, attempt) => {
+          // The text is the user's conversation: log where it failed, never what it said.
+          log.warn({ err: error, segment: segment.index, attempt, provider: provider.id }, 'speech synthesis failed for a segment');
+        },
+      });
+    },
+  };
+}
