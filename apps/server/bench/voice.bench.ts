@@ -6,7 +6,8 @@
  * (`startServer`, stall flushes off) speaks it; this process reads the stream with the client
  * core's decoder and SSE parser and stamps every event on arrival. The segmenter knows a sentence
  * is over when the next character arrives (a closing quote may still follow `。`), so sentence i
- * is complete at the arrival of delta i+1, and its delay is `audio(i) − delta(i+1)`.
+ * is complete at the arrival of delta i+1, and its delay is `audio(i) − delta(i+1)` (measured with
+ * the sentence-end flush off; a last row shows what the default 150 ms flush saves the first words).
  * - With a fake provider of fixed latency `FAKE_LATENCY_MS`: our overhead = delay − that latency
  *   (segmenting, queueing, storing, signing, the reply log, SSE framing), at 1 and at
  *   `CONCURRENT` simultaneous replies.
@@ -107,7 +108,7 @@ interface Run {
   firstAudio: number[];
 }
 
-async function withServer<T>(provider: TtsProvider, use: (server: RunningServer, tokens: string[]) => Promise<T>, users: number): Promise<T> {
+async function withServer<T>(provider: TtsProvider, use: (server: RunningServer, tokens: string[]) => Promise<T>, users: number, env: Record<string, string>): Promise<T> {
   const emulator = await startOpenAICompatibleEmulator({ host: '127.0.0.1', scenario: { content: SENTENCES, chunkDelayMs: GAP_MS } });
   const config = loadServerConfig({
     HOST: '127.0.0.1',
@@ -123,7 +124,9 @@ async function withServer<T>(provider: TtsProvider, use: (server: RunningServer,
     OPENAI_MODEL: 'bench-model',
     // Only sentence ends release segments, so every delay is measured from a known point.
     VOICE_STALL_FLUSH_MS: '0',
+    VOICE_SENTENCE_END_FLUSH_MS: '0',
     VOICE_CACHE_ENTRIES: '0',
+    ...env,
   });
   const server = await startServer({ config, logger: createLogger({ level: 'silent' }), ttsProvider: provider });
   try {
@@ -139,7 +142,7 @@ async function withServer<T>(provider: TtsProvider, use: (server: RunningServer,
   }
 }
 
-async function measure(provider: TtsProvider, concurrent: number): Promise<Run> {
+async function measure(provider: TtsProvider, concurrent: number, env: Record<string, string> = {}): Promise<Run> {
   return withServer(
     provider,
     async (server, tokens) => {
@@ -156,6 +159,7 @@ async function measure(provider: TtsProvider, concurrent: number): Promise<Run> 
       return run;
     },
     concurrent,
+    env,
   );
 }
 
@@ -176,6 +180,8 @@ async function main(): Promise<void> {
   console.log(row('  sentence complete → audio event, 1 reply', single.delays, FAKE_LATENCY_MS));
   console.log(row(`  sentence complete → audio event, ${CONCURRENT} replies`, many.delays, FAKE_LATENCY_MS));
   console.log(row('  first delta → first audio event, 1 reply', single.firstAudio));
+  const early = await measure(fake, 1, { VOICE_SENTENCE_END_FLUSH_MS: '150' });
+  console.log(row('  … with the default sentence-end flush (150 ms)', early.firstAudio));
   console.log('');
 
   const missing = [ESPEAK_PROGRAM, LAME_PROGRAM].filter((program) => findProgram(program, process.env.PATH) === undefined);

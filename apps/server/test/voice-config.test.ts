@@ -24,6 +24,7 @@ describe('voice configuration', () => {
       concurrency: 3,
       segment: { maxChars: 150, minChars: 6, firstCommaChars: 10 },
       stallFlushMs: 800,
+      sentenceEndFlushMs: 150,
       cache: { maxEntries: 512, maxBytes: 32 * 1024 * 1024 },
       audio: { ttlSeconds: 600, maxBytes: 64 * 1024 * 1024 },
       audioUrlSecret: undefined,

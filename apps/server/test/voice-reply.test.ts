@@ -138,6 +138,30 @@ describe('voice reply', () => {
     assert.equal(clock.pendingTimers, 0);
   });
 
+  test('a complete Chinese sentence is spoken after the short sentence-end quiet, without waiting for the next character', async () => {
+    const clock = createManualClock();
+    const { provider, calls } = instantProvider();
+    const { reply } = setup(clock, provider, { sentenceEndFlushMs: 150 });
+    reply.push('这句话已经说完了。」');
+    clock.advance(149);
+    assert.equal(calls.length, 0, 'a closer or more text may still come');
+    clock.advance(1);
+    assert.deepEqual(
+      calls.map((call) => call.text),
+      ['这句话已经说完了。」'],
+    );
+    reply.push('这一句还没有说完');
+    clock.advance(150);
+    assert.equal(calls.length, 1, 'half a sentence waits for the full stall');
+    clock.advance(650);
+    assert.equal(calls.length, 2, 'then the stall flush speaks it');
+    reply.push('Numbers like 3.');
+    clock.advance(799);
+    assert.equal(calls.length, 2, 'a full stop may be a decimal point: it waits like half a sentence');
+    reply.end();
+    assert.equal(clock.pendingTimers, 0, 'no timer left after the end');
+  });
+
   test('stop aborts syntheses in flight and ends the results', async () => {
     const clock = createManualClock();
     const calls: AbortSignal[] = [];

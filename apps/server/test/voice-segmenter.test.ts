@@ -137,6 +137,22 @@ describe('speech segmenter properties (seeded random markdown)', () => {
 });
 
 describe('speech segmenter sentence ends', () => {
+  test('pendingEndsSentence is true after a Chinese sentence end and its closers, never after a full stop that may be a decimal point', () => {
+    const cases: Array<[string, boolean]> = [
+      ['这是一句话。', true],
+      ['他说：“走吧！”', true],
+      ['（完）…', true],
+      ['还没说完', false],
+      ['It is 3.', false],
+      ['逗号之后，', false],
+    ];
+    for (const [text, expected] of cases) {
+      const segmenter = new SpeechSegmenter({ minChars: 100, maxChars: 150, firstCommaChars: 100 });
+      segmenter.push(text);
+      assert.equal(segmenter.pendingEndsSentence, expected, text);
+    }
+  });
+
   test('Chinese sentences end at 。！？； and ellipses, with closing quotes kept', () => {
     assert.deepEqual(segmentAll('今天天气很好。我们去公园吧！你觉得怎么样？好的；那就这样……“他说：‘走吧。’”然后走了。'), [
       '今天天气很好。',

@@ -146,6 +146,17 @@ export class SpeechSegmenter {
     return this.#pending.trim() !== '';
   }
 
+  /**
+   * Whether the pending text ends with a Chinese sentence end (and any closers): the sentence is
+   * over unless a closer follows, so a caller may release it after a short quiet instead of
+   * waiting for the next character. `.!?` do not count: `3.` may yet become `3.14`.
+   */
+  get pendingEndsSentence(): boolean {
+    let at = this.#pending.replace(/\s+$/, '').length - 1;
+    while (at >= 0 && CLOSERS.has(this.#pending.charAt(at))) at--;
+    return at >= 0 && STRONG_TERMINATORS.has(this.#pending.charAt(at));
+  }
+
   /** Feeds the next piece of the reply's markdown; returns the segments it completes. */
   push(markdownDelta: string): SpeechSegment[] {
     if (this.#flushed) throw new Error('SpeechSegmenter: push after flush');

@@ -17,7 +17,8 @@
  *   `ESPEAK_SPEED_WPM` (default 175).
  * Pipeline: `VOICE_TIMEOUT_MS` (15000, per synthesis), `VOICE_CONCURRENCY` (3 segments ahead),
  * `VOICE_SEGMENT_MAX_CHARS` (150), `VOICE_SEGMENT_MIN_CHARS` (6), `VOICE_FIRST_COMMA_CHARS` (10),
- * `VOICE_STALL_FLUSH_MS` (800; 0 turns stall flushes off), `VOICE_CACHE_ENTRIES` (512),
+ * `VOICE_STALL_FLUSH_MS` (800; 0 turns stall flushes off), `VOICE_SENTENCE_END_FLUSH_MS` (150: a
+ * complete Chinese sentence is spoken after this quiet; 0 waits for the next character), `VOICE_CACHE_ENTRIES` (512),
  * `VOICE_CACHE_BYTES` (32 MiB). Audio: `AUDIO_TTL_SECONDS` (600: links and stored audio live this
  * long), `AUDIO_STORE_MAX_BYTES` (64 MiB), `AUDIO_URL_SECRET` (optional, at least 32 characters;
  * unset, the server derives one from its token secret).
@@ -48,6 +49,8 @@ export interface VoiceConfig {
   readonly segment: { readonly maxChars: number; readonly minChars: number; readonly firstCommaChars: number };
   /** 0: never flush on a stall. */
   readonly stallFlushMs: number;
+  /** Quiet after a complete Chinese sentence before it is spoken without waiting for more text; 0: off. */
+  readonly sentenceEndFlushMs: number;
   readonly cache: { readonly maxEntries: number; readonly maxBytes: number };
   readonly audio: { readonly ttlSeconds: number; readonly maxBytes: number };
   readonly audioUrlSecret: string | undefined;
@@ -140,6 +143,7 @@ export function loadVoiceConfig(env: Env): VoiceConfig {
     concurrency: read.integer('VOICE_CONCURRENCY', 3, 1, 16),
     segment: { maxChars, minChars, firstCommaChars },
     stallFlushMs: read.integer('VOICE_STALL_FLUSH_MS', 800, 0, 60_000),
+    sentenceEndFlushMs: read.integer('VOICE_SENTENCE_END_FLUSH_MS', 150, 0, 60_000),
     cache: { maxEntries: read.integer('VOICE_CACHE_ENTRIES', 512, 0, 1_000_000), maxBytes: read.integer('VOICE_CACHE_BYTES', 32 * MIB, 0, 4096 * MIB) },
     audio: { ttlSeconds: read.integer('AUDIO_TTL_SECONDS', 600, 10, 86_400), maxBytes: read.integer('AUDIO_STORE_MAX_BYTES', 64 * MIB, MIB, 4096 * MIB) },
     audioUrlSecret,

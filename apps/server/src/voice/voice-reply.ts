@@ -14,6 +14,10 @@
  *   pending, the pending text is released as a segment (see `SpeechSegmenter.flushStalled`), so a
  *   model pausing mid-sentence does not hold speech back. The timer runs on the injected clock and
  *   one timer at most is armed at a time.
+ * - Sentence-end flush: when `sentenceEndFlushMs` > 0 and the pending text ends with a complete
+ *   Chinese sentence (`。！？；…`), it is released after that shorter quiet — the segmenter only
+ *   knows a sentence is over when the next character arrives (a closing quote may follow), and a
+ *   model that pauses after a full stop should not hold that sentence back for a whole stall.
  */
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { AudioStore } from './audio-store.ts';
@@ -47,6 +51,8 @@ export interface VoiceReplyOptions {
   readonly segmenter?: SpeechSegmenterOptions;
   /** Quiet period after which pending text is spoken anyway; 0 never. */
   readonly stallFlushMs: number;
+  /** Shorter quiet period for pending text that ends a sentence; 0 (the default) waits like any other. */
+  readonly sentenceEndFlushMs?: number;
   readonly signal?: AbortSignal;
   readonly onAttemptFailed?: (segment: SpeechSegment, error: unknown, attempt: number) => void;
 }
@@ -58,8 +64,11 @@ export class VoiceReply implements AsyncIterable<VoiceSegmentResult> {
   readonly #signer: AudioUrlSigner;
   readonly #clock: Clock;
   readonly #stallFlushMs: number;
+  readonly #sentenceEndFlushMs: number;
   #lastDeltaAt = 0;
   #stallTimer: TimerHandle | undefined;
+  /** When the armed timer fires, on the clock. */
+  #timerDueAt = 0;
   #ended = false;
 
   constructor(options: VoiceReplyOptions) {
@@ -76,6 +85,7 @@ export class VoiceReply implements AsyncIterable<VoiceSegmentResult> {
     this.#signer = options.signer;
     this.#clock = options.clock;
     this.#stallFlushMs = options.stallFlushMs;
+    this.#sentenceEndFlushMs = options.sentenceEndFlushMs ?? 0;
     options.signal?.addEventListener('abort', () => this.#disarm(), { once: true });
   }
 
@@ -83,7 +93,7 @@ export class VoiceReply implements AsyncIterable<VoiceSegmentResult> {
     if (this.#ended || this.#queue.cancelled) return;
     this.#enqueue(this.#segmenter.push(delta));
     this.#lastDeltaAt = this.#clock.now();
-    if (this.#segmenter.hasPending) this.#arm(this.#stallFlushMs);
+    this.#schedule();
   }
 
   end(): void {
@@ -129,9 +139,24 @@ export class VoiceReply implements AsyncIterable<VoiceSegmentResult> {
     for (const segment of segments) this.#queue.add(segment);
   }
 
-  #arm(delayMs: number): void {
-    if (this.#stallFlushMs <= 0 || this.#stallTimer !== undefined) return;
-    this.#stallTimer = this.#clock.setTimeout(() => this.#onStallTimer(), delayMs);
+  /** The quiet after which the pending text is released, or undefined when it waits for more text. */
+  #quietBeforeFlush(): number | undefined {
+    if (!this.#segmenter.hasPending) return undefined;
+    if (this.#sentenceEndFlushMs > 0 && this.#segmenter.pendingEndsSentence) {
+      return this.#stallFlushMs > 0 ? Math.min(this.#sentenceEndFlushMs, this.#stallFlushMs) : this.#sentenceEndFlushMs;
+    }
+    return this.#stallFlushMs > 0 ? this.#stallFlushMs : undefined;
+  }
+
+  /** Keeps one timer armed for the earliest flush due; a later one is re-checked when it fires. */
+  #schedule(): void {
+    const quiet = this.#quietBeforeFlush();
+    if (quiet === undefined) return;
+    const dueAt = this.#lastDeltaAt + quiet;
+    if (this.#stallTimer !== undefined && this.#timerDueAt <= dueAt) return;
+    this.#disarm();
+    this.#timerDueAt = dueAt;
+    this.#stallTimer = this.#clock.setTimeout(() => this.#onStallTimer(), Math.max(0, dueAt - this.#clock.now()));
   }
 
   #disarm(): void {
@@ -139,13 +164,14 @@ export class VoiceReply implements AsyncIterable<VoiceSegmentResult> {
     this.#stallTimer = undefined;
   }
 
-  /** Deltas re-arm nothing; the timer checks on firing whether the quiet period really passed. */
+  /** Deltas only ever bring the timer forward; on firing it checks whether the quiet really passed. */
   #onStallTimer(): void {
     this.#stallTimer = undefined;
     if (this.#ended || this.#queue.cancelled) return;
-    const quietFor = this.#clock.now() - this.#lastDeltaAt;
-    if (quietFor < this.#stallFlushMs) {
-      this.#arm(this.#stallFlushMs - quietFor);
+    const quiet = this.#quietBeforeFlush();
+    if (quiet === undefined) return;
+    if (this.#clock.now() - this.#lastDeltaAt < quiet) {
+      this.#schedule();
       return;
     }
     this.#enqueue(this.#segmenter.flushStalled());

@@ -79,6 +79,7 @@ export function createVoiceService(config: VoiceConfig, deps: VoiceServiceDeps):
         clock: deps.clock,
         segmenter: config.segment,
         stallFlushMs: config.stallFlushMs,
+        sentenceEndFlushMs: config.sentenceEndFlushMs,
         signal,
         onAttemptFailed: (segment, error, attempt) => {
           // The text is the user's conversation: log where it failed, never what it said.
