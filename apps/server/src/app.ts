@@ -121,7 +121,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   );
 
   // No Authorization here: the audio player cannot send one, so each URL carries its own signature.
-  if (deps.voice !== undefined) router.get(ROUTES.audio, audioRoute(deps.voice.store, deps.voice.signer));
+  if (deps.voice !== undefined) router.get(ROUTES.audio, audioRoute(deps.voice.audio, deps.voice.signer));
 
   mountReplyRoutes(router, authenticated, {
     replyLog: deps.replyLog,

@@ -43,6 +43,7 @@ import { MEMORY_DATABASE_PATH } from './storage/sqlite-store.ts';
 import { createConfiguredUpstream } from './upstream/create-upstream.ts';
 import type { RetryTimers } from './upstream/retrying-upstream.ts';
 import type { TtsProvider } from './voice/tts-provider.ts';
+import { createRedisAudioMirror } from './voice/redis-audio-mirror.ts';
 import { createVoiceService, type VoiceService } from './voice/voice-service.ts';
 import type { CodeToSession } from './wechat/code-to-session.ts';
 import { createWechatServices } from './wechat/wechat-services.ts';
@@ -161,6 +162,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       tokenSecret,
       pathEnv: process.env.PATH,
       ...(options.ttsProvider === undefined ? {} : { provider: options.ttsProvider }),
+      ...(redis === undefined ? {} : { mirror: createRedisAudioMirror({ commands: redis.commands, keyPrefix: config.redis.keyPrefix, clock, log: logger }) }),
     });
     logVoice(voice, logger);
 

@@ -11,6 +11,7 @@ import { chatRequest, login, openStream, send } from './support/http-client.ts';
 import { resume, stopReply } from './support/reply-routes-client.ts';
 import { parseReplyBody } from './support/reply-stream.ts';
 import { startEmulator, startTestServer, type TestServer } from './support/test-server.ts';
+import { connectTestRedis, TEST_REDIS_URL } from './support/test-redis.ts';
 import type { OpenAICompatibleEmulator } from '../src/offline-model/openai-compatible-emulator.ts';
 
 const APP_KEY = 'voice-chat-app-key';
@@ -301,6 +302,52 @@ describe('voice replies spoken offline by espeak-ng and lame', { skip: espeakMis
       }
     } finally {
       await app.close();
+    }
+  });
+});
+
+const connectedRedis = await connectTestRedis();
+const redisSkip = connectedRedis.available ? false : connectedRedis.skipReason;
+after(async () => {
+  if (connectedRedis.available) await connectedRedis.redis.dispose();
+});
+
+describe('voice replies on several instances sharing Redis', { skip: redisSkip }, () => {
+  test('an audio URL from one instance plays on another, byte for byte, and expires with its link', async () => {
+    const prefix = connectedRedis.available ? `${connectedRedis.redis.keyPrefix}voice:` : '';
+    const emulator = await startEmulator({ scenario: { content: ['第一台服务器说的话。', '第二句也在这里。'] } });
+    const env = { REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix, AUDIO_TTL_SECONDS: '10' };
+    const scripted = scriptedProvider(() => 5);
+    const first = await startTestServer({ upstream: emulator, ttsProvider: scripted.provider, env });
+    const second = await startTestServer({ upstream: emulator, env });
+    try {
+      const token = await login(first.url);
+      const answer = await send(first.url, '/api/chat', chatRequest(token, { message: 'go', voice: true }));
+      const audio = audioOf(parseReplyBody(answer.text).events);
+      assert.equal(audio.length, 2);
+      for (const segment of audio) {
+        assert.ok(!isSkippedAudio(segment));
+        const here = await send(first.url, segment.url);
+        let there = await send(second.url, segment.url);
+        // The copy is written in the background; give it a moment on a loaded machine.
+        for (let tries = 0; there.status === 404 && tries < 20; tries += 1) there = await send(second.url, segment.url);
+        assert.equal(there.status, 200, there.text);
+        assert.deepEqual(there.body, here.body);
+        assert.equal(there.headers['content-type'], 'audio/mpeg');
+        const ranged = await send(second.url, segment.url, { headers: { Range: 'bytes=2-5' } });
+        assert.equal(ranged.status, 206);
+        assert.deepEqual(ranged.body, here.body.subarray(2, 6));
+      }
+      const keys = connectedRedis.available ? await connectedRedis.redis.connections.commands.keys(`${prefix}audio:*`) : [];
+      assert.equal(keys.length, 2);
+      for (const key of keys) {
+        const ttl = connectedRedis.available ? await connectedRedis.redis.connections.commands.pTTL(key) : 0;
+        assert.ok(ttl > 0 && ttl <= 10_000, `the copy expires with its link (${ttl} ms left)`);
+      }
+    } finally {
+      await first.close();
+      await second.close();
+      await emulator.close();
     }
   });
 });

@@ -13,7 +13,7 @@
  */
 import type { RouterMiddleware } from '@koa/router';
 import { ERROR_CODES } from '@wxstream/protocol';
-import type { AudioStore } from './audio-store.ts';
+import type { AudioSource } from './audio-store.ts';
 import { byteRange } from './byte-range.ts';
 import type { AudioUrlSigner } from './signed-audio-url.ts';
 import type { VoiceErrorCode } from './voice-errors.ts';
@@ -24,8 +24,8 @@ function firstValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-export function audioRoute(store: AudioStore, signer: AudioUrlSigner): RouterMiddleware {
-  return (ctx) => {
+export function audioRoute(store: AudioSource, signer: AudioUrlSigner): RouterMiddleware {
+  return async (ctx) => {
     const answerError = (code: AudioRouteErrorCode, message: string) => {
       const spec = ERROR_CODES[code];
       ctx.status = spec.status;
@@ -37,7 +37,7 @@ export function audioRoute(store: AudioStore, signer: AudioUrlSigner): RouterMid
     const check = signer.verify(id, firstValue(ctx.query.exp), firstValue(ctx.query.sig));
     if (check === 'invalid') return answerError('audio_link_invalid', 'Audio link signature is invalid');
     if (check === 'expired') return answerError('not_found', 'Audio link has expired');
-    const stored = store.get(id);
+    const stored = await store.get(id);
     if (stored === undefined) return answerError('not_found', 'Audio is no longer available');
 
     const size = stored.audio.length;

@@ -26,6 +26,17 @@ export interface StoredAudio {
   readonly expiresAt: number;
 }
 
+/** Where a reply's synthesized segments are kept for their URLs (the store, or the store and a mirror). */
+export interface AudioSink {
+  put(synthesized: SynthesizedAudio): StoredAudio | undefined;
+}
+
+/** Where the audio route finds a segment: this process's store, or a copy another instance made. */
+export interface AudioSource {
+  get(id: string): StoredAudio | undefined | Promise<StoredAudio | undefined>;
+  remainingMs(entry: StoredAudio): number;
+}
+
 export interface AudioStoreOptions {
   readonly ttlMs: number;
   readonly maxBytes: number;
@@ -37,7 +48,7 @@ export function randomAudioId(): string {
   return randomBytes(16).toString('base64url');
 }
 
-export class AudioStore {
+export class AudioStore implements AudioSink, AudioSource {
   readonly #ttlMs: number;
   readonly #maxBytes: number;
   readonly #clock: Clock;

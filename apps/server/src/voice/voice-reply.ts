@@ -20,7 +20,7 @@
  *   model that pauses after a full stop should not hold that sentence back for a whole stall.
  */
 import type { Clock, TimerHandle } from '../clock.ts';
-import type { AudioStore } from './audio-store.ts';
+import type { AudioSink } from './audio-store.ts';
 import type { AudioUrlSigner } from './signed-audio-url.ts';
 import { SpeechSegmenter, type SpeechSegment, type SpeechSegmenterOptions } from './speech-segmenter.ts';
 import type { SynthesisCache } from './synthesis-cache.ts';
@@ -45,7 +45,7 @@ export interface VoiceReplyOptions {
   readonly voice?: string;
   readonly concurrency: number;
   readonly cache?: SynthesisCache;
-  readonly store: AudioStore;
+  readonly store: AudioSink;
   readonly signer: AudioUrlSigner;
   readonly clock: Clock;
   readonly segmenter?: SpeechSegmenterOptions;
@@ -60,7 +60,7 @@ export interface VoiceReplyOptions {
 export class VoiceReply implements AsyncIterable<VoiceSegmentResult> {
   readonly #segmenter: SpeechSegmenter;
   readonly #queue: SynthesisQueue;
-  readonly #store: AudioStore;
+  readonly #store: AudioSink;
   readonly #signer: AudioUrlSigner;
   readonly #clock: Clock;
   readonly #stallFlushMs: number;

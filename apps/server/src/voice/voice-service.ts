@@ -10,13 +10,14 @@
  * `AUDIO_URL_SECRET`, or else derived from the token secret with a label, so instances that share
  * `TOKEN_SECRET` verify each other's links and an audio link is never a valid session token.
  *
- * The audio store is this process's memory: behind a load balancer an audio URL must reach the
- * instance that synthesized it (see the README's deployment notes).
+ * The audio store is this process's memory; with a `mirror` (Redis) every segment is copied there
+ * too, so an audio URL works on whichever instance a load balancer sends it to.
  */
 import { createHmac } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
-import { AudioStore } from './audio-store.ts';
+import { AudioStore, type AudioSink, type AudioSource } from './audio-store.ts';
+import type { AudioMirror } from './redis-audio-mirror.ts';
 import { createTtsProvider } from './create-tts-provider.ts';
 import { createAudioUrlSigner, type AudioUrlSigner } from './signed-audio-url.ts';
 import { SynthesisCache } from './synthesis-cache.ts';
@@ -28,7 +29,8 @@ export interface VoiceService {
   readonly provider: TtsProvider;
   /** Set when the provider cannot work here; replies are then not spoken. */
   readonly unavailableReason: string | undefined;
-  readonly store: AudioStore;
+  /** What the audio route serves from: this process's audio, then the mirror's copies. */
+  readonly audio: AudioSource;
   readonly signer: AudioUrlSigner;
   open(options: { voiceName: string | undefined; signal: AbortSignal; log: Logger }): VoiceReply;
 }
@@ -41,6 +43,8 @@ export interface VoiceServiceDeps {
   readonly pathEnv: string | undefined;
   /** Replaces the configured provider (benchmarks and tests with a provider of known behaviour). */
   readonly provider?: TtsProvider;
+  /** With several instances (Redis): every segment is copied there so any instance serves its URL. */
+  readonly mirror?: AudioMirror;
 }
 
 export function deriveAudioUrlSecret(tokenSecret: string | Buffer): string {
@@ -60,12 +64,25 @@ export function createVoiceService(config: VoiceConfig, deps: VoiceServiceDeps):
   }
   const store = new AudioStore({ ttlMs: config.audio.ttlSeconds * 1000, maxBytes: config.audio.maxBytes, clock: deps.clock });
   const signer = createAudioUrlSigner({ secret: config.audioUrlSecret ?? deriveAudioUrlSecret(deps.tokenSecret), clock: deps.clock });
+  const { mirror } = deps;
+  const sink: AudioSink =
+    mirror === undefined
+      ? store
+      : {
+          put(synthesized) {
+            const stored = store.put(synthesized);
+            if (stored !== undefined) mirror.mirror(stored);
+            return stored;
+          },
+        };
+  const audio: AudioSource =
+    mirror === undefined ? store : { get: async (id) => store.get(id) ?? (await mirror.get(id)), remainingMs: (entry) => store.remainingMs(entry) };
   const cache = config.cache.maxEntries > 0 && config.cache.maxBytes > 0 ? new SynthesisCache(config.cache) : undefined;
 
   return {
     provider,
     unavailableReason,
-    store,
+    audio,
     signer,
     open({ voiceName, signal, log }) {
       const voice = voiceName ?? config.voice;
@@ -74,7 +91,7 @@ export function createVoiceService(config: VoiceConfig, deps: VoiceServiceDeps):
         ...(voice === undefined ? {} : { voice }),
         concurrency: config.concurrency,
         ...(cache === undefined ? {} : { cache }),
-        store,
+        store: sink,
         signer,
         clock: deps.clock,
         segmenter: config.segment,
