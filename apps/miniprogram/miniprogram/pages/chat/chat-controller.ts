@@ -8,8 +8,12 @@
  * - Every reply is typed out by its own `ReplySession`; each render patch becomes one path-key
  *   `setData` (chat-view-model.ts) — at most one per frame, and none while the page is hidden (the
  *   session catches up in one render when it is shown again).
- * - A finished reply's conversation id is sent with the next message; `retry` sends the last user
- *   message again into the failed reply's bubble.
+ * - A finished reply's conversation id is sent with the next message. `retry` after a reply whose
+ *   connection kept breaking until its session gave up (`ReplySession.reopenable`) reopens that reply
+ *   from its last event id — the server keeps generating it and would refuse (409 reply_in_progress)
+ *   or duplicate a second send — so the text goes on where it stopped; only if the server no longer
+ *   has it (404), and after any other retryable error, the last user message is sent again into the
+ *   failed reply's bubble.
  * - `openConversation(id)` loads a stored conversation and shows its messages with one `setData`;
  *   nothing can be sent until they are shown, and the next message continues that conversation. A
  *   conversation the server does not have (`not_found`, also another user's) says so and offers a
@@ -43,6 +47,7 @@ import {
   reasoningToggleData,
   replaceMessage,
   replyPatchData,
+  statusData,
   storedMessages,
   userMessage,
   type ChatMessage,
@@ -216,21 +221,43 @@ export class ChatController {
     this.startReply(replyIndex, request);
   }
 
-  /** Sends the last user message again into the failed reply's bubble. Only the last reply, only after an error. */
+  /**
+   * Continues the failed last reply where it broke off, or sends its message again (see the contract).
+   * Only the last reply, only after an error.
+   */
   retry(): boolean {
     const replyIndex = this.count - 1;
-    if (this.disposed || this.streaming || this.lastRequest === undefined) return false;
-    if (this.renders.get(replyIndex)?.status !== 'error') return false;
+    const request = this.lastRequest;
+    const render = this.renders.get(replyIndex);
+    if (this.disposed || this.streaming || request === undefined || render?.status !== 'error') return false;
     this.streaming = true;
     this.follow = resumeFollowing(this.follow);
+    const failed = this.session;
+    if (failed?.reopenable === true) {
+      // The bubble keeps its text; only its status changes until the reopened reply renders.
+      this.renders.set(replyIndex, { ...render, status: 'streaming' });
+      this.deps.setData({
+        ...statusData(replyIndex, 'streaming'),
+        streaming: true,
+        following: true,
+        scrollAnchor: this.nextAnchor(),
+      });
+      this.reopenReply(replyIndex, failed.state, request);
+      return true;
+    }
+    this.resend(replyIndex, request);
+    return true;
+  }
+
+  /** Sends `request` again into the bubble at `index`, which starts over. */
+  private resend(index: number, request: ChatRequest): void {
     this.deps.setData({
-      ...replaceMessage(replyIndex, pendingReply(this.newId())),
+      ...replaceMessage(index, pendingReply(this.newId())),
       streaming: true,
       following: true,
       scrollAnchor: this.nextAnchor(),
     });
-    this.startReply(replyIndex, this.lastRequest);
-    return true;
+    this.startReply(index, request);
   }
 
   /** Shows the stored conversation `id` and continues it. Refused while a reply streams. */
@@ -389,8 +416,23 @@ export class ChatController {
 
   private startReply(index: number, request: ChatRequest): void {
     this.lastRequest = request;
-    this.lastFinishReason = undefined;
     this.renders.set(index, emptyReplyRender());
+    this.newSession(index).start(request);
+  }
+
+  /** Continues the reply `previous` in its bubble; if the server no longer has it, sends `request` again. */
+  private reopenReply(index: number, previous: ReplyState, request: ChatRequest): void {
+    const session = this.newSession(index);
+    session.reopen(previous, {
+      onGone: () => {
+        if (!this.disposed && this.session === session) this.resend(index, request);
+      },
+    });
+  }
+
+  /** A session for the reply shown at `index`, replacing (and disposing) the previous one. */
+  private newSession(index: number): ReplySession {
+    this.lastFinishReason = undefined;
     this.session?.dispose();
     const session = new ReplySession({
       openStream: (body, handlers) => this.deps.openStream(body, handlers),
@@ -406,7 +448,7 @@ export class ChatController {
     });
     this.session = session;
     session.setVisible(this.visible);
-    session.start(request);
+    return session;
   }
 
   private render(index: number, patch: ReplyViewPatch): void {

@@ -91,6 +91,11 @@ export function replaceMessage(index: number, message: ChatMessage): SetDataObje
   return { [messagePath(index)]: message };
 }
 
+/** Sets only the status of the message at `index` (a reopened reply keeps its text while it reconnects). */
+export function statusData(index: number, status: MessageStatus): SetDataObject {
+  return { [`${messagePath(index)}.status`]: status };
+}
+
 /**
  * The `setData` object for one render patch of the reply shown at `index` (which starts out as a
  * `pendingReply`, i.e. as `emptyReplyRender()`), and what the view then holds.
