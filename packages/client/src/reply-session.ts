@@ -12,6 +12,8 @@
  *   typewriters are dropped and the next render shows the whole received text with the final status
  *   (and for errors `errorCode`, the Chinese `errorMessage` from `userMessageFor`, `retryable`),
  *   keeping any partial text. `stop()` also aborts the transport; whatever arrives later is ignored.
+ * - `onStateChange(state, previous)` runs after each event that changed the state, unpaced and also while
+ *   hidden (audio segments and `start`'s voice flag reach the page through it, not through renders).
  * - `onSettled(state)` runs exactly once, right after the final render — or at the end itself while the
  *   page is hidden, since the catch-up render will show it.
  * - Hidden (`setVisible(false)`): no `onRender` at all and no render or typewriter timers. Visible
@@ -99,6 +101,12 @@ export interface ReplySessionOptions {
   onRender: (patch: ReplyViewPatch) => void;
   /** Once, when the reply has ended and its final state has been rendered. */
   onSettled?: (state: ReplyState) => void;
+  /**
+   * After every event that changed the reply state, at once (inside the transport callback, not paced
+   * by frames): for what must not wait for a render, like starting the audio of a segment that arrived.
+   * Not a way to the screen — the view goes through `onRender`.
+   */
+  onStateChange?: (state: ReplyState, previous: ReplyState) => void;
   typewriter?: Partial<Pick<TypewriterOptions, 'frameIntervalMs' | 'charsPerSecond' | 'maxLagMs'>>;
   /** Fail when neither an event nor a heartbeat arrives for this long. Default 3 heartbeats; 0 turns it off. */
   idleTimeoutMs?: number;
@@ -395,11 +403,12 @@ export class ReplySession {
     this.noteActivity();
     if (isTerminalStatus(after.status)) {
       this.end();
-      return;
+    } else {
+      if (after.reasoning.length > before.reasoning.length) this.reasoningWriter.push(after.reasoning.slice(before.reasoning.length));
+      if (after.text.length > before.text.length) this.textWriter.push(after.text.slice(before.text.length));
+      if (after.conversationId !== before.conversationId || after.messageId !== before.messageId) this.requestRender();
     }
-    if (after.reasoning.length > before.reasoning.length) this.reasoningWriter.push(after.reasoning.slice(before.reasoning.length));
-    if (after.text.length > before.text.length) this.textWriter.push(after.text.slice(before.text.length));
-    if (after.conversationId !== before.conversationId || after.messageId !== before.messageId) this.requestRender();
+    this.options.onStateChange?.(after, before);
   }
 
   private handleError(error: WxstreamError): void {
