@@ -3,9 +3,11 @@
  *
  * Contract: a player does nothing by itself; the test fires its events (`canplay`, `end`, `fail`)
  * synchronously — the harshest timing for re-entrancy. Listeners are removed by identity (`off*` with
- * none removes all), as WeChat does, and a destroyed player fires nothing. `players.log` records, in
- * order, every `src`, `play`, `stop` and `destroy` across all players, so a test can check what was
- * loaded ahead and what played when.
+ * none removes all), as WeChat does, and a destroyed player fires nothing. Misuse throws: `play()`
+ * without a `src`, any use after `destroy()`. `players.log` records, in order, every `src`, `play`,
+ * `stop` and `destroy` across all players, so a test can check what was loaded ahead and what played
+ * when. The mini-program's fake `wx` hands these out from `createInnerAudioContext` (exported as
+ * `@wxstream/client/testing/fake-audio-player`).
  */
 import type { AudioPlayer, AudioPlayerError } from '../../src/audio-playback-queue.ts';
 
@@ -43,17 +45,21 @@ export class FakeAudioPlayer implements AudioPlayer {
   }
 
   set src(value: string) {
+    this.alive('src');
     this.source = value;
     this.log.push(`src #${this.id} ${value}`);
   }
 
   play(): void {
+    this.alive('play');
+    if (this.source === '') throw new Error(`FakeAudioPlayer #${this.id}: play() without a src`);
     this.playCalls++;
-    this.playing = !this.destroyed;
+    this.playing = true;
     this.log.push(`play #${this.id}`);
   }
 
   stop(): void {
+    this.alive('stop');
     this.stopCalls++;
     this.playing = false;
     this.log.push(`stop #${this.id}`);
@@ -105,6 +111,10 @@ export class FakeAudioPlayer implements AudioPlayer {
     if (this.destroyed) return;
     this.playing = false;
     for (const listener of [...this.errorListeners]) listener({ errCode, errMsg });
+  }
+
+  private alive(what: string): void {
+    if (this.destroyed) throw new Error(`FakeAudioPlayer #${this.id}: ${what} after destroy`);
   }
 }
 
