@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { errorBody, formatSseEvent, LAST_EVENT_ID_QUERY, type ReplyEvent } from '@wxstream/protocol';
-import { RESUME_EXPIRED_MESSAGE } from '@wxstream/client';
+import { DEFAULT_RESUME_ATTEMPTS, RESUME_EXPIRED_MESSAGE } from '@wxstream/client';
 import { ChatPage } from './support/chat-page.ts';
 import type { FakeRequestTask } from './support/fake-wx.ts';
 import { byteChunks, replyEvents, utf8 } from './support/sse-stream.ts';
@@ -184,4 +184,67 @@ test('a reply cut by the length limit offers 继续, which asks for the rest in 
   assert.equal(page.data.draft, '草稿还在', 'the draft is not sent');
   await finishFrom(page, next, 0);
   assert.equal(page.exists('.continue'), false, 'a reply that ended normally offers nothing');
+});
+
+/** Breaks the reply after `cutAt` events and fails every automatic attempt to continue it, until 重试 shows. */
+async function breakUntilRetry(page: ChatPage, cutAt: number): Promise<void> {
+  const first = page.wx.lastTask();
+  await streamThenCutInside(page, first, 0, cutAt);
+  first.failNetwork();
+  for (let attempt = 0; attempt < DEFAULT_RESUME_ATTEMPTS; attempt++) {
+    const before = page.wx.chatTasks.length;
+    await page.advance(9000, 100);
+    assert.equal(page.wx.chatTasks.length, before + 1, `automatic attempt ${attempt + 1}`);
+    assertResumeRequest(page.wx.lastTask(), cutAt);
+    page.wx.lastTask().failNetwork('request:fail net::ERR_INTERNET_DISCONNECTED');
+  }
+  await page.advance(3000);
+  assert.equal(page.exists('.retry'), true, 'the automatic attempts gave up');
+  assert.equal(page.exists('.stop'), false);
+}
+
+test('重试 after the automatic resumes gave up reopens the reply from its last event instead of sending the message again', async (t) => {
+  const page = openPage(t);
+  await page.send('网络很差');
+  await breakUntilRetry(page, 14);
+  const shownBefore = page.replyText();
+  assert.ok(shownBefore.length > 0 && REPLY.startsWith(shownBefore));
+  const tasks = page.wx.chatTasks.length;
+
+  await page.tap('.retry');
+  assert.equal(page.wx.chatTasks.length, tasks + 1);
+  // The old behaviour POSTed the message again, which the server refuses (409) while it still generates this reply.
+  assertResumeRequest(page.wx.lastTask(), 14);
+  assert.equal(page.exists('.retry'), false);
+  assert.equal(page.exists('.stop'), true, 'streaming again');
+  assert.equal(page.replyText(), shownBefore, 'the text already received stays on screen');
+  await finishFrom(page, page.wx.lastTask(), 14);
+
+  assert.equal(page.replyText(), REPLY, 'nothing repeated, nothing skipped');
+  assert.equal(page.statusText(), '');
+  assert.equal(page.wx.chatTasks.filter((task) => task.options.method === 'POST').length, 1, 'the message was sent once');
+  assert.equal((page.data.messages as unknown[]).length, 2, 'the reply continued in its own bubble');
+  assert.equal(page.timers.pending(), 0);
+});
+
+test('重试 of a reply the server no longer has (404) falls back to sending the message again', async (t) => {
+  const page = openPage(t);
+  await page.send('过期后重试');
+  await breakUntilRetry(page, 9);
+  await page.tap('.retry');
+  const reopen = page.wx.lastTask();
+  assertResumeRequest(reopen, 9);
+  reopen.respond(404, { 'Content-Type': 'application/json' });
+  await page.feed(reopen, byteChunks(utf8(JSON.stringify(errorBody('not_found', 'expired')))));
+  reopen.succeed();
+  await page.advance(0);
+  const resent = page.wx.lastTask();
+  assert.equal(resent.options.method, 'POST');
+  assert.equal(new URL(resent.options.url).pathname, '/api/chat');
+  assert.deepEqual(JSON.parse(String(resent.options.data)), { message: '过期后重试' });
+  assert.equal(page.statusText(), '', 'the expiry is not shown: the reply starts over');
+  assert.equal(page.exists('.stop'), true);
+  await finishFrom(page, resent, 0);
+  assert.equal(page.replyText(), REPLY);
+  assert.equal((page.data.messages as unknown[]).length, 2);
 });

@@ -10,3 +10,4 @@ export * from './typewriter.ts';
 export * from './wx-request-transport.ts';
 export * from './reply-session.ts';
 export * from './resume-backoff.ts';
+export * from './audio-playback-queue.ts';

@@ -12,6 +12,8 @@
  *   typewriters are dropped and the next render shows the whole received text with the final status
  *   (and for errors `errorCode`, the Chinese `errorMessage` from `userMessageFor`, `retryable`),
  *   keeping any partial text. `stop()` also aborts the transport; whatever arrives later is ignored.
+ * - `onStateChange(state, previous)` runs after each event that changed the state, unpaced and also while
+ *   hidden (audio segments and `start`'s voice flag reach the page through it, not through renders).
  * - `onSettled(state)` runs exactly once, right after the final render — or at the end itself while the
  *   page is hidden, since the catch-up render will show it.
  * - Hidden (`setVisible(false)`): no `onRender` at all and no render or typewriter timers. Visible
@@ -27,6 +29,13 @@
  *   new event resets the budget; `maxAttempts` failures in a row end the reply with the last error. A
  *   404 from the events route (expired, unknown) ends it with `not_found`, keeping the partial text.
  *   `resume()` (app shown again, network back) reconnects at once instead of waiting for the backoff.
+ * - Reopening: a reply that ended because those attempts ran out is `reopenable` — the server most
+ *   likely still has it (it keeps generating for a client that left, and refuses a second reply while
+ *   it does). `reopen(state)` on a new session continues it from `state.lastEventId` through the events
+ *   route: the text received so far is on screen at once (not typed again), new text types on, and the
+ *   usual resume rules apply. If the events route answers 404 before any new event (the reply expired),
+ *   `onGone` runs instead of that ending: the session goes inert without rendering, so the caller can
+ *   send the message again into the same bubble.
  * - Stop: `stop()` aborts the local request and calls `stopReply(messageId)` so the server stops the
  *   model (it keeps generating for a client that merely disconnected). Pressed before the `start`
  *   event named the reply, the request stays open, silently, until it does (or the connection ends or
@@ -92,6 +101,12 @@ export interface ReplySessionOptions {
   onRender: (patch: ReplyViewPatch) => void;
   /** Once, when the reply has ended and its final state has been rendered. */
   onSettled?: (state: ReplyState) => void;
+  /**
+   * After every event that changed the reply state, at once (inside the transport callback, not paced
+   * by frames): for what must not wait for a render, like starting the audio of a segment that arrived.
+   * Not a way to the screen — the view goes through `onRender`.
+   */
+  onStateChange?: (state: ReplyState, previous: ReplyState) => void;
   typewriter?: Partial<Pick<TypewriterOptions, 'frameIntervalMs' | 'charsPerSecond' | 'maxLagMs'>>;
   /** Fail when neither an event nor a heartbeat arrives for this long. Default 3 heartbeats; 0 turns it off. */
   idleTimeoutMs?: number;
@@ -159,6 +174,8 @@ export class ReplySession {
    * `retryTimer` / `retryArmed` — the one pending attempt to continue (during its backoff).
    * `resuming` — the open connection is the events route, not the chat POST (a 404 then means expired).
    * `expired` — the reply ended because the server no longer had it.
+   * `gaveUp` — the reply ended because the attempts to continue it ran out (so it may be reopened).
+   * `onGone` — set by `reopen` until the first new event: what to do instead of ending on a 404.
    * `stopPending` — stop was pressed before the reply had an id: the request stays open to learn it.
    */
   private reply: ReplyState = initialReplyState();
@@ -180,6 +197,8 @@ export class ReplySession {
   private retryArmed = false;
   private resuming = false;
   private expired = false;
+  private gaveUp = false;
+  private onGone: (() => void) | undefined;
   private stopPending = false;
 
   constructor(options: ReplySessionOptions) {
@@ -227,6 +246,40 @@ export class ReplySession {
     this.started = true;
     this.requestRender();
     this.connect((handlers) => this.options.openStream(body, handlers));
+  }
+
+  /**
+   * Whether this reply ended because its connection kept failing until the attempts to continue it ran
+   * out — not because the server ended it (an `error` event) or no longer has it. Such a reply is best
+   * continued with `reopen` on a new session: sending the message again would be refused while the
+   * server still generates the reply, or duplicate the turn.
+   */
+  get reopenable(): boolean {
+    return this.gaveUp && this.reply.status === 'error' && this.reply.messageId !== undefined;
+  }
+
+  /**
+   * Continues `previous` — the final state of a session that was `reopenable` — from its last event id
+   * through the events route, instead of `start`. `onGone` runs (and nothing is rendered) when the server
+   * answers 404 before any new event; without it that 404 ends the reply like any expired resume.
+   */
+  reopen(previous: ReplyState, options: { onGone?: () => void } = {}): void {
+    if (this.started) throw new Error('ReplySession.reopen: a session carries one reply; create a new session to reopen it');
+    if (this.options.resume === undefined || previous.messageId === undefined) {
+      throw new Error('ReplySession.reopen: needs the `resume` option and a reply whose `start` event named it (messageId)');
+    }
+    if (this.disposed) return;
+    this.started = true;
+    const reply: ReplyState = { ...previous, status: 'streaming' };
+    delete reply.error;
+    delete reply.finishReason;
+    this.reply = reply;
+    // The reader already sees this text; typing it again would look like the reply started over.
+    this.textWriter.preset(previous.text);
+    this.reasoningWriter.preset(previous.reasoning);
+    this.onGone = options.onGone;
+    this.requestRender();
+    this.reconnect();
   }
 
   /**
@@ -346,14 +399,16 @@ export class ReplySession {
     if (after === before) return;
     this.reply = after;
     this.resumeAttempts = 0;
+    this.onGone = undefined;
     this.noteActivity();
     if (isTerminalStatus(after.status)) {
       this.end();
-      return;
+    } else {
+      if (after.reasoning.length > before.reasoning.length) this.reasoningWriter.push(after.reasoning.slice(before.reasoning.length));
+      if (after.text.length > before.text.length) this.textWriter.push(after.text.slice(before.text.length));
+      if (after.conversationId !== before.conversationId || after.messageId !== before.messageId) this.requestRender();
     }
-    if (after.reasoning.length > before.reasoning.length) this.reasoningWriter.push(after.reasoning.slice(before.reasoning.length));
-    if (after.text.length > before.text.length) this.textWriter.push(after.text.slice(before.text.length));
-    if (after.conversationId !== before.conversationId || after.messageId !== before.messageId) this.requestRender();
+    this.options.onStateChange?.(after, before);
   }
 
   private handleError(error: WxstreamError): void {
@@ -368,6 +423,12 @@ export class ReplySession {
       return;
     }
     if (this.resuming && error.code === 'not_found') {
+      const onGone = this.onGone;
+      if (onGone !== undefined) {
+        this.dispose();
+        onGone();
+        return;
+      }
       this.expired = true;
       this.fail(new WxstreamError('not_found', `the reply can no longer be resumed: ${error.message}`, { retryable: false, status: error.status }));
       return;
@@ -381,6 +442,7 @@ export class ReplySession {
     const resume = this.options.resume;
     if (resume === undefined) return;
     if (this.resumeAttempts >= this.maxResumeAttempts) {
+      this.gaveUp = true;
       this.fail(new WxstreamError(error.code, `${error.message} (gave up after ${this.resumeAttempts} attempts to resume)`, { retryable: error.retryable, status: error.status }));
       return;
     }

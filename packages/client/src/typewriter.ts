@@ -11,6 +11,8 @@
  *   5,000 characters types out at a steady, fast pace instead of jumping, and never trails by more than
  *   `maxLagMs` (plus at most one frame interval when a frame has to wait for the budget).
  * - Timers: one at most, and none while caught up, paused, finished-and-flushed or disposed.
+ * - `preset(text)`, before anything is pushed, makes `text` the revealed prefix at once and without a
+ *   frame: text the reader already sees (a reply continued by a new session) is not typed again.
  * - `finish()` reveals everything in one final frame (at the earliest moment the budget allows); text
  *   pushed after it is revealed in full at the next allowed frame. `pause()` emits nothing until
  *   `resume()`, which emits at most one catch-up frame (everything whose deadline passed while hidden,
@@ -107,6 +109,15 @@ export class Typewriter {
     this.buffer += text;
     if (!this.finished) this.arrivals.push({ end: this.buffer.length, due: this.clock.now() + this.maxLagMs });
     this.wake();
+  }
+
+  /** Text already on screen: revealed at once, no frame. Only before the first `push`. */
+  preset(text: string): void {
+    if (this.buffer !== '') throw new Error('Typewriter.preset: text was already pushed; preset only what the reader saw before');
+    this.buffer = text;
+    this.shown = text.length;
+    this.shownText = text;
+    this.cursor = text.length;
   }
 
   finish(): void {

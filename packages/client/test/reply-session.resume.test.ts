@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LAST_EVENT_ID_QUERY, errorBody, formatSseEvent, userMessageFor, type ReplyEvent } from '@wxstream/protocol';
 import type { ReplyState } from '../src/reply-reducer.ts';
-import { RESUME_EXPIRED_MESSAGE, ReplySession, type ReplyResumeOptions, type ReplyView } from '../src/reply-session.ts';
+import { DEFAULT_RESUME_ATTEMPTS, RESUME_EXPIRED_MESSAGE, ReplySession, type ReplyResumeOptions, type ReplyView } from '../src/reply-session.ts';
 import { openReplyEvents, openReplyStream } from '../src/wx-request-transport.ts';
 import { FakeClock } from './support/fake-clock.ts';
 import { FakeWxRequest, utf8, type FakeRequestTask } from './support/fake-wx-request.ts';
@@ -347,4 +347,119 @@ test('an idle connection is replaced through the events route instead of ending 
   clock.runUntilIdle();
   assert.equal(page().text, '卡住又好了');
   assert.equal(page().status, 'done');
+});
+
+/** A second session on the same network and clock, as a page makes one when 重试 is pressed. */
+function nextSession(base: ReturnType<typeof setup>) {
+  const settled: ReplyState[] = [];
+  const shown: string[] = [];
+  const patches: Partial<ReplyView>[] = [];
+  let page: Partial<ReplyView> = {};
+  const session = new ReplySession({
+    openStream: (body, handlers) => openReplyStream({ request: base.network.request, url: `${SERVER}/api/chat`, token: 't', body, handlers }),
+    resume: {
+      open: (messageId, lastEventId, handlers) =>
+        openReplyEvents({ request: base.network.request, url: `${SERVER}/api/chat/${messageId}/events`, token: 't', lastEventId, handlers }),
+      random: () => 0.5,
+    },
+    clock: base.clock,
+    scheduler: base.clock,
+    onRender: (patch) => {
+      patches.push(patch);
+      page = { ...page, ...patch };
+      if (patch.text !== undefined) shown.push(patch.text);
+    },
+    onSettled: (state) => settled.push(state),
+  });
+  return { session, settled, shown, patches, page: () => page };
+}
+
+/** Starts a reply, delivers `text` as event 2, then fails the connection until the resumes give up. */
+function giveUp(base: ReturnType<typeof setup>, text: string): void {
+  base.session.start({ message: 'hi' });
+  base.network.last.sendHeaders(200);
+  base.network.last.sendBody(wire([START, delta(2, text)]));
+  for (let n = 0; n <= DEFAULT_RESUME_ATTEMPTS; n++) {
+    const before = base.network.tasks.length;
+    base.network.last.fail('request:fail net::ERR_INTERNET_DISCONNECTED');
+    if (n < DEFAULT_RESUME_ATTEMPTS) while (base.network.tasks.length === before) base.clock.advance(50);
+  }
+  base.clock.runUntilIdle();
+}
+
+test('a reply whose resumes ran out is reopenable, and a new session continues it from its last event without retyping it', () => {
+  const base = setup();
+  giveUp(base, '已经显示的前半段');
+  assert.equal(base.page().status, 'error');
+  assert.equal(base.session.reopenable, true);
+  const tasksBefore = base.network.tasks.length;
+
+  const next = nextSession(base);
+  next.session.reopen(base.session.state);
+  assert.equal(base.network.tasks.length, tasksBefore + 1, 'the events route is opened at once');
+  assert.equal(base.network.last.options.method, 'GET');
+  assert.equal(askedAfter(base.network.last), 2);
+  base.clock.advance(0);
+  assert.deepEqual(next.shown, ['已经显示的前半段'], 'the received text is shown whole, not typed again');
+  assert.equal(next.page().status, 'streaming');
+  assert.equal(next.page().errorCode, undefined);
+
+  base.network.last.sendHeaders(200);
+  base.network.last.sendBody(wire([delta(3, '，以及后半段。'), { id: 4, type: 'done', data: { finishReason: 'stop' } }]));
+  base.network.last.succeed(200);
+  base.clock.runUntilIdle();
+  assert.equal(next.page().text, '已经显示的前半段，以及后半段。');
+  assert.equal(next.page().status, 'done');
+  for (const visible of next.shown) assert.ok(visible.startsWith('已经显示的前半段'), `never less than what was on screen: ${visible}`);
+  assert.equal(next.session.state.lastEventId, 4);
+  assert.equal(next.settled.length, 1);
+  assert.equal(base.clock.pendingTimers, 0);
+});
+
+test('reopening a reply the server no longer has hands it to onGone without rendering an ending', () => {
+  const base = setup();
+  giveUp(base, '半句');
+  const next = nextSession(base);
+  let gone = 0;
+  next.session.reopen(base.session.state, { onGone: () => gone++ });
+  base.clock.advance(0);
+  const rendered = next.patches.length;
+  base.network.last.sendHeaders(404, { 'Content-Type': 'application/json' });
+  base.network.last.sendBody(JSON.stringify(errorBody('not_found', 'no such reply')));
+  base.network.last.succeed(404);
+  base.clock.runUntilIdle();
+  assert.equal(gone, 1);
+  assert.equal(next.patches.length, rendered, 'no error is shown: the caller sends the message again');
+  assert.equal(next.settled.length, 0);
+  assert.equal(base.clock.pendingTimers, 0);
+});
+
+test('only a reply given up on after connection failures is reopenable, not one the server ended or no longer has', () => {
+  const ended = setup();
+  ended.session.start({ message: 'hi' });
+  ended.network.last.sendHeaders(200);
+  ended.network.last.sendBody(wire([START, { id: 2, type: 'error', data: { code: 'upstream_unavailable', message: '502', retryable: true } }]));
+  ended.clock.runUntilIdle();
+  assert.equal(ended.page().status, 'error');
+  assert.equal(ended.session.reopenable, false);
+
+  const expired = setup();
+  expired.session.start({ message: 'hi' });
+  expired.network.last.sendHeaders(200);
+  expired.network.last.sendBody(wire([START]));
+  expired.network.last.fail('request:fail');
+  expired.clock.advance(1000);
+  expired.network.last.sendHeaders(404, { 'Content-Type': 'application/json' });
+  expired.network.last.sendBody(JSON.stringify(errorBody('not_found', 'gone')));
+  expired.network.last.succeed(404);
+  expired.clock.runUntilIdle();
+  assert.equal(expired.page().errorCode, 'not_found');
+  assert.equal(expired.session.reopenable, false);
+
+  const unnamed = setup();
+  unnamed.session.start({ message: 'hi' });
+  unnamed.network.last.fail('request:fail');
+  unnamed.clock.runUntilIdle();
+  assert.equal(unnamed.page().errorCode, 'network_error');
+  assert.equal(unnamed.session.reopenable, false, 'without a messageId there is nothing to reopen');
 });

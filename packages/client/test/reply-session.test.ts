@@ -368,3 +368,23 @@ test('a transport that throws on open ends the reply as a network error instead 
   assert.equal(settledCount, 1);
   assert.equal(clock.pendingTimers, 0);
 });
+
+test('onStateChange hands over audio segments and the voice flag at once, also while hidden, without a render', () => {
+  const changes: ReplyState[] = [];
+  const { clock, network, session, renders, send } = setup({ onStateChange: (state) => changes.push(state) });
+  session.start({ message: 'hi', voice: true });
+  network.last.sendHeaders(200);
+  clock.advance(100);
+  session.setVisible(false);
+  const rendersBefore = renders.length;
+  send([
+    { id: 1, type: 'start', data: { conversationId: 'c-9', messageId: 'm-9', model: 'm', voice: true } },
+    { id: 2, type: 'audio', data: { index: 0, url: '/api/audio/a0', text: '你好', format: 'mp3' } },
+    { id: 3, type: 'audio', data: { index: 1, skipped: true, code: 'tts_failed' } },
+  ]);
+  assert.equal(changes.length, 3, 'one call per event, inside the transport callback');
+  assert.equal(changes[0]?.voice, true);
+  assert.deepEqual(changes[2]?.audio.map((a) => a.index), [0, 1]);
+  clock.advance(1000);
+  assert.equal(renders.length, rendersBefore, 'hidden: nothing rendered');
+});

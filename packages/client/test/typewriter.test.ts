@@ -302,3 +302,18 @@ test('a frame callback that pushes more text neither re-enters nor breaks the fr
   for (let n = 1; n < times.length; n++) assert.ok((times[n] as number) - (times[n - 1] as number) >= 50);
   assert.equal(typewriter.visible, '开头再来一些字');
 });
+
+test('preset text is visible at once without a frame, and only later pushes are typed out', () => {
+  const { clock, frames, typewriter, push } = setup();
+  typewriter.preset('已经在屏幕上的');
+  assert.equal(typewriter.visible, '已经在屏幕上的');
+  assert.equal(typewriter.pending, 0);
+  assert.equal(frames.length, 0);
+  assert.equal(clock.pendingTimers, 0);
+  push('新来的一句话');
+  clock.runUntilIdle();
+  assert.ok(frames.length > 1, 'the new text is typed, not dumped');
+  for (const frame of frames) assert.ok(frame.visible.startsWith('已经在屏幕上的'));
+  assert.equal(typewriter.visible, '已经在屏幕上的新来的一句话');
+  assert.throws(() => typewriter.preset('x'), /already pushed/);
+});

@@ -14,9 +14,12 @@
  * the `off*` calls, as WeChat does); `showApp()` and `changeNetwork()` fire them. Like a real phone, a task still delivers chunks
  * the test pushes after `abort()` — the page must ignore them itself. Modals and action sheets answer
  * from `modalAnswers` / `sheetAnswers` (cancel when none is queued) and are recorded with toasts and
- * navigations.
+ * navigations. `createInnerAudioContext` hands out the client core's fake player (kept in `audio`):
+ * it loads and plays nothing by itself — the test fires `canplay`, `end` and `fail` — and refuses use
+ * after `destroy` loudly; `setInnerAudioOption` calls are recorded in `innerAudioOptions`.
  */
 import { ROUTES } from '@wxstream/protocol';
+import { FakeAudioPlayers, type FakeAudioPlayer } from '@wxstream/client/testing/fake-audio-player';
 import { FakeBackend } from './fake-backend.ts';
 
 export interface WxCallbacks<T> {
@@ -163,6 +166,9 @@ export class FakeWx {
   readonly sheets: string[][] = [];
   readonly toasts: string[] = [];
   readonly navigations: Navigation[] = [];
+  /** Every InnerAudioContext the page made. */
+  readonly audio = new FakeAudioPlayers();
+  readonly innerAudioOptions: Record<string, unknown>[] = [];
   private tokenSeq = 0;
   private held: (() => void)[] | undefined;
 
@@ -308,6 +314,17 @@ export class FakeWx {
     this.held = undefined;
     for (const deliver of held) deliver();
   }
+
+  createInnerAudioContext = (): FakeAudioPlayer => this.audio.create();
+
+  setInnerAudioOption = (options: WxCallbacks<{ errMsg: string }> & Record<string, unknown>): void => {
+    const { success, fail: _fail, complete, ...settings } = options;
+    this.innerAudioOptions.push(settings);
+    later(() => {
+      success?.({ errMsg: 'setInnerAudioOption:ok' });
+      complete?.();
+    });
+  };
 
   getWindowInfo = (): { windowWidth: number; windowHeight: number; pixelRatio: number } => ({
     windowWidth: 390,

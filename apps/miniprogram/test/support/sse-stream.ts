@@ -3,7 +3,7 @@
  * `formatSseEvent` — and cuts its bytes into chunks the way `onChunkReceived` delivers them: at
  * arbitrary byte offsets, so UTF-8 characters and events straddle chunk boundaries.
  */
-import { formatSseEvent, SSE_HEARTBEAT, type ReplyEvent, type WireError } from '@wxstream/protocol';
+import { formatSseEvent, SSE_HEARTBEAT, type AudioData, type ReplyEvent, type WireError } from '@wxstream/protocol';
 
 export interface ReplyScript {
   text: string;
@@ -13,6 +13,15 @@ export interface ReplyScript {
   /** End with this error event instead of `done`. */
   error?: WireError;
   finishReason?: string;
+  /** What `start` says about voice (absent when the request did not ask). */
+  voice?: boolean;
+  /** Spoken segments, spread evenly among the deltas, each after the text it speaks. */
+  audio?: readonly AudioData[];
+}
+
+/** A spoken segment as the server sends it: a signed, server-relative URL. */
+export function audioSegment(index: number, text = `第${index}段`): AudioData {
+  return { index, url: `/api/audio/seg-${index}?exp=1767225600&sig=abc${index}`, text, format: 'mp3', durationMs: 1200 };
 }
 
 function pieces(text: string, count: number): string[] {
@@ -26,9 +35,20 @@ function pieces(text: string, count: number): string[] {
 export function replyEvents(script: ReplyScript): ReplyEvent[] {
   const events: ReplyEvent[] = [];
   let id = 0;
-  events.push({ id: ++id, type: 'start', data: { conversationId: 'c-1', messageId: 'r-1', model: 'test-model' } });
+  const start = { conversationId: 'c-1', messageId: 'r-1', model: 'test-model' };
+  events.push({ id: ++id, type: 'start', data: script.voice === undefined ? start : { ...start, voice: script.voice } });
   for (const text of pieces(script.reasoning ?? '', 8)) events.push({ id: ++id, type: 'reasoning', data: { text } });
-  for (const text of pieces(script.text, script.deltas ?? 40)) events.push({ id: ++id, type: 'delta', data: { text } });
+  const deltas = pieces(script.text, script.deltas ?? 40);
+  const audio = script.audio ?? [];
+  let spoken = 0;
+  deltas.forEach((text, n) => {
+    events.push({ id: ++id, type: 'delta', data: { text } });
+    // Segment k follows delta ⌈(k + 1) · deltas / segments⌉ − 1: in order, the last one after the last delta.
+    while (spoken < audio.length && n + 1 >= Math.ceil(((spoken + 1) * deltas.length) / audio.length)) {
+      events.push({ id: ++id, type: 'audio', data: audio[spoken] as AudioData });
+      spoken++;
+    }
+  });
   if (script.error) {
     events.push({ id: ++id, type: 'error', data: script.error });
   } else {

@@ -8,8 +8,12 @@
  * - Every reply is typed out by its own `ReplySession`; each render patch becomes one path-key
  *   `setData` (chat-view-model.ts) — at most one per frame, and none while the page is hidden (the
  *   session catches up in one render when it is shown again).
- * - A finished reply's conversation id is sent with the next message; `retry` sends the last user
- *   message again into the failed reply's bubble.
+ * - A finished reply's conversation id is sent with the next message. `retry` after a reply whose
+ *   connection kept breaking until its session gave up (`ReplySession.reopenable`) reopens that reply
+ *   from its last event id — the server keeps generating it and would refuse (409 reply_in_progress)
+ *   or duplicate a second send — so the text goes on where it stopped; only if the server no longer
+ *   has it (404), and after any other retryable error, the last user message is sent again into the
+ *   failed reply's bubble.
  * - `openConversation(id)` loads a stored conversation and shows its messages with one `setData`;
  *   nothing can be sent until they are shown, and the next message continues that conversation. A
  *   conversation the server does not have (`not_found`, also another user's) says so and offers a
@@ -19,14 +23,26 @@
  *   id); `appShown()` and `networkChanged(true)` make it continue at once rather than after its backoff.
  *   Stop also tells the server to stop the model (`deps.stopReply`, fire and forget).
  * - A reply cut by the length limit offers 继续: `continueReply()` sends 继续 in the same conversation.
+ * - Voice: with the toggle on (saved through `deps.voicePreference`) messages ask for `voice: true`, and
+ *   the latest reply's `audio` segments go to its playback (reply-audio.ts) as the session reports them
+ *   (`onStateChange`, not renders: an audio event changes no view). The view hears of it only on its
+ *   edges — a reply's control becomes 停止朗读 while it reads and 重播 once read — never per segment.
+ *   停止 silences the audio with the text; 停止朗读 and turning voice off silence the audio only; a
+ *   hidden page stops reading (InnerAudioContext would go on behind another page or app), and 重播 then
+ *   reads the reply from the start. A `start` that says `voice: false` to a request that asked for voice
+ *   gets one `deps.notify` with the tts_unavailable message — once, until voice is turned on again.
+ *   Audio failures skip the segment (`deps.audioError` logs them) and never touch the text.
  * - `dispose()` aborts the stream (without stopping the model: the server finishes and stores the reply),
- *   disposes the session and leaves no timer behind; the controller is inert afterwards.
+ *   disposes the session and the audio (every player destroyed) and leaves no timer behind; the
+ *   controller is inert afterwards.
  * All time and I/O come in through `ChatControllerDeps`.
  */
 import {
   ReplySession,
   userMessageFor,
   WxstreamError,
+  type AudioPlayer,
+  type AudioPlayerError,
   type ChatRequest,
   type Clock,
   type ConversationDetail,
@@ -43,6 +59,7 @@ import {
   reasoningToggleData,
   replaceMessage,
   replyPatchData,
+  statusData,
   storedMessages,
   userMessage,
   type ChatMessage,
@@ -50,6 +67,7 @@ import {
   type SetDataObject,
 } from './chat-view-model.ts';
 import { displayTitle } from '../../lib/conversation-title.ts';
+import { ReplyAudio } from './reply-audio.ts';
 import { afterScroll, initialFollowState, nextBottomAnchor, resumeFollowing, type FollowState, type ScrollMetrics } from './scroll-follow.ts';
 
 /** Shown when the conversation to open does not exist (deleted, or someone else's). */
@@ -74,6 +92,8 @@ export interface ChatPageData {
   loadRetryable: boolean;
   /** The stored conversation's title; '' for a new conversation. */
   title: string;
+  /** Replies are read aloud (the toggle in the toolbar). */
+  voice: boolean;
 }
 
 /** What 继续 sends after a reply that hit the length limit. */
@@ -96,6 +116,16 @@ export interface ChatControllerDeps {
   loadConversation(id: string): Promise<ConversationDetail>;
   /** Goes to the history page. */
   openHistory(): void;
+  /** A new, unused audio player (InnerAudioContext on a device). */
+  createAudioPlayer(): AudioPlayer;
+  /** Where relative segment URLs are fetched from: the server the replies come from. */
+  audioBaseUrl: string;
+  /** The saved voice toggle. */
+  voicePreference: { load(): boolean; save(on: boolean): void };
+  /** A short notice that goes away by itself (a toast). */
+  notify(message: string): void;
+  /** A spoken segment could not be played and was skipped. */
+  audioError(index: number, error: AudioPlayerError): void;
 }
 
 export function initialChatData(): ChatPageData {
@@ -111,6 +141,7 @@ export function initialChatData(): ChatPageData {
     loadError: '',
     loadRetryable: false,
     title: '',
+    voice: false,
   };
 }
 
@@ -134,6 +165,10 @@ export class ChatController {
    * `viewportHeight` — the list's height; 0 until measured (then only reaching the very end counts as bottom).
    * `phase` — `ready` to send; `loading` / `load-failed` while a stored conversation is not shown yet.
    * `loadGeneration` — bumped by every load and reset, so only the latest load's answer is shown.
+   * `voice` — the toggle: messages ask for spoken replies.
+   * `voiceNoticeShown` — the tts_unavailable notice was shown since voice was last turned on.
+   * `audio` — the latest reply's playback; it goes when the next reply starts, so only the latest
+   *   reply offers 重播.
    * `disposed` — the page is gone: every entry point is a no-op.
    */
   private count = 0;
@@ -150,11 +185,50 @@ export class ChatController {
   private viewportHeight = 0;
   private phase: Phase = 'ready';
   private loadGeneration = 0;
+  private voice = false;
+  private voiceNoticeShown = false;
+  private readonly audio: ReplyAudio;
   private disposed = false;
   private nextId = 1;
 
   constructor(deps: ChatControllerDeps) {
     this.deps = deps;
+    this.audio = new ReplyAudio({
+      setData: (data) => this.deps.setData(data),
+      createPlayer: () => this.deps.createAudioPlayer(),
+      baseUrl: deps.audioBaseUrl,
+      scheduler: deps.scheduler,
+      audioError: (index, error) => this.deps.audioError(index, error),
+    });
+  }
+
+  /** Shows the saved voice toggle (called once, when the page is attached). */
+  restoreVoice(): void {
+    if (this.disposed) return;
+    this.voice = this.deps.voicePreference.load();
+    if (this.voice) this.deps.setData({ voice: true });
+  }
+
+  /** Turns reading aloud on or off for the next messages (off also silences the reply being read). */
+  toggleVoice(): void {
+    if (this.disposed) return;
+    this.voice = !this.voice;
+    this.deps.voicePreference.save(this.voice);
+    this.deps.setData({ voice: this.voice });
+    if (this.voice) this.voiceNoticeShown = false;
+    else this.audio.stop();
+  }
+
+  /** 停止朗读: silences the latest reply's audio; the text is untouched. */
+  stopAudio(): void {
+    if (this.disposed) return;
+    this.audio.stop();
+  }
+
+  /** 重播: reads the latest reply again from its first segment. */
+  replayAudio(): boolean {
+    if (this.disposed || this.streaming) return false;
+    return this.audio.replay();
   }
 
   input(value: string): void {
@@ -201,6 +275,7 @@ export class ChatController {
 
   private sendMessage(message: string, composer: SetDataObject): void {
     const request: ChatRequest = this.conversationId === undefined ? { message } : { message, conversationId: this.conversationId };
+    if (this.voice) request.voice = true;
     const userIndex = this.count;
     const replyIndex = userIndex + 1;
     this.count += 2;
@@ -216,21 +291,43 @@ export class ChatController {
     this.startReply(replyIndex, request);
   }
 
-  /** Sends the last user message again into the failed reply's bubble. Only the last reply, only after an error. */
+  /**
+   * Continues the failed last reply where it broke off, or sends its message again (see the contract).
+   * Only the last reply, only after an error.
+   */
   retry(): boolean {
     const replyIndex = this.count - 1;
-    if (this.disposed || this.streaming || this.lastRequest === undefined) return false;
-    if (this.renders.get(replyIndex)?.status !== 'error') return false;
+    const request = this.lastRequest;
+    const render = this.renders.get(replyIndex);
+    if (this.disposed || this.streaming || request === undefined || render?.status !== 'error') return false;
     this.streaming = true;
     this.follow = resumeFollowing(this.follow);
+    const failed = this.session;
+    if (failed?.reopenable === true) {
+      // The bubble keeps its text; only its status changes until the reopened reply renders.
+      this.renders.set(replyIndex, { ...render, status: 'streaming' });
+      this.deps.setData({
+        ...statusData(replyIndex, 'streaming'),
+        streaming: true,
+        following: true,
+        scrollAnchor: this.nextAnchor(),
+      });
+      this.reopenReply(replyIndex, failed.state, request);
+      return true;
+    }
+    this.resend(replyIndex, request);
+    return true;
+  }
+
+  /** Sends `request` again into the bubble at `index`, which starts over. */
+  private resend(index: number, request: ChatRequest): void {
     this.deps.setData({
-      ...replaceMessage(replyIndex, pendingReply(this.newId())),
+      ...replaceMessage(index, pendingReply(this.newId())),
       streaming: true,
       following: true,
       scrollAnchor: this.nextAnchor(),
     });
-    this.startReply(replyIndex, this.lastRequest);
-    return true;
+    this.startReply(index, request);
   }
 
   /** Shows the stored conversation `id` and continues it. Refused while a reply streams. */
@@ -274,12 +371,16 @@ export class ChatController {
   stop(): void {
     if (this.disposed) return;
     this.session?.stop();
+    this.audio.stop();
   }
 
   setVisible(visible: boolean): void {
     if (this.disposed || visible === this.visible) return;
+    // Before hiding, so the control's last change reaches the view while it still takes setData.
+    if (!visible) this.audio.stop();
     this.visible = visible;
     this.session?.setVisible(visible);
+    this.audio.setVisible(visible);
   }
 
   toggleReasoning(index: number): void {
@@ -318,6 +419,7 @@ export class ChatController {
     const session = this.session;
     this.session = undefined;
     session?.dispose();
+    this.audio.dispose();
   }
 
   private load(id: string): void {
@@ -364,6 +466,7 @@ export class ChatController {
     const session = this.session;
     this.session = undefined;
     session?.dispose();
+    this.audio.drop();
     this.count = 0;
     this.renders.clear();
     this.lastRequest = undefined;
@@ -389,8 +492,25 @@ export class ChatController {
 
   private startReply(index: number, request: ChatRequest): void {
     this.lastRequest = request;
-    this.lastFinishReason = undefined;
     this.renders.set(index, emptyReplyRender());
+    // A new reply: the previous one's audio stops (its links are short-lived anyway).
+    this.audio.drop(index);
+    this.newSession(index).start(request);
+  }
+
+  /** Continues the reply `previous` in its bubble; if the server no longer has it, sends `request` again. */
+  private reopenReply(index: number, previous: ReplyState, request: ChatRequest): void {
+    const session = this.newSession(index);
+    session.reopen(previous, {
+      onGone: () => {
+        if (!this.disposed && this.session === session) this.resend(index, request);
+      },
+    });
+  }
+
+  /** A session for the reply shown at `index`, replacing (and disposing) the previous one. */
+  private newSession(index: number): ReplySession {
+    this.lastFinishReason = undefined;
     this.session?.dispose();
     const session = new ReplySession({
       openStream: (body, handlers) => this.deps.openStream(body, handlers),
@@ -402,11 +522,12 @@ export class ChatController {
       clock: this.deps.clock,
       scheduler: this.deps.scheduler,
       onRender: (patch) => this.render(index, patch),
+      onStateChange: (state, previous) => this.replyChanged(session, index, state, previous),
       onSettled: (state) => this.settled(session, state),
     });
     this.session = session;
     session.setVisible(this.visible);
-    session.start(request);
+    return session;
   }
 
   private render(index: number, patch: ReplyViewPatch): void {
@@ -425,6 +546,17 @@ export class ChatController {
     if (state.conversationId !== undefined) this.conversationId = state.conversationId;
     this.lastFinishReason = state.finishReason;
     this.streaming = false;
+    this.audio.finish();
+  }
+
+  /** What must not wait for a render: audio segments to the queue, and the voice-off notice. */
+  private replyChanged(session: ReplySession, index: number, state: ReplyState, previous: ReplyState): void {
+    if (this.disposed || this.session !== session) return;
+    if (state.voice === false && previous.voice === undefined && this.lastRequest?.voice === true && !this.voiceNoticeShown) {
+      this.voiceNoticeShown = true;
+      this.deps.notify(userMessageFor('tts_unavailable'));
+    }
+    if (state.audio !== previous.audio) this.audio.update(index, state.audio, { play: this.voice && this.visible });
   }
 
   private setFollow(next: FollowState, scroll: boolean): void {

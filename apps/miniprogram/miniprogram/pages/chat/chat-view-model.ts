@@ -20,6 +20,12 @@ export type MessageStatus = 'sent' | RenderStatus;
 /** The status line of a stored reply that did not complete (it failed, or was still being written). */
 export const INCOMPLETE_REPLY = '回复不完整';
 
+/**
+ * The read-aloud control under a reply: '' none (not spoken, or nothing playable), `playing` offers
+ * 停止朗读, `played` offers 重播.
+ */
+export type AudioControl = '' | 'playing' | 'played';
+
 /** One chat bubble as the view renders it. Every field always has a value: setData never carries undefined. */
 export interface ChatMessage {
   /** Stable `wx:key`; also the element id the list can scroll to. */
@@ -35,6 +41,7 @@ export interface ChatMessage {
   retryable: boolean;
   /** Why the model stopped ('' while streaming); `length` and `content_filter` get a note under the reply. */
   finishReason: string;
+  audio: AudioControl;
 }
 
 /** What the view currently shows of one reply, so the next patch can be sent as a difference. */
@@ -62,6 +69,7 @@ export function userMessage(id: string, text: string): ChatMessage {
     errorMessage: '',
     retryable: false,
     finishReason: '',
+    audio: '',
   };
 }
 
@@ -89,6 +97,16 @@ export function appendMessages(count: number, messages: readonly ChatMessage[]):
 /** Replaces the message at `index` (a retried reply starts over in its own bubble). */
 export function replaceMessage(index: number, message: ChatMessage): SetDataObject {
   return { [messagePath(index)]: message };
+}
+
+/** Sets the read-aloud control of the reply at `index`. */
+export function audioControlData(index: number, control: AudioControl): SetDataObject {
+  return { [`${messagePath(index)}.audio`]: control };
+}
+
+/** Sets only the status of the message at `index` (a reopened reply keeps its text while it reconnects). */
+export function statusData(index: number, status: MessageStatus): SetDataObject {
+  return { [`${messagePath(index)}.status`]: status };
 }
 
 /**

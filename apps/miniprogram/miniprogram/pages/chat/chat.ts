@@ -10,6 +10,8 @@
  * that stored conversation and continues it. While attached, the page listens to `wx.onAppShow` and
  * `wx.onNetworkStatusChange` so a reply broken in the background continues as soon as the app or the
  * network is back; both listeners are removed on detach (they are app-wide and would outlive the page).
+ * Spoken replies play through InnerAudioContext (lib/inner-audio.ts); the voice toggle is kept in
+ * storage (lib/voice-preference.ts); detaching destroys every audio context the page made.
  */
 import {
   openReplyEvents,
@@ -23,7 +25,9 @@ import {
 import { SERVER_URL } from '../../config.ts';
 import { openAuthed, openAuthedStream } from '../../lib/authed-stream.ts';
 import { conversationIdFromQuery, HISTORY_PAGE } from '../../lib/page-routes.ts';
+import { createInnerAudioPlayerFactory } from '../../lib/inner-audio.ts';
 import { baseLibraryVersion, systemClock, systemRandom, timerScheduler } from '../../lib/platform.ts';
+import { loadVoicePreference, saveVoicePreference } from '../../lib/voice-preference.ts';
 import { createWxAuthSession, createWxConversationsApi, createWxReplyStopper } from '../../lib/wx-services.ts';
 import { ChatController, initialChatData } from './chat-controller.ts';
 
@@ -110,7 +114,16 @@ function createController(page: WechatMiniprogram.Component.TrivialInstance): Ch
     streamingSupported,
     loadConversation: (id) => conversations.get(id),
     openHistory: () => wx.navigateTo({ url: HISTORY_PAGE }),
+    createAudioPlayer: createInnerAudioPlayerFactory(),
+    audioBaseUrl: SERVER_URL,
+    voicePreference: {
+      load: () => loadVoicePreference(wx),
+      save: (on) => saveVoicePreference(wx, on),
+    },
+    notify: (message) => wx.showToast({ title: message, icon: 'none' }),
+    audioError: (index, error) => console.warn(`wxstream: spoken segment ${index} skipped (${error.errCode} ${error.errMsg})`),
   });
+  controller.restoreVoice();
   // Said once, up front, rather than after the user has typed a question.
   if (!streamingSupported) page.setData({ notice: userMessageFor('unsupported_platform') });
   return controller;
@@ -176,6 +189,15 @@ Component({
     },
     onRetry() {
       controllers.get(this)?.retry();
+    },
+    onToggleVoice() {
+      controllers.get(this)?.toggleVoice();
+    },
+    onReplayAudio() {
+      controllers.get(this)?.replayAudio();
+    },
+    onStopAudio() {
+      controllers.get(this)?.stopAudio();
     },
     onContinue() {
       controllers.get(this)?.continueReply();

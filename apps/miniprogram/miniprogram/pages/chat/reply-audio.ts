@@ -1,0 +1,120 @@
+/**
+ * The read-aloud side of the chat page: the latest reply's `AudioPlaybackQueue` and the control under
+ * its bubble (停止朗读 while it reads, 重播 once read).
+ *
+ * Contract:
+ * - One reply at a time: `update(index, segments)` feeds the reply shown at `index` (its queue is made
+ *   on the first segment); a reply at another index replaces it, silencing and destroying the old
+ *   queue's players. `drop()` does that without a successor, `dispose()` for good.
+ * - `update` with `play: false` (voice off, page hidden) keeps the segments for 重播 without playing.
+ * - The control is sent with one path-key `setData` when it changes, i.e. on the queue's edges, never
+ *   per segment; never while hidden (`setVisible(false)`) — showing the page again sends the latest.
+ * - `finish()` says the reply has ended (so a read reply offers 重播); `stop()`, `replay()` act on the
+ *   latest reply's audio. Segment failures go to `audioError`; playback has already moved on.
+ */
+import { AudioPlaybackQueue, type AudioData, type AudioPlayer, type AudioPlayerError, type Scheduler } from '../../vendor/wxstream-client.js';
+import { audioControlData, type AudioControl, type SetDataObject } from './chat-view-model.ts';
+
+export interface ReplyAudioDeps {
+  setData(data: SetDataObject): void;
+  createPlayer(): AudioPlayer;
+  /** Where relative segment URLs are fetched from. */
+  baseUrl: string;
+  scheduler: Scheduler;
+  audioError(index: number, error: AudioPlayerError): void;
+}
+
+export class ReplyAudio {
+  private readonly deps: ReplyAudioDeps;
+  /*
+   * `latest` — the reply being read or last read: its bubble's index, its queue, and the control the
+   *   view shows for it.
+   * `visible` — the page is on screen; the control is sent only then.
+   */
+  private latest: { index: number; queue: AudioPlaybackQueue; control: AudioControl } | undefined;
+  private visible = true;
+  private disposed = false;
+
+  constructor(deps: ReplyAudioDeps) {
+    this.deps = deps;
+  }
+
+  /** The reply at `index` has `segments` so far (in index order); the new ones are queued. */
+  update(index: number, segments: readonly AudioData[], options: { play: boolean }): void {
+    if (this.disposed || segments.length === 0) return;
+    const queue = this.queueFor(index, options.play);
+    for (let at = queue.length; at < segments.length; at++) {
+      const segment = segments[at];
+      if (segment !== undefined) queue.push(segment);
+    }
+  }
+
+  finish(): void {
+    this.latest?.queue.finish();
+    this.sync();
+  }
+
+  stop(): void {
+    this.latest?.queue.stop();
+    this.sync();
+  }
+
+  /** Reads the latest reply again from its first segment; false when there is nothing to read. */
+  replay(): boolean {
+    const replayed = this.latest?.queue.replay() ?? false;
+    this.sync();
+    return replayed;
+  }
+
+  setVisible(visible: boolean): void {
+    this.visible = visible;
+    this.sync();
+  }
+
+  /**
+   * Silences and forgets the latest reply's audio. With `keepIndex` — the bubble a new reply is shown
+   * in — the old bubble's control is cleared unless it is that same bubble (being replaced anyway);
+   * without it nothing is sent (the page is being cleared or left).
+   */
+  drop(keepIndex?: number): void {
+    const latest = this.latest;
+    if (latest === undefined) return;
+    this.latest = undefined;
+    latest.queue.dispose();
+    if (keepIndex !== undefined && keepIndex !== latest.index && latest.control !== '' && !this.disposed) {
+      this.deps.setData(audioControlData(latest.index, ''));
+    }
+  }
+
+  dispose(): void {
+    this.drop();
+    this.disposed = true;
+  }
+
+  private queueFor(index: number, play: boolean): AudioPlaybackQueue {
+    if (this.latest?.index === index) return this.latest.queue;
+    this.drop(index);
+    const queue = new AudioPlaybackQueue({
+      createPlayer: () => this.deps.createPlayer(),
+      baseUrl: this.deps.baseUrl,
+      scheduler: this.deps.scheduler,
+      onActiveChange: () => {
+        if (this.latest?.queue === queue) this.sync();
+      },
+      onSegmentError: (segment, error) => this.deps.audioError(segment, error),
+    });
+    this.latest = { index, queue, control: '' };
+    if (!play) queue.stop();
+    return queue;
+  }
+
+  /** Sends the control when it changed. */
+  private sync(): void {
+    const latest = this.latest;
+    if (latest === undefined || this.disposed || !this.visible) return;
+    const control: AudioControl = latest.queue.active ? 'playing' : latest.queue.canReplay ? 'played' : '';
+    if (control === latest.control) return;
+    latest.control = control;
+    this.deps.setData(audioControlData(latest.index, control));
+  }
+}
