@@ -60,6 +60,8 @@ export interface AppDeps {
   stopChannel: ReplyStopChannel;
   lifecycle: Lifecycle;
   settings: ChatSettings;
+  /** Silence after which a resume checks that the reply's producer still lives (`REPLY_PRODUCER_CHECK_INTERVAL_MS`). */
+  producerCheckIntervalMs: number;
 }
 
 export function createApp(deps: AppDeps): Koa<AppState> {
@@ -119,6 +121,8 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     stopChannel: deps.stopChannel,
     clock: deps.clock,
     heartbeatIntervalMs: settings.heartbeatIntervalMs,
+    producerCheckIntervalMs: deps.producerCheckIntervalMs,
+    abandoned: { store: deps.store, metrics: deps.metrics },
     lifecycle: deps.lifecycle,
   });
 

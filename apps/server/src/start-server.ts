@@ -189,6 +189,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       replyLog: shared.replyLog,
       stopChannel,
       lifecycle,
+      producerCheckIntervalMs: config.replyLog.producerCheckIntervalMs,
       settings: {
         maxBodyBytes: config.maxBodyBytes,
         maxMessageChars: config.maxMessageChars,

@@ -13,6 +13,9 @@
  * - `upstream_errors_total{code}` (counter): failures of the model provider, by protocol code.
  * - `tokens_total{kind}` (counter): tokens used, `prompt` or `completion`.
  * - `limit_refusals_total{limit}` (counter): requests refused by `rate`, `quota`, `reply_in_progress`.
+ * - `replies_abandoned_total` (counter): replies whose generating instance died without ending
+ *   them, ended by a reader on this instance (the dead instance counted neither their end nor
+ *   anything else, so this is the only trace they leave in the metrics).
  * Series with a small fixed label set start at 0, so a dashboard sees them before the first event
  * and `rate()` works from the first scrape. Default Node process metrics (CPU, memory, event loop
  * lag, GC) are added to the same registry when `collectProcessMetrics` is true.
@@ -60,6 +63,7 @@ export class ServerMetrics {
   readonly #upstreamErrors: Counter<'code'>;
   readonly #tokens: Counter<'kind'>;
   readonly #refusals: Counter<'limit'>;
+  readonly #abandoned: Counter;
 
   constructor(options: ServerMetricsOptions) {
     this.#clock = options.clock;
@@ -97,6 +101,11 @@ export class ServerMetrics {
       name: `${METRIC_PREFIX}limit_refusals_total`,
       help: 'Chat requests refused by a per-user limit.',
       labelNames: ['limit'],
+      registers,
+    });
+    this.#abandoned = new Counter({
+      name: `${METRIC_PREFIX}replies_abandoned_total`,
+      help: 'Replies whose generating instance died without ending them, ended here with server_shutdown.',
       registers,
     });
     for (const outcome of REPLY_OUTCOMES) if (outcome !== 'error' && outcome !== 'blocked') this.#replies.inc({ outcome }, 0);
@@ -137,6 +146,10 @@ export class ServerMetrics {
 
   limitRefused(limit: LimitKind): void {
     this.#refusals.inc({ limit });
+  }
+
+  replyAbandoned(): void {
+    this.#abandoned.inc();
   }
 }
 
