@@ -19,6 +19,9 @@
  * Calling it again returns the same promise. Clock, ids and logger are injected; a random token
  * secret is generated (with a warning) when none is configured. The start-up log says where the
  * database is, which migrations were applied, how users log in and whether content checks run.
+ *
+ * An instance killed without a goodbye ends none of this: its replies are ended by whichever
+ * instance a client resumes them on, once their producer leases lapse (`reply-routes.ts`).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
