@@ -134,11 +134,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         'using an OpenAI-compatible model provider',
       );
     }
+    const metrics = new ServerMetrics({ clock, collectProcessMetrics: config.metrics.collectProcessMetrics });
     const upstream = createConfiguredUpstream({
       primary: { ...upstreamOptions, headersTimeoutMs: config.upstreamIdleTimeoutMs },
       retry: config.upstreamRetry,
       clock,
       logger,
+      observer: metrics.upstreamRetries,
       ...(options.retryTimers === undefined ? {} : { timers: options.retryTimers }),
     });
 
@@ -155,7 +157,6 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         : 'WeChat login and msgSecCheck content checks are on',
     );
 
-    const metrics = new ServerMetrics({ clock, collectProcessMetrics: config.metrics.collectProcessMetrics });
     const { limits } = config;
     const shared = createStateStores({
       clock,
