@@ -126,7 +126,11 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     lifecycle: deps.lifecycle,
   });
 
-  mountConversationRoutes(router, authenticated, { store: deps.store, maxBodyBytes: settings.maxBodyBytes });
+  mountConversationRoutes(router, authenticated, {
+    store: deps.store,
+    maxBodyBytes: settings.maxBodyBytes,
+    abandoned: { replyLog: deps.replyLog, store: deps.store, metrics: deps.metrics },
+  });
 
   app.use(requestId({ logger: deps.logger, ids: deps.ids, clock: deps.clock }));
   app.use(async (ctx, next) => {

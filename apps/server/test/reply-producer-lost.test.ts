@@ -3,8 +3,9 @@
  * with another instance: instance A is a real server process, instance B runs in this process. A
  * client resuming on B gets everything A had put in the reply log, then — once A's producer lease
  * has lapsed — exactly one retryable `server_shutdown`, within a bounded time; the stored reply is
- * no longer `streaming` but `error` with the text the client was sent. Skipped, with the reason,
- * when Redis or PostgreSQL is unreachable.
+ * no longer `streaming` but `error` with the text the client was sent. A reply nobody resumes is
+ * ended the same way when its conversation is read. Skipped, with the reason, when Redis or
+ * PostgreSQL is unreachable.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -42,6 +43,8 @@ describe('an instance killed mid-reply', { skip }, () => {
   let aUrl: string;
   let b: TestServer;
   let token: string;
+  const processes: ServerProcess[] = [];
+  let startA: () => Promise<{ process: ServerProcess; url: string }>;
 
   before(async () => {
     if (!redisResult.available || !postgresResult.available) return;
@@ -57,23 +60,29 @@ describe('an instance killed mid-reply', { skip }, () => {
       REPLY_PRODUCER_CHECK_INTERVAL_MS: String(CHECK_INTERVAL_MS),
       HEARTBEAT_INTERVAL_MS: '3600000',
     };
-    a = spawnServerProcess({
-      ...shared,
-      OPENAI_BASE_URL: emulator.baseURL,
-      OPENAI_API_KEY: TEST_API_KEY,
-      OPENAI_MODEL: 'emulated-model',
-      TOKEN_SECRET: TEST_TOKEN_SECRET,
-      RATE_LIMIT_PER_MINUTE: '0',
-    });
-    aUrl = await a.listening;
+    startA = async () => {
+      const started = spawnServerProcess({
+        ...shared,
+        OPENAI_BASE_URL: emulator.baseURL,
+        OPENAI_API_KEY: TEST_API_KEY,
+        OPENAI_MODEL: 'emulated-model',
+        TOKEN_SECRET: TEST_TOKEN_SECRET,
+        RATE_LIMIT_PER_MINUTE: '0',
+      });
+      processes.push(started);
+      return { process: started, url: await started.listening };
+    };
+    ({ process: a, url: aUrl } = await startA());
     b = await startTestServer({ upstream: emulator, env: shared });
     token = await login(aUrl);
   });
 
   after(async () => {
     if (!redisResult.available || !postgresResult.available) return;
-    a?.child.kill('SIGKILL');
-    await a?.exited;
+    for (const started of processes) {
+      started.child.kill('SIGKILL');
+      await started.exited;
+    }
     await b?.close();
     await emulator?.close();
     await postgres.dispose();
@@ -125,6 +134,33 @@ describe('an instance killed mid-reply', { skip }, () => {
     assert.equal(stored.text, whole.text, 'the stored text is what the clients were sent');
     const metrics = parseExposition((await send(b.url, '/metrics')).text);
     assert.equal(valueOf(metrics, 'wxstream_replies_abandoned_total'), 1);
+  });
+
+  test('a reply nobody resumes is ended when its conversation is read after the lease lapsed: stored as error with all it had produced, its log ended once', async () => {
+    const { process: killed, url } = await startA();
+    // A fresh user: the first one's reply lock is still held by the killed instance (REPLY_LOCK_TTL_MS).
+    const other = await login(url, 'nobody-resumes');
+    emulator.setScenario({ content: Array.from({ length: 300 }, (_, index) => `段${index} `), chunkDelayMs: 20 });
+    const stream = await openStream(url, '/api/chat', chatRequest(other, { message: 'killed, never resumed' }));
+    await stream.waitForText('段3 ');
+    stream.destroy();
+    const { messageId, conversationId } = startOf(stream.text());
+    killed.child.kill('SIGKILL');
+    await killed.exited;
+    await sleep(LEASE_TTL_MS + 100);
+
+    const stored = await waitForStoredReply(b.url, other, conversationId, (message) => message.status !== 'streaming', 1000);
+    assert.deepEqual({ status: stored.status, errorCode: stored.errorCode }, { status: 'error', errorCode: 'server_shutdown' });
+    const replay = parseReplyBody((await resume(b.url, other, messageId, '0')).text);
+    assert.equal(stored.text, replay.text, 'the stored text is everything the log holds');
+    assert.ok(replay.text.startsWith('段0 段1 段2 段3 '));
+    assert.deepEqual(
+      replay.events.filter((event) => event.type === 'done' || event.type === 'error').map((event) => [event.id, event.type]),
+      [[replay.events.length, 'error']],
+      'one terminal, last',
+    );
+    const metrics = parseExposition((await send(b.url, '/metrics')).text);
+    assert.equal(valueOf(metrics, 'wxstream_replies_abandoned_total'), 2);
   });
 
   test('the surviving instance is left with no reply in flight and no open upstream request', async () => {
