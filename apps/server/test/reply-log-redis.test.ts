@@ -19,8 +19,8 @@ after(async () => {
 // Long enough that a loaded CI machine still reads the log before it expires; short enough to wait out.
 const SHORT_RETENTION_MS = 1500;
 const POLL_INTERVAL_MS = 50;
-/** Renewed every 100 ms by a live producer; lapses 300 ms after a dead one's last renewal. */
-const PRODUCER_LEASE_TTL_MS = 300;
+/** Renewed every 200 ms by a live producer, so it survives a 400 ms stall of a loaded machine; lapses 600 ms after a dead one's last renewal. */
+const PRODUCER_LEASE_TTL_MS = 600;
 const PRODUCER_GONE = { code: 'server_shutdown', message: 'the instance generating this reply is gone', retryable: true } as const;
 
 let instances = 0;

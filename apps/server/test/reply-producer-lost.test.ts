@@ -29,8 +29,8 @@ if (skip !== undefined) {
   if (postgresResult.available) await postgresResult.postgres.dispose();
 }
 
-/** Short, so the test waits well under a second for A's lease to lapse and B to notice. */
-const LEASE_TTL_MS = 600;
+/** Short, so the test waits about a second for A's lease to lapse; renewed every 333 ms, so a loaded machine's stall of A does not end its live reply. */
+const LEASE_TTL_MS = 1000;
 const CHECK_INTERVAL_MS = 100;
 /** Scheduling slack on a loaded machine between A's death and B's terminal, beyond lease and check. */
 const SLACK_MS = 2000;

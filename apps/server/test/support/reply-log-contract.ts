@@ -308,7 +308,7 @@ export function describeReplyLogContract(
       const { subject, log, replyId } = await setup();
       const events = replyEvents(6);
       await appendAll(log, replyId, events.slice(0, 2));
-      await subject.elapse(settings.producerLeaseTtlMs * 3);
+      await subject.elapse(settings.producerLeaseTtlMs * 2);
       assert.equal(await log.endIfProducerGone(replyId, PRODUCER_GONE), undefined);
       assert.equal((await log.meta(replyId))?.state, 'live');
       await appendAll(log, replyId, events.slice(2));
