@@ -65,6 +65,8 @@ export interface AppDeps {
   settings: ChatSettings;
   /** Undefined when voice is off (`VOICE_PROVIDER=off`). */
   voice: VoiceService | undefined;
+  /** Silence after which a resume checks that the reply's producer still lives (`REPLY_PRODUCER_CHECK_INTERVAL_MS`). */
+  producerCheckIntervalMs: number;
 }
 
 export function createApp(deps: AppDeps): Koa<AppState> {
@@ -128,10 +130,16 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     stopChannel: deps.stopChannel,
     clock: deps.clock,
     heartbeatIntervalMs: settings.heartbeatIntervalMs,
+    producerCheckIntervalMs: deps.producerCheckIntervalMs,
+    abandoned: { store: deps.store, metrics: deps.metrics },
     lifecycle: deps.lifecycle,
   });
 
-  mountConversationRoutes(router, authenticated, { store: deps.store, maxBodyBytes: settings.maxBodyBytes });
+  mountConversationRoutes(router, authenticated, {
+    store: deps.store,
+    maxBodyBytes: settings.maxBodyBytes,
+    abandoned: { replyLog: deps.replyLog, store: deps.store, metrics: deps.metrics },
+  });
 
   app.use(requestId({ logger: deps.logger, ids: deps.ids, clock: deps.clock }));
   app.use(async (ctx, next) => {

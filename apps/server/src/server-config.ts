@@ -17,8 +17,9 @@
  * | CONTINUE_ON_DISCONNECT       | true                    | a reply whose client left is generated to its end and stored; false aborts it |
  *
  * REDIS_URL / REDIS_KEY_PREFIX come from `redis/redis-config.ts`, REPLY_LOG_TTL_MS /
- * REPLY_LOG_MAX_EVENTS from `reply-log/reply-log-config.ts`, the VOICE_* and AUDIO_* settings from
- * `voice/voice-config.ts`.
+ * REPLY_LOG_MAX_EVENTS and the producer lease's REPLY_PRODUCER_LEASE_TTL_MS /
+ * REPLY_PRODUCER_CHECK_INTERVAL_MS from `reply-log/reply-log-config.ts`, the VOICE_* and AUDIO_*
+ * settings from `voice/voice-config.ts`.
  *
  * How users log in follows from the parts: with WeChat credentials, `wx.login` codes are exchanged
  * through WeChat and the development login is off whatever DEV_LOGIN says; without them the

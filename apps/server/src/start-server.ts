@@ -19,6 +19,9 @@
  * Calling it again returns the same promise. Clock, ids and logger are injected; a random token
  * secret is generated (with a warning) when none is configured. The start-up log says where the
  * database is, which migrations were applied, how users log in and whether content checks run.
+ *
+ * An instance killed without a goodbye ends none of this: its replies are ended by whichever
+ * instance a client resumes them on, once their producer leases lapse (`reply-routes.ts`).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -136,11 +139,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         'using an OpenAI-compatible model provider',
       );
     }
+    const metrics = new ServerMetrics({ clock, collectProcessMetrics: config.metrics.collectProcessMetrics });
     const upstream = createConfiguredUpstream({
       primary: { ...upstreamOptions, headersTimeoutMs: config.upstreamIdleTimeoutMs },
       retry: config.upstreamRetry,
       clock,
       logger,
+      observer: metrics.upstreamRetries,
       ...(options.retryTimers === undefined ? {} : { timers: options.retryTimers }),
     });
 
@@ -166,7 +171,6 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     });
     logVoice(voice, logger);
 
-    const metrics = new ServerMetrics({ clock, collectProcessMetrics: config.metrics.collectProcessMetrics });
     const { limits } = config;
     const shared = createStateStores({
       clock,
@@ -204,6 +208,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       stopChannel,
       lifecycle,
       voice,
+      producerCheckIntervalMs: config.replyLog.producerCheckIntervalMs,
       settings: {
         maxBodyBytes: config.maxBodyBytes,
         maxMessageChars: config.maxMessageChars,

@@ -26,6 +26,9 @@ describe('server metrics', () => {
     for (const kind of ['prompt', 'completion']) assert.equal(valueOf(samples, 'wxstream_tokens_total', { kind }), 0);
     for (const limit of ['rate', 'quota', 'reply_in_progress']) assert.equal(valueOf(samples, 'wxstream_limit_refusals_total', { limit }), 0);
     assert.equal(valueOf(samples, 'wxstream_time_to_first_token_seconds_count'), 0);
+    assert.equal(valueOf(samples, 'wxstream_replies_abandoned_total'), 0);
+    for (const reason of ['rate_limited', 'unavailable', 'connection']) assert.equal(valueOf(samples, 'wxstream_upstream_retries_total', { reason }), 0);
+    assert.equal(valueOf(samples, 'wxstream_upstream_fallbacks_total'), 0);
   });
 
   test('replies in progress go up when replies start and down when they end', async () => {

@@ -6,19 +6,26 @@ import { DEFAULT_REPLY_LOG, loadReplyLogConfig } from '../src/reply-log/reply-lo
 import { parseLastEventId } from '../src/reply-log/reply-log.ts';
 
 describe('reply log configuration', () => {
-  test('with nothing set, replies stay resumable for 10 minutes and hold up to 50,000 events', () => {
-    assert.deepEqual(loadReplyLogConfig({}), { retentionMs: 600_000, maxEvents: 50_000 });
+  test('with nothing set, replies stay resumable for 10 minutes, hold up to 50,000 events, and a producer silent for 15 s is asked after every 5 s', () => {
+    assert.deepEqual(loadReplyLogConfig({}), { retentionMs: 600_000, maxEvents: 50_000, producerLeaseTtlMs: 15_000, producerCheckIntervalMs: 5000 });
     assert.deepEqual(loadReplyLogConfig({}), DEFAULT_REPLY_LOG);
   });
 
-  test('REPLY_LOG_TTL_MS and REPLY_LOG_MAX_EVENTS override the defaults', () => {
-    assert.deepEqual(loadReplyLogConfig({ REPLY_LOG_TTL_MS: '120000', REPLY_LOG_MAX_EVENTS: '2000' }), { retentionMs: 120_000, maxEvents: 2000 });
+  test('REPLY_LOG_TTL_MS, REPLY_LOG_MAX_EVENTS and the producer lease settings override the defaults', () => {
+    assert.deepEqual(
+      loadReplyLogConfig({ REPLY_LOG_TTL_MS: '120000', REPLY_LOG_MAX_EVENTS: '2000', REPLY_PRODUCER_LEASE_TTL_MS: '3000', REPLY_PRODUCER_CHECK_INTERVAL_MS: '1000' }),
+      { retentionMs: 120_000, maxEvents: 2000, producerLeaseTtlMs: 3000, producerCheckIntervalMs: 1000 },
+    );
   });
 
   test('invalid values are all reported at once', () => {
     assert.throws(
-      () => loadReplyLogConfig({ REPLY_LOG_TTL_MS: '10', REPLY_LOG_MAX_EVENTS: 'lots' }),
-      (error: unknown) => error instanceof ConfigError && error.problems.length === 2 && error.problems.some((p) => p.includes('REPLY_LOG_TTL_MS')),
+      () => loadReplyLogConfig({ REPLY_LOG_TTL_MS: '10', REPLY_LOG_MAX_EVENTS: 'lots', REPLY_PRODUCER_LEASE_TTL_MS: '5', REPLY_PRODUCER_CHECK_INTERVAL_MS: 'often' }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.problems.length === 4 &&
+        error.problems.some((p) => p.includes('REPLY_LOG_TTL_MS')) &&
+        error.problems.some((p) => p.includes('REPLY_PRODUCER_LEASE_TTL_MS')),
     );
   });
 });

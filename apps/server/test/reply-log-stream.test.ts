@@ -127,6 +127,56 @@ describe('reply log stream', () => {
     assert.equal(log2.followers, 0);
   });
 
+  test('a silent log has its producer checked once per check interval, never while events flow, and a check that ends the log ends the stream', async () => {
+    const log = new InMemoryReplyLog({ clock: createManualClock(), retentionMs: 60_000, maxEvents: 100 });
+    await log.create('r7', OWNER);
+    const writer = createReplyLogWriter({ log, replyId: 'r7', onAppendFailed: (error) => assert.fail(String(error)) });
+    writer.start({ conversationId: 'c1', messageId: 'r7', model: 'm' });
+    const clock = createManualClock();
+    const chunks: string[] = [];
+    const sink = new Writable({
+      decodeStrings: false,
+      write(chunk: string, _encoding, callback) {
+        chunks.push(chunk);
+        callback();
+      },
+    });
+    let checks = 0;
+    let producerGone = false;
+    const producerCheck = {
+      intervalMs: 500,
+      async run() {
+        checks += 1;
+        // As the reply log does for a dead producer: the terminal goes into the log, and reaches the reader from there.
+        if (producerGone) writer.end({ type: 'error', data: { code: 'server_shutdown', message: 'gone', retryable: true } });
+      },
+    };
+    const ended = streamReplyLog({ log, replyId: 'r7', afterId: 0, sink, clock, heartbeatIntervalMs: 100, signal: new AbortController().signal, producerCheck });
+    await settle();
+    for (let step = 0; step < 10; step += 1) {
+      clock.advance(400);
+      writer.delta('字');
+      await settle();
+    }
+    assert.equal(checks, 0, 'an event every 400 ms: never silent for 500');
+    clock.advance(500);
+    await settle();
+    assert.equal(checks, 1);
+    clock.advance(499);
+    await settle();
+    assert.equal(checks, 1);
+    clock.advance(1);
+    await settle();
+    assert.equal(checks, 2, 'asked again while the silence lasts');
+    producerGone = true;
+    clock.advance(500);
+    assert.equal(await ended, 'terminal');
+    assert.equal(checks, 3);
+    assert.equal(clock.pendingTimers, 0);
+    const reply = parseReplyBody(chunks.join(''));
+    assert.deepEqual(reply.events.at(-1), { id: 12, type: 'error', data: { code: 'server_shutdown', message: 'gone', retryable: true } });
+  });
+
   test('an unknown or expired reply ends the stream as expired, with the sink ended and nothing written', async () => {
     const log = new InMemoryReplyLog({ clock: createManualClock(), retentionMs: 60_000, maxEvents: 100 });
     const { sink, chunks } = slowSink(1024);

@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:net';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { parseErrorBody, type ReplyEvent } from '@wxstream/protocol';
 import { beginSend, chatRequest, login, openStream } from './support/http-client.ts';
 import { parseReplyBody } from './support/reply-stream.ts';
+import { spawnServerProcess } from './support/server-process.ts';
 import { TEST_API_KEY, TEST_TOKEN_SECRET, startEmulator, startStack } from './support/test-server.ts';
 
 const longReply = { content: Array.from({ length: 200 }, (_, index) => `part${index} `), chunkDelayMs: 40 };
@@ -83,35 +80,9 @@ test('during shutdown a health check on an open connection answers 503 shutting_
   await stack.emulator.close();
 });
 
-const serverEntry = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-
-/** A server process in a fresh working directory, so the default database file lands there. */
-function spawnServer(env: Record<string, string>) {
-  const cwd = mkdtempSync(join(tmpdir(), 'wxstream-server-'));
-  const child = spawn(process.execPath, [serverEntry], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const records: Array<Record<string, unknown>> = [];
-  let stderr = '';
-  child.stderr.on('data', (bytes: Buffer) => (stderr += bytes.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const listening = new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const record = JSON.parse(line) as Record<string, unknown>;
-      records.push(record);
-      if (record.msg === 'listening') resolve(String(record.url));
-    });
-    void exited.then((code) => reject(new Error(`server exited with ${code} before listening: ${stderr}`)));
-  });
-  void exited.then(() => rmSync(cwd, { recursive: true, force: true }));
-  return { child, cwd, records, exited, listening, stderr: () => stderr };
-}
-
 test('a real server process ends a running reply with server_shutdown on SIGTERM and exits 0', async () => {
   const emulator = await startEmulator({ scenario: longReply });
-  const server = spawnServer({
+  const server = spawnServerProcess({
     OPENAI_BASE_URL: emulator.baseURL,
     OPENAI_API_KEY: TEST_API_KEY,
     TOKEN_SECRET: TEST_TOKEN_SECRET,
@@ -135,7 +106,7 @@ test('a real server process ends a running reply with server_shutdown on SIGTERM
 });
 
 test('a real server process with no model configured answers from the offline model and says how to configure one', async () => {
-  const server = spawnServer({ OFFLINE_MODEL_CHUNK_DELAY_MS: '0' });
+  const server = spawnServerProcess({ OFFLINE_MODEL_CHUNK_DELAY_MS: '0' });
   try {
     const url = await server.listening;
     const messages = server.records.map((record) => String(record.msg));
@@ -161,7 +132,7 @@ test('a real server process with no model configured answers from the offline mo
 });
 
 test('a production server process refuses to start without TOKEN_SECRET', async () => {
-  const server = spawnServer({ NODE_ENV: 'production' });
+  const server = spawnServerProcess({ NODE_ENV: 'production' });
   server.listening.catch(() => {});
   assert.equal(await server.exited, 1);
   assert.match(server.stderr(), /TOKEN_SECRET is required when NODE_ENV=production/);

@@ -15,6 +15,7 @@ import { loadUpstreamRetryConfig } from '../src/upstream/upstream-retry-config.t
 import { startOf, waitForStoredReply } from './support/api-client.ts';
 import { beginSend, chatRequest, login, send } from './support/http-client.ts';
 import { parseReplyBody } from './support/reply-stream.ts';
+import { parseExposition, valueOf } from './support/exposition.ts';
 import { TEST_API_KEY, startEmulator, testConfig, type LogRecord } from './support/test-server.ts';
 
 /** Waits that are recorded and return at once, and a fixed "random" half-way draw. */
@@ -88,6 +89,20 @@ const refusal = (status: number, headers?: Record<string, string>) => ({
 
 const answer = { content: ['你好', '，', 'world'] };
 
+/** The retry and fallback counters as the server's own /metrics exposes them. */
+async function retryMetrics(url: string): Promise<{ rate_limited: number; unavailable: number; connection: number; fallbacks: number }> {
+  const scraped = await send(url, '/metrics');
+  assert.equal(scraped.status, 200);
+  const samples = parseExposition(scraped.text);
+  const retries = (reason: string) => valueOf(samples, 'wxstream_upstream_retries_total', { reason });
+  return {
+    rate_limited: retries('rate_limited'),
+    unavailable: retries('unavailable'),
+    connection: retries('connection'),
+    fallbacks: valueOf(samples, 'wxstream_upstream_fallbacks_total'),
+  };
+}
+
 function closedPort(): Promise<number> {
   return new Promise((resolve) => {
     const probe = createServer().listen(0, '127.0.0.1', () => {
@@ -123,6 +138,7 @@ describe('upstream retries through the real server', () => {
       ],
     );
     assert.equal(app.rawLogs().includes(TEST_API_KEY), false, 'the key the provider echoed is never logged');
+    assert.deepEqual(await retryMetrics(app.url), { rate_limited: 2, unavailable: 0, connection: 0, fallbacks: 0 });
   });
 
   test('a 500 is retried after a jittered backoff', async () => {
@@ -138,6 +154,7 @@ describe('upstream retries through the real server', () => {
     assert.equal(upstream.requests.length, 2);
     // random() = 0.5 of the first ceiling, UPSTREAM_RETRY_BASE_DELAY_MS = 100.
     assert.deepEqual(timers.waits, [50]);
+    assert.deepEqual(await retryMetrics(app.url), { rate_limited: 0, unavailable: 1, connection: 0, fallbacks: 0 });
   });
 
   test('a provider refusing connections is retried, then answered 502 upstream_unavailable as JSON', async () => {
@@ -153,6 +170,7 @@ describe('upstream retries through the real server', () => {
     assert.deepEqual(timers.waits, [50, 100], 'two retries, the second ceiling doubled');
     const gaveUp = app.logs().find((record) => record.msg === 'the model refused every attempt');
     assert.equal(gaveUp?.attempts, 3);
+    assert.deepEqual(await retryMetrics(app.url), { rate_limited: 0, unavailable: 0, connection: 2, fallbacks: 0 });
   });
 
   test('a 401 is final at once: no retry, no fallback', async () => {
@@ -167,6 +185,7 @@ describe('upstream retries through the real server', () => {
     assert.equal(parseErrorBody(reply.json())?.code, 'upstream_auth_failed');
     assert.equal(upstream.requests.length, 1);
     assert.deepEqual(timers.waits, []);
+    assert.deepEqual(await retryMetrics(app.url), { rate_limited: 0, unavailable: 0, connection: 0, fallbacks: 0 });
   });
 
   test('a failure after the first byte is not retried: one error event, the partial reply stored', async () => {
@@ -206,6 +225,7 @@ describe('upstream retries through the real server', () => {
       ['emulated-model', 'emulated-model', 'emulated-model', 'backup-model'],
     );
     assert.deepEqual(timers.waits, [50, 100], 'the fallback is tried at once, without a wait of its own');
+    assert.deepEqual(await retryMetrics(app.url), { rate_limited: 0, unavailable: 2, connection: 0, fallbacks: 1 });
   });
 
   test('a Retry-After beyond the cap gives the primary up at once for a fallback provider with its own key', async () => {
@@ -234,6 +254,7 @@ describe('upstream retries through the real server', () => {
     const notRetried = app.logs().find((record) => record.msg === 'not retrying the model');
     assert.deepEqual([notRetried?.reason, notRetried?.retryAfterMs], ['retry_after_too_long', 60_000]);
     assert.equal(app.rawLogs().includes('sk-fallback-provider-key'), false);
+    assert.deepEqual(await retryMetrics(app.url), { rate_limited: 0, unavailable: 0, connection: 0, fallbacks: 1 }, 'a retry not sent is not counted');
   });
 
   test('a client that leaves during the backoff stops the retries', async () => {
@@ -267,6 +288,7 @@ describe('upstream retries through the real server', () => {
     assert.equal(await woken, 'aborted');
     await sleep(50);
     assert.equal(upstream.requests.length, 1);
+    assert.deepEqual(await retryMetrics(app.url), { rate_limited: 0, unavailable: 0, connection: 0, fallbacks: 0 }, 'the retry the client left during was never sent');
   });
 });
 

@@ -13,6 +13,12 @@
  * `expired` (the log vanished before its end, or `afterId` was at or past its end — the client
  * resumes and gets a 404 or already has everything). Rejects only when the log itself fails (the
  * caller logs it); the sink is ended then too. Leaves no timer or listener behind.
+ *
+ * Producer check (optional): once the log has yielded nothing for `producerCheck.intervalMs`, and
+ * every such interval while it stays silent, `producerCheck.run()` asks whether the reply's producer
+ * still lives and ends the log if it died (`abandoned-reply.ts`); that terminal reaches this reader
+ * through the log like any other, so the stream ends as usual. One check at a time; a check that
+ * fails is tried again at the next interval. A live reply that streams is never checked.
  */
 import type { Writable } from 'node:stream';
 import { SSE_HEARTBEAT, formatSseEvent, isTerminalEvent } from '@wxstream/protocol';
@@ -29,6 +35,7 @@ export interface ReplyLogStreamOptions {
   heartbeatIntervalMs: number;
   /** Aborts when the reader is gone. */
   signal: AbortSignal;
+  producerCheck?: { readonly intervalMs: number; run(): Promise<void> };
 }
 
 export type ReplyLogStreamEnd = 'terminal' | 'closed' | 'expired';
@@ -53,11 +60,29 @@ export async function streamReplyLog(options: ReplyLogStreamOptions): Promise<Re
   };
   heartbeat = clock.setTimeout(onHeartbeatDue, options.heartbeatIntervalMs);
 
+  // Same lazy re-arming, against the time of the last event (a heartbeat is not news from the producer).
+  const { producerCheck } = options;
+  let lastEventAt = clock.now();
+  let checkTimer: TimerHandle | undefined;
+  const armCheck = (delayMs: number) => {
+    if (producerCheck !== undefined && !stopped) checkTimer = clock.setTimeout(onCheckDue, Math.max(1, delayMs));
+  };
+  const onCheckDue = () => {
+    checkTimer = undefined;
+    if (stopped || producerCheck === undefined) return;
+    const silentFor = clock.now() - lastEventAt;
+    if (silentFor < producerCheck.intervalMs) return armCheck(producerCheck.intervalMs - silentFor);
+    const next = () => armCheck(producerCheck.intervalMs);
+    producerCheck.run().then(next, next);
+  };
+  armCheck(producerCheck?.intervalMs ?? 0);
+
   try {
     for await (const event of options.log.read(options.replyId, options.afterId, { signal })) {
       if (sinkGone()) return 'closed';
       const flowing = sink.write(formatSseEvent(event));
       lastWrite = clock.now();
+      lastEventAt = lastWrite;
       if (isTerminalEvent(event)) return 'terminal';
       if (!flowing) await drained(sink, signal);
     }
@@ -68,6 +93,7 @@ export async function streamReplyLog(options: ReplyLogStreamOptions): Promise<Re
   } finally {
     stopped = true;
     if (heartbeat !== undefined) clock.clearTimeout(heartbeat);
+    if (checkTimer !== undefined) clock.clearTimeout(checkTimer);
     if (!sinkGone()) sink.end();
   }
 }

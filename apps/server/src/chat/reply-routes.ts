@@ -8,7 +8,9 @@
  *   `200 {"status":"stopping"}`, or `{"status":"ended"}` when it had already ended.
  * Both answer 404 `not_found` for an unknown or expired reply and for another user's (never saying
  * which). Whether a reply exists, and whose it is, comes from the reply log, so any instance can
- * answer for any reply.
+ * answer for any reply. A resume that gets no event for `producerCheckIntervalMs` asks, every such
+ * interval, whether the instance generating the reply still lives, and ends the reply if it died
+ * without a goodbye (`abandoned-reply.ts`), so a reader never waits for an end that cannot come.
  */
 import { PassThrough } from 'node:stream';
 import type { Middleware } from 'koa';
@@ -25,6 +27,7 @@ import {
 import type { AppState, AuthenticatedUser } from '../app-state.ts';
 import type { Clock } from '../clock.ts';
 import { parseLastEventId, type ReplyLog, type ReplyMeta } from '../reply-log/reply-log.ts';
+import { endAbandonedReply, type AbandonedReplyDeps } from './abandoned-reply.ts';
 import { streamReplyLog } from './reply-log-stream.ts';
 import type { ReplyStopChannel } from './reply-stop-channel.ts';
 
@@ -33,6 +36,10 @@ export interface ReplyRoutesDeps {
   stopChannel: ReplyStopChannel;
   clock: Clock;
   heartbeatIntervalMs: number;
+  /** Silence after which a resume checks that the reply's producer still lives. */
+  producerCheckIntervalMs: number;
+  /** Stores and counts a reply a resume ended because its producer died. */
+  abandoned: Omit<AbandonedReplyDeps, 'replyLog'>;
   /** While shutting down, resumes are sent elsewhere (503 `server_shutdown`); stops still work. */
   lifecycle: { readonly shuttingDown: boolean };
 }
@@ -82,7 +89,13 @@ export function mountReplyRoutes(router: Router<AppState>, guard: Middleware<App
     body.once('close', leave);
     ctx.body = body;
     const startedAt = deps.clock.now();
-    void streamReplyLog({ log: replyLog, replyId: id, afterId, sink: body, clock: deps.clock, heartbeatIntervalMs: deps.heartbeatIntervalMs, signal: reader.signal })
+    const producerCheck = {
+      intervalMs: deps.producerCheckIntervalMs,
+      run: async () => {
+        await endAbandonedReply({ ...deps.abandoned, replyLog }, id, log);
+      },
+    };
+    void streamReplyLog({ log: replyLog, replyId: id, afterId, sink: body, clock: deps.clock, heartbeatIntervalMs: deps.heartbeatIntervalMs, signal: reader.signal, producerCheck })
       .then(
         (end) => log.info({ messageId: id, afterId, end, durationMs: deps.clock.now() - startedAt }, 'reply resumed'),
         (error: unknown) => log.error({ err: error, messageId: id }, 'could not read the reply log'),

@@ -5,7 +5,10 @@
  * - `GET /api/conversations?limit=&cursor=` → `ConversationPage`, newest first. `limit` is a whole
  *   number 1…`MAX_PAGE_SIZE` (default `DEFAULT_PAGE_SIZE`); `cursor` is a `nextCursor` this server
  *   issued. Anything else is 400 `invalid_request`.
- * - `GET /api/conversations/:id` → `ConversationDetail`, messages in the order they were added.
+ * - `GET /api/conversations/:id` → `ConversationDetail`, messages in the order they were added. A
+ *   reply still `streaming` is first checked for a producer that died without ending it
+ *   (`abandoned-reply.ts`) and, if so, ended and answered as stored then — so reopening a
+ *   conversation whose reply's instance was killed shows it ended, even when nobody resumed it.
  * - `PATCH /api/conversations/:id {"title"}` → the renamed `ConversationSummary` (titles are
  *   normalised; empty or longer than `MAX_TITLE_CHARS` is `invalid_request`). `PUT` does the same:
  *   `wx.request` has no PATCH method, so the mini-program renames with PUT.
@@ -23,6 +26,7 @@ import {
   type ConversationSummary,
 } from '@wxstream/protocol';
 import type { AppState, AuthenticatedUser } from '../app-state.ts';
+import { endAbandonedReply, type AbandonedReplyDeps } from '../chat/abandoned-reply.ts';
 import { CONVERSATION_ID_PATTERN } from '../chat/chat-request.ts';
 import { readJsonBody } from '../http/json-body.ts';
 import { MAX_PAGE_SIZE, toConversationSummary, toStoredMessage, type ConversationStore } from '../storage/conversation-store.ts';
@@ -30,6 +34,8 @@ import { MAX_PAGE_SIZE, toConversationSummary, toStoredMessage, type Conversatio
 export interface ConversationRoutesDeps {
   store: ConversationStore;
   maxBodyBytes: number;
+  /** Ends replies whose producer died; they would otherwise read `streaming` until an instance restarts. */
+  abandoned: AbandonedReplyDeps;
 }
 
 function userOf(state: AppState): AuthenticatedUser {
@@ -84,7 +90,13 @@ export function mountConversationRoutes(router: Router<AppState>, guard: Middlew
     const id = conversationIdOf(ctx.params);
     const conversation = await store.getConversation(user.id, id);
     if (conversation === undefined) throw new WxstreamError('not_found', `No conversation ${id}`);
-    const messages = await store.listMessages(user.id, id);
+    let messages = await store.listMessages(user.id, id);
+    const streaming = messages.filter((message) => message.role === 'assistant' && message.status === 'streaming');
+    if (streaming.length > 0) {
+      // One Redis call per reply still streaming (normally none, at most the last one).
+      const ended = await Promise.all(streaming.map((message) => endAbandonedReply(deps.abandoned, message.id, ctx.state.log)));
+      if (ended.includes(true)) messages = await store.listMessages(user.id, id);
+    }
     const answer: ConversationDetail = { conversation: toConversationSummary(conversation), messages: messages.map(toStoredMessage) };
     ctx.set('Cache-Control', 'no-store');
     ctx.body = answer;

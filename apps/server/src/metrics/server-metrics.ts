@@ -11,10 +11,18 @@
  *   run time is counted as `internal_error` rather than minting a new series.
  * - `time_to_first_token_seconds` (histogram): from the reply's start to its first token.
  * - `upstream_errors_total{code}` (counter): failures of the model provider, by protocol code.
+ * - `upstream_retries_total{reason}` (counter): refused model calls sent again before the reply
+ *   started, by `UPSTREAM_RETRY_REASONS` (`rate_limited` 429, `unavailable` 5xx, `connection`
+ *   refused/reset with no HTTP answer).
+ * - `upstream_fallbacks_total` (counter): requests handed to the fallback model after the primary
+ *   kept refusing.
  * - `tokens_total{kind}` (counter): tokens used, `prompt` or `completion`.
  * - `limit_refusals_total{limit}` (counter): requests refused by `rate`, `quota`, `reply_in_progress`.
  * - `voice_segments_total{outcome}` (counter): spoken segments of voice replies, `spoken` or the
  *   code they were skipped with (`tts_failed`, `tts_unavailable`).
+ * - `replies_abandoned_total` (counter): replies whose generating instance died without ending
+ *   them, ended by a reader on this instance (the dead instance counted neither their end nor
+ *   anything else, so this is the only trace they leave in the metrics).
  * Series with a small fixed label set start at 0, so a dashboard sees them before the first event
  * and `rate()` works from the first scrape. Default Node process metrics (CPU, memory, event loop
  * lag, GC) are added to the same registry when `collectProcessMetrics` is true.
@@ -26,6 +34,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { isErrorCode, type ErrorCode } from '@wxstream/protocol';
 import type { Clock } from '../clock.ts';
+import { UPSTREAM_RETRY_REASONS, type RetryObserver, type UpstreamRetryReason } from '../upstream/retrying-upstream.ts';
 
 export const REPLY_OUTCOMES = ['done', 'stopped', 'error', 'blocked', 'disconnected'] as const;
 export type ReplyOutcome = (typeof REPLY_OUTCOMES)[number];
@@ -66,6 +75,9 @@ export class ServerMetrics {
   readonly #tokens: Counter<'kind'>;
   readonly #refusals: Counter<'limit'>;
   readonly #voiceSegments: Counter<'outcome'>;
+  readonly #abandoned: Counter;
+  readonly #upstreamRetries: Counter<'reason'>;
+  readonly #upstreamFallbacks: Counter;
 
   constructor(options: ServerMetricsOptions) {
     this.#clock = options.clock;
@@ -112,9 +124,26 @@ export class ServerMetrics {
       registers,
     });
     for (const outcome of VOICE_SEGMENT_OUTCOMES) this.#voiceSegments.inc({ outcome }, 0);
+    this.#upstreamRetries = new Counter({
+      name: `${METRIC_PREFIX}upstream_retries_total`,
+      help: 'Refused model calls sent again before the reply started, by why they were refused.',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.#upstreamFallbacks = new Counter({
+      name: `${METRIC_PREFIX}upstream_fallbacks_total`,
+      help: 'Requests handed to the fallback model after the primary kept refusing.',
+      registers,
+    });
+    this.#abandoned = new Counter({
+      name: `${METRIC_PREFIX}replies_abandoned_total`,
+      help: 'Replies whose generating instance died without ending them, ended here with server_shutdown.',
+      registers,
+    });
     for (const outcome of REPLY_OUTCOMES) if (outcome !== 'error' && outcome !== 'blocked') this.#replies.inc({ outcome }, 0);
     for (const kind of TOKEN_KINDS) this.#tokens.inc({ kind }, 0);
     for (const limit of LIMIT_KINDS) this.#refusals.inc({ limit }, 0);
+    for (const reason of UPSTREAM_RETRY_REASONS) this.#upstreamRetries.inc({ reason }, 0);
     if (options.collectProcessMetrics === true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -155,6 +184,15 @@ export class ServerMetrics {
   voiceSegment(outcome: VoiceSegmentOutcome): void {
     this.#voiceSegments.inc({ outcome });
   }
+  replyAbandoned(): void {
+    this.#abandoned.inc();
+  }
+
+  /** What the retrying upstream reports to. */
+  readonly upstreamRetries: RetryObserver = {
+    retried: (reason: UpstreamRetryReason) => this.#upstreamRetries.inc({ reason }),
+    fellBack: () => this.#upstreamFallbacks.inc(),
+  };
 }
 
 function boundedCode(code: string): ErrorCode {

@@ -10,6 +10,10 @@
  * timer per log — re-armed lazily when it fires early because appends moved `expiresAt` — drops
  * it and wakes its waiting readers, so memory is released on time even when nobody asks. When the
  * last log has expired no timer is left.
+ *
+ * Producer liveness needs no lease here: the producer and every reader share this process, so a
+ * producer that dies takes the log and its readers with it, and `endIfProducerGone` never ends a
+ * log.
  */
 import { isTerminalEvent, type ReplyEvent } from '@wxstream/protocol';
 import type { Clock, TimerHandle } from '../clock.ts';
@@ -109,6 +113,11 @@ export class InMemoryReplyLog implements ReplyLog {
   read(replyId: string, afterId: number, options: ReplyLogReadOptions = {}): AsyncIterable<ReplyEvent> {
     assertAfterId(afterId);
     return this.#follow(replyId, afterId, options.signal);
+  }
+
+  async endIfProducerGone(): Promise<undefined> {
+    // Whoever can call this shares the producer's process, so the producer is alive.
+    return undefined;
   }
 
   async *#follow(replyId: string, afterId: number, signal: AbortSignal | undefined): AsyncGenerator<ReplyEvent> {

@@ -8,10 +8,23 @@
  *   exclusive start, and XADD itself would refuse an id that does not grow. Fields: `type` and
  *   `data` (the event's data as JSON, exactly the text the SSE frame carries).
  * - `<prefix>reply:{id}:appended`, a pub/sub channel that gets the new id after each append.
+ * - `<prefix>reply:{id}:producer`, the producer lease while the log is live: a key with a
+ *   `producerLeaseTtlMs` TTL, set by create and deleted by the terminal append. The meta's
+ *   `leased` field says the log has one (a log written by a server without leases is never
+ *   judged abandoned; it expires as before).
  * Create and append are Lua scripts, so the checks (id is last + 1, not ended, under the cap), the
  * XADD, the meta update, the TTL refresh and the notification happen atomically; one append call
  * carries every event queued for the reply since the previous call (see `#sendAppends`). Both keys get
  * PEXPIRE `retentionMs` on every write: the TTL is Redis's own (real time), not the injected clock.
+ *
+ * Producer lease: this object renews the lease of every log it created and has not ended, all in
+ * one round every third of the TTL on the injected clock (one script call per live reply, never
+ * per event). A renewal re-takes a lapsed lease while the log is still live — a producer that
+ * stalled and came back before anyone noticed carries on — and reports the log lost once it has
+ * ended or expired, which stops renewing it. `endIfProducerGone` checks the log is live, leased and
+ * its lease gone, and appends the terminal with the next id, in one script: of racing readers
+ * exactly one wins, and the producer's own late appends are then refused as after any terminal.
+ * Lease and log share the `{replyId}` hash tag, so every script stays within one Cluster slot.
  *
  * Following live: a reader replays with XRANGE in batches of `batchSize`, fetched only when the
  * consumer asks for more, so its memory is one batch whatever the consumer's pace. Caught up on
@@ -21,7 +34,7 @@
  * cannot stall it, and a log that expired under it (its producer died) is noticed. Every batch is
  * read together with the meta in one MULTI, so "caught up and ended" is decided on one snapshot.
  * */
-import { isTerminalEvent, parseReplyEvent, type ReplyEvent } from '@wxstream/protocol';
+import { isTerminalEvent, parseReplyEvent, type ReplyEvent, type WireError } from '@wxstream/protocol';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { RedisClient } from '../redis/redis-connections.ts';
 import {
@@ -37,6 +50,7 @@ import {
   ReplyLogWriteError,
   ReplyNotFoundError,
   assertAfterId,
+  type ErrorReplyEvent,
   type ReplyLog,
   type ReplyLogReadOptions,
   type ReplyLogWriteRefusal,
@@ -58,22 +72,28 @@ export interface RedisReplyLogOptions {
   batchSize?: number;
   /** Re-check interval of a waiting reader when no notification comes. */
   pollIntervalMs?: number;
+  /** How long the producer lease outlives its last renewal; renewed every third of it. */
+  producerLeaseTtlMs?: number;
 }
 
 const DEFAULT_BATCH_SIZE = 256;
 const DEFAULT_POLL_INTERVAL_MS = 2000;
+const DEFAULT_PRODUCER_LEASE_TTL_MS = 15_000;
 
-// KEYS[1] meta; ARGV userId, conversationId, retentionMs. 1 = created, 0 = the id is taken.
+// KEYS[1] meta, KEYS[2] producer lease; ARGV userId, conversationId, retentionMs, leaseTtlMs.
+// 1 = created (and the lease taken), 0 = the id is taken.
 const CREATE = new RedisScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'userId', ARGV[1], 'conversationId', ARGV[2], 'state', 'live', 'lastId', '0')
+redis.call('HSET', KEYS[1], 'userId', ARGV[1], 'conversationId', ARGV[2], 'state', 'live', 'lastId', '0', 'leased', '1')
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
 return 1
 `);
 
-// KEYS[1] meta, KEYS[2] events; ARGV retentionMs, maxEvents, channel, then per event: id, type, data,
-// terminal (1/0). Applies the events in order and returns one outcome each: 'ok' or the refusal
-// (missing, ended, out_of_order, full). Refreshes the TTLs and notifies once per call.
+// KEYS[1] meta, KEYS[2] events, KEYS[3] producer lease; ARGV retentionMs, maxEvents, channel, then
+// per event: id, type, data, terminal (1/0). Applies the events in order and returns one outcome
+// each: 'ok' or the refusal (missing, ended, out_of_order, full). Refreshes the TTLs and notifies
+// once per call; a terminal drops the lease, which has nothing left to guard.
 const APPEND = new RedisScript(`
 local meta = redis.call('HMGET', KEYS[1], 'state', 'lastId')
 local count = (#ARGV - 3) / 4
@@ -105,8 +125,33 @@ if lastId ~= storedBefore then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
   redis.call('PEXPIRE', KEYS[2], ARGV[1])
   redis.call('PUBLISH', ARGV[3], string.format('%d', lastId))
+  if ended then redis.call('DEL', KEYS[3]) end
 end
 return outcomes
+`);
+
+// KEYS[1] meta, KEYS[2] producer lease; ARGV leaseTtlMs. 1 = renewed (re-taken if it had lapsed),
+// 0 = the log has ended or expired: nothing to renew any more.
+const RENEW_LEASE = new RedisScript(`
+if redis.call('HGET', KEYS[1], 'state') ~= 'live' then return 0 end
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
+return 1
+`);
+
+// KEYS[1] meta, KEYS[2] events, KEYS[3] producer lease; ARGV retentionMs, channel, the error's data.
+// Appends the error as the next event when the log is live, leased and its lease gone; answers the
+// id it appended, or 0 (the producer lives, the log has ended or expired, or it has no lease).
+const END_IF_PRODUCER_GONE = new RedisScript(`
+local meta = redis.call('HMGET', KEYS[1], 'state', 'lastId', 'leased')
+if meta[1] ~= 'live' or meta[3] ~= '1' then return 0 end
+if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+local id = string.format('%d', tonumber(meta[2]) + 1)
+redis.call('XADD', KEYS[2], id .. '-0', 'type', 'error', 'data', ARGV[3])
+redis.call('HSET', KEYS[1], 'lastId', id, 'state', 'ended')
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+redis.call('PUBLISH', ARGV[2], id)
+return tonumber(id)
 `);
 
 /** Events one append script carries at most; a longer queue goes in several calls. */
@@ -127,6 +172,7 @@ export interface ReplyKeys {
   readonly meta: string;
   readonly events: string;
   readonly channel: string;
+  readonly lease: string;
 }
 
 interface Snapshot {
@@ -145,8 +191,12 @@ export class RedisReplyLog implements ReplyLog {
   readonly #keyPrefix: string;
   readonly #batchSize: number;
   readonly #pollIntervalMs: number;
+  readonly #leaseTtlMs: number;
   /** Replies with appends being sent; present while a script call for them is in flight. */
   readonly #appendQueues = new Map<string, AppendQueue>();
+  /** Replies this object created and has not seen end: their producer leases are renewed. */
+  readonly #leased = new Set<string>();
+  #renewTimer: TimerHandle | undefined;
   #followers = 0;
 
   constructor(options: RedisReplyLogOptions) {
@@ -160,6 +210,8 @@ export class RedisReplyLog implements ReplyLog {
     this.#keyPrefix = options.keyPrefix;
     this.#batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     this.#pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+    this.#leaseTtlMs = options.producerLeaseTtlMs ?? DEFAULT_PRODUCER_LEASE_TTL_MS;
+    if (!Number.isSafeInteger(this.#leaseTtlMs) || this.#leaseTtlMs < 3) throw new RangeError(`producerLeaseTtlMs must be a whole number >= 3, got ${this.#leaseTtlMs}`);
   }
 
   /** Readers past their replay, subscribed and waiting for live events; for leak checks. */
@@ -172,6 +224,11 @@ export class RedisReplyLog implements ReplyLog {
     return this.#appendQueues.size;
   }
 
+  /** Replies whose producer lease this object renews: created here, not yet ended; for leak checks. */
+  get producing(): number {
+    return this.#leased.size;
+  }
+
   /** Where a reply lives in Redis; for operators and for tests that inspect the keys. */
   keysOf(replyId: string): ReplyKeys {
     return this.#keys(replyId);
@@ -179,8 +236,46 @@ export class RedisReplyLog implements ReplyLog {
 
   async create(replyId: string, owner: ReplyOwner): Promise<void> {
     const keys = this.#keys(replyId);
-    const created = integerReply(await CREATE.run(this.#client, [keys.meta], [owner.userId, owner.conversationId, String(this.#retentionMs)]));
+    const created = integerReply(
+      await CREATE.run(this.#client, [keys.meta, keys.lease], [owner.userId, owner.conversationId, String(this.#retentionMs), String(this.#leaseTtlMs)]),
+    );
     if (created !== 1) throw new ReplyLogWriteError('exists', replyId, 'a reply id is used once');
+    this.#leased.add(replyId);
+    this.#armRenewal();
+  }
+
+  async endIfProducerGone(replyId: string, error: WireError): Promise<ErrorReplyEvent | undefined> {
+    const keys = this.#keys(replyId);
+    const data: WireError = { code: error.code, message: error.message, retryable: error.retryable };
+    const id = integerReply(await END_IF_PRODUCER_GONE.run(this.#client, [keys.meta, keys.events, keys.lease], [String(this.#retentionMs), keys.channel, JSON.stringify(data)]));
+    return id === 0 ? undefined : { id, type: 'error', data };
+  }
+
+  /** One renewal round per third of the lease TTL while any lease is held; none otherwise. */
+  #armRenewal(): void {
+    if (this.#renewTimer !== undefined || this.#leased.size === 0) return;
+    this.#renewTimer = this.#clock.setTimeout(() => void this.#renewLeases(), Math.max(1, Math.floor(this.#leaseTtlMs / 3)));
+  }
+
+  async #renewLeases(): Promise<void> {
+    // A closed client means the server is shutting down; its replies are ended or given up on.
+    if (!this.#client.isOpen) {
+      this.#renewTimer = undefined;
+      return;
+    }
+    await Promise.all(
+      [...this.#leased].map(async (replyId) => {
+        const keys = this.#keys(replyId);
+        try {
+          if (integerReply(await RENEW_LEASE.run(this.#client, [keys.meta, keys.lease], [String(this.#leaseTtlMs)])) === 0) this.#leased.delete(replyId);
+        } catch {
+          // Redis unreachable: the connection reports its errors itself, and the next round, well
+          // inside the TTL, tries again. A lease that lapses meanwhile is re-taken if nobody ended it.
+        }
+      }),
+    );
+    this.#renewTimer = undefined;
+    this.#armRenewal();
   }
 
   append(replyId: string, event: ReplyEvent): Promise<void> {
@@ -211,9 +306,11 @@ export class RedisReplyLog implements ReplyLog {
       const args = [String(this.#retentionMs), String(this.#maxEvents), keys.channel];
       for (const { event } of batch) args.push(String(event.id), event.type, JSON.stringify(event.data), isTerminalEvent(event) ? '1' : '0');
       try {
-        const outcomes = stringArrayReply(await APPEND.run(this.#client, [keys.meta, keys.events], args), batch.length);
+        const outcomes = stringArrayReply(await APPEND.run(this.#client, [keys.meta, keys.events, keys.lease], args), batch.length);
         batch.forEach((item, i) => {
           const outcome = outcomes[i];
+          // Ended by its terminal, by a reader, or gone: no lease left to renew.
+          if ((outcome === 'ok' && isTerminalEvent(item.event)) || outcome === 'ended' || outcome === 'missing') this.#leased.delete(replyId);
           if (outcome === 'ok') item.resolve();
           else if (outcome === 'missing') item.reject(new ReplyNotFoundError(replyId));
           else if (isRefusal(outcome)) item.reject(new ReplyLogWriteError(outcome, replyId, `event ${item.event.id} (${item.event.type})`));
@@ -322,7 +419,7 @@ export class RedisReplyLog implements ReplyLog {
 
   #keys(replyId: string): ReplyKeys {
     const base = `${this.#keyPrefix}reply:{${replyId}}`;
-    return { meta: `${base}:meta`, events: `${base}:events`, channel: `${base}:appended` };
+    return { meta: `${base}:meta`, events: `${base}:events`, channel: `${base}:appended`, lease: `${base}:producer` };
   }
 }
 

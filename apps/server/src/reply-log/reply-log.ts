@@ -29,8 +29,19 @@
  * - Retention: a log expires `retentionMs` after its last write (create or append). Once ended
  *   that is the configured time after the end; a live log whose producer died expires the same
  *   way, so nothing is kept forever.
+ * - Producer liveness: the process that creates a log is its producer, and holds a producer lease
+ *   on it from `create` until it appends the terminal — renewed while that process lives, lapsing
+ *   when it dies without a goodbye (SIGKILL, a crash, lost power). `endIfProducerGone(replyId,
+ *   error)` is what a reader calls after a silence: when the log is live and its producer's lease
+ *   has lapsed, it appends `error` as an `error` event with the next id — in one atomic step, so
+ *   of any number of readers racing (on any instance) exactly one ends the log and gets the event
+ *   back; the others, and every call on a live producer's or an ended log, get undefined. Once
+ *   ended that way the log refuses the producer's late appends (`ended`) like after any terminal.
+ *   A log kept in process memory dies with its producer, so there it never answers an event.
  */
-import { WxstreamError, type ReplyEvent } from '@wxstream/protocol';
+import { WxstreamError, type ReplyEvent, type WireError } from '@wxstream/protocol';
+
+export type ErrorReplyEvent = Extract<ReplyEvent, { type: 'error' }>;
 
 export interface ReplyOwner {
   readonly userId: string;
@@ -55,6 +66,8 @@ export interface ReplyLog {
   append(replyId: string, event: ReplyEvent): Promise<void>;
   read(replyId: string, afterId: number, options?: ReplyLogReadOptions): AsyncIterable<ReplyEvent>;
   meta(replyId: string): Promise<ReplyMeta | undefined>;
+  /** The terminal this call appended because the producer is gone; undefined when it did not. */
+  endIfProducerGone(replyId: string, error: WireError): Promise<ErrorReplyEvent | undefined>;
 }
 
 /** The reply has no log: it never existed here, or its retention has passed. Answer 404. */

@@ -12,7 +12,7 @@ import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import { abortableSleep } from './abortable-sleep.ts';
 import { createOpenAIUpstream, type OpenAIUpstreamOptions } from './openai-upstream.ts';
-import { createRetryingUpstream, type RetryTimers } from './retrying-upstream.ts';
+import { createRetryingUpstream, type RetryObserver, type RetryTimers } from './retrying-upstream.ts';
 import type { UpstreamRetryConfig } from './upstream-retry-config.ts';
 import type { UpstreamModel } from './upstream-model.ts';
 
@@ -22,6 +22,8 @@ export interface ConfiguredUpstreamOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly timers?: Partial<RetryTimers>;
+  /** Told of every retry and fallback (the metrics). */
+  readonly observer?: RetryObserver;
 }
 
 function fallbackOptions(options: ConfiguredUpstreamOptions): OpenAIUpstreamOptions | undefined {
@@ -68,5 +70,12 @@ export function createConfiguredUpstream(options: ConfiguredUpstreamOptions): Up
     random: options.timers?.random ?? Math.random,
     now: options.timers?.now ?? (() => clock.now()),
   };
-  return createRetryingUpstream({ primary, ...(fallback === undefined ? {} : { fallback }), policy: retry.policy, timers, log: logger });
+  return createRetryingUpstream({
+    primary,
+    ...(fallback === undefined ? {} : { fallback }),
+    ...(options.observer === undefined ? {} : { observer: options.observer }),
+    policy: retry.policy,
+    timers,
+    log: logger,
+  });
 }

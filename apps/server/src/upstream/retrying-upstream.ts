@@ -18,7 +18,8 @@
  * secrets are redacted). The client going away (`signal`) stops everything at once, also in the
  * middle of a wait. The returned stream names the model that answered and maps its own mid-stream
  * failures. Each retry and each switch to the fallback is logged with code, status, attempt and
- * delay — never keys or texts.
+ * delay — never keys or texts — and reported to `observer` (the metrics): a retry once its wait is
+ * over and the call is sent again, with why (`retryReason`), a fallback when it is called.
  */
 import { WxstreamError } from '@wxstream/protocol';
 import type { Logger } from '../logger.ts';
@@ -35,17 +36,33 @@ export interface RetryTimers {
   now(): number;
 }
 
+/** Why a refused call was sent again: a 429, a 5xx, or no HTTP answer at all (refused, reset, DNS). */
+export type UpstreamRetryReason = 'rate_limited' | 'unavailable' | 'connection';
+export const UPSTREAM_RETRY_REASONS: readonly UpstreamRetryReason[] = ['rate_limited', 'unavailable', 'connection'];
+
+export interface RetryObserver {
+  retried(reason: UpstreamRetryReason): void;
+  fellBack(): void;
+}
+
 export interface RetryingUpstreamOptions {
   readonly primary: UpstreamModel;
   readonly fallback?: UpstreamModel;
   readonly policy: RetryPolicy;
   readonly timers: RetryTimers;
   readonly log: Logger;
+  readonly observer?: RetryObserver;
 }
 
 function statusOf(error: unknown): number | undefined {
   if (typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number') return error.status;
   return undefined;
+}
+
+/** Only retryable refusals get here: 429 → rate_limited; an HTTP status → unavailable; none → connection. */
+export function retryReason(refusal: WxstreamError, status: number | undefined): UpstreamRetryReason {
+  if (refusal.code === 'upstream_rate_limited') return 'rate_limited';
+  return status === undefined ? 'connection' : 'unavailable';
 }
 
 /** The stream as returned, naming its model and mapping its failures with that model's rules. */
@@ -66,7 +83,7 @@ function answeredBy(stream: AsyncIterable<UpstreamChunk>, upstream: UpstreamMode
 }
 
 export function createRetryingUpstream(options: RetryingUpstreamOptions): UpstreamModel {
-  const { primary, fallback, policy, timers, log } = options;
+  const { primary, fallback, policy, timers, log, observer } = options;
 
   return {
     model: primary.model,
@@ -81,6 +98,7 @@ export function createRetryingUpstream(options: RetryingUpstreamOptions): Upstre
       for (const { upstream, attempts, role } of plan) {
         if (lastRefusal !== undefined) {
           log.warn({ code: lastRefusal.code, model: primary.model, fallbackModel: upstream.model }, 'the model is still refusing: trying the fallback');
+          observer?.fellBack();
         }
         for (let attempt = 1; attempt <= attempts; attempt += 1) {
           signal.throwIfAborted();
@@ -113,6 +131,7 @@ export function createRetryingUpstream(options: RetryingUpstreamOptions): Upstre
           );
           await timers.sleep(decision.delayMs, signal);
           waitedMs += decision.delayMs;
+          observer?.retried(retryReason(refusal, statusOf(raw)));
         }
       }
       // The plan always has a primary, so a refusal was recorded before the loop ended.

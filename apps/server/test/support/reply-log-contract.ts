@@ -37,11 +37,14 @@ export interface ReplyLogContractSettings {
   readonly shortRetentionMs: number;
   /** How late past its retention a log may still be seen: 0 for a manual clock. */
   readonly expiryMarginMs: number;
+  /** The producer lease TTL the factory's logs use (a log without leases: any silence to test with). */
+  readonly producerLeaseTtlMs: number;
 }
 
 const LONG_RETENTION_MS = 600_000;
 const MAX_EVENTS = 20_000;
 const OWNER = { userId: 'u1', conversationId: 'c1' };
+const PRODUCER_GONE = { code: 'server_shutdown', message: 'the instance generating this reply is gone', retryable: true } as const;
 
 /** Texts that have broken streaming code before: CJK, astral emoji and ZWJ-free modifiers, escapes, line separators, a BOM, a combining mark, a lone surrogate. */
 const SAMPLE_TEXTS = ['你好', '，世界。', '😀👍🏽', ' "quoted" \\ back', '\n\n', '\u2028\u2029', '\uFEFF', 'e\u0301', '\uD800', 'plain ascii '];
@@ -299,6 +302,26 @@ export function describeReplyLogContract(
       assert.deepEqual(await reading, events.slice(0, 2));
       assert.equal(await log.meta(replyId), undefined);
       assert.equal(await subject.followers(), 0);
+    });
+
+    test('a live log whose producer is alive is never ended as abandoned, however long it stays silent', async () => {
+      const { subject, log, replyId } = await setup();
+      const events = replyEvents(6);
+      await appendAll(log, replyId, events.slice(0, 2));
+      await subject.elapse(settings.producerLeaseTtlMs * 2);
+      assert.equal(await log.endIfProducerGone(replyId, PRODUCER_GONE), undefined);
+      assert.equal((await log.meta(replyId))?.state, 'live');
+      await appendAll(log, replyId, events.slice(2));
+      assert.deepEqual(await collect(log.read(replyId, 0)), events, 'the producer ends its reply itself');
+    });
+
+    test('an ended or unknown log is never ended again as abandoned', async () => {
+      const { log, replyId } = await setup();
+      const events = replyEvents(5);
+      await appendAll(log, replyId, events);
+      assert.equal(await log.endIfProducerGone(replyId, PRODUCER_GONE), undefined);
+      assert.equal(await log.endIfProducerGone('no-such-reply', PRODUCER_GONE), undefined);
+      assert.deepEqual(await collect(log.read(replyId, 0)), events);
     });
 
     test('a 10,000-event reply replays byte-for-byte, from the start and from the middle', async () => {

@@ -1,0 +1,176 @@
+/**
+ * An instance killed mid-reply (SIGKILL: no shutdown, no goodbye) on one Redis and one PostgreSQL
+ * with another instance: instance A is a real server process, instance B runs in this process. A
+ * client resuming on B gets everything A had put in the reply log, then — once A's producer lease
+ * has lapsed — exactly one retryable `server_shutdown`, within a bounded time; the stored reply is
+ * no longer `streaming` but `error` with the text the client was sent. A reply nobody resumes is
+ * ended the same way when its conversation is read. Skipped, with the reason, when Redis or
+ * PostgreSQL is unreachable.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startOf, waitForStoredReply } from './support/api-client.ts';
+import { parseExposition, valueOf } from './support/exposition.ts';
+import { chatRequest, login, openStream, send } from './support/http-client.ts';
+import { parseReplyBody } from './support/reply-stream.ts';
+import { eventFrames, framesAfter, lastFrameId, openResume, resume } from './support/reply-routes-client.ts';
+import { spawnServerProcess, type ServerProcess } from './support/server-process.ts';
+import { connectTestPostgres, type TestPostgres } from './support/test-postgres.ts';
+import { TEST_REDIS_URL, connectTestRedis, type TestRedis } from './support/test-redis.ts';
+import { TEST_API_KEY, TEST_TOKEN_SECRET, startEmulator, startTestServer, type TestServer } from './support/test-server.ts';
+import type { OpenAICompatibleEmulator } from '../src/offline-model/openai-compatible-emulator.ts';
+
+const redisResult = await connectTestRedis();
+const postgresResult = await connectTestPostgres();
+const skip = !redisResult.available ? redisResult.skipReason : !postgresResult.available ? postgresResult.skipReason : undefined;
+if (skip !== undefined) {
+  if (redisResult.available) await redisResult.redis.dispose();
+  if (postgresResult.available) await postgresResult.postgres.dispose();
+}
+
+/** Short, so the test waits about a second for A's lease to lapse; renewed every 333 ms, so a loaded machine's stall of A does not end its live reply. */
+const LEASE_TTL_MS = 1000;
+const CHECK_INTERVAL_MS = 100;
+/** Scheduling slack on a loaded machine between A's death and B's terminal, beyond lease and check. */
+const SLACK_MS = 2000;
+
+describe('an instance killed mid-reply', { skip }, () => {
+  let redis: TestRedis;
+  let postgres: TestPostgres;
+  let emulator: OpenAICompatibleEmulator;
+  let a: ServerProcess;
+  let aUrl: string;
+  let b: TestServer;
+  let token: string;
+  const processes: ServerProcess[] = [];
+  let startA: () => Promise<{ process: ServerProcess; url: string }>;
+
+  before(async () => {
+    if (!redisResult.available || !postgresResult.available) return;
+    redis = redisResult.redis;
+    postgres = postgresResult.postgres;
+    emulator = await startEmulator();
+    const { databaseUrl } = await postgres.freshSchema();
+    const shared = {
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_KEY_PREFIX: redis.keyPrefix,
+      DATABASE_URL: databaseUrl,
+      REPLY_PRODUCER_LEASE_TTL_MS: String(LEASE_TTL_MS),
+      REPLY_PRODUCER_CHECK_INTERVAL_MS: String(CHECK_INTERVAL_MS),
+      HEARTBEAT_INTERVAL_MS: '3600000',
+    };
+    startA = async () => {
+      const started = spawnServerProcess({
+        ...shared,
+        OPENAI_BASE_URL: emulator.baseURL,
+        OPENAI_API_KEY: TEST_API_KEY,
+        OPENAI_MODEL: 'emulated-model',
+        TOKEN_SECRET: TEST_TOKEN_SECRET,
+        RATE_LIMIT_PER_MINUTE: '0',
+      });
+      processes.push(started);
+      return { process: started, url: await started.listening };
+    };
+    ({ process: a, url: aUrl } = await startA());
+    b = await startTestServer({ upstream: emulator, env: shared });
+    token = await login(aUrl);
+  });
+
+  after(async () => {
+    if (!redisResult.available || !postgresResult.available) return;
+    for (const started of processes) {
+      started.child.kill('SIGKILL');
+      await started.exited;
+    }
+    await b?.close();
+    await emulator?.close();
+    await postgres.dispose();
+    await redis.dispose();
+  });
+
+  test('a client resuming on the other instance gets the rest of what was produced, then exactly one server_shutdown within a bounded time, and the stored reply is ended', async () => {
+    const content = Array.from({ length: 300 }, (_, index) => `第${index}句😀 `);
+    emulator.setScenario({ reasoning: ['先想'], content, chunkDelayMs: 20 });
+    const stream = await openStream(aUrl, '/api/chat', chatRequest(token, { message: 'A will be killed' }));
+    await stream.waitForText('第2句');
+    stream.destroy();
+    const received = stream.text();
+    const { messageId, conversationId } = startOf(received);
+    const lastId = lastFrameId(received);
+    // One client follows on B while A still generates; another comes after A is gone.
+    const following = await openResume(b.url, token, messageId, String(lastId));
+    await following.waitForText('第6句');
+
+    a.child.kill('SIGKILL');
+    assert.equal(await a.exited, null, 'killed by the signal, not exited');
+    const killedAt = performance.now();
+    const producedByA = Number(await redis.connections.commands.hGet(`${redis.keyPrefix}reply:{${messageId}}:meta`, 'lastId'));
+
+    const tail = (await following.ended).toString('utf8');
+    const endedAfterMs = performance.now() - killedAt;
+    const whole = parseReplyBody(eventFrames(received).join('') + tail);
+    assert.deepEqual(
+      whole.events.map((event) => event.id),
+      whole.events.map((_, index) => index + 1),
+      'ids run without a gap or a repeat',
+    );
+    const terminals = whole.events.filter((event) => event.type === 'done' || event.type === 'error');
+    assert.equal(terminals.length, 1);
+    const last = whole.events.at(-1);
+    assert.equal(last?.id, producedByA + 1, 'everything A produced, then the terminal with the next id');
+    assert.deepEqual(last?.type === 'error' ? { code: last.data.code, retryable: last.data.retryable } : last, { code: 'server_shutdown', retryable: true });
+    assert.ok(whole.text.length > parseReplyBody(eventFrames(received).join('')).text.length, 'A produced more after the first client left');
+    assert.ok(whole.text.length < content.join('').length, 'the reply was cut short');
+    assert.ok(endedAfterMs < LEASE_TTL_MS + CHECK_INTERVAL_MS + SLACK_MS, `the terminal came ${Math.round(endedAfterMs)} ms after the kill`);
+
+    const later = await resume(b.url, token, messageId, String(lastId));
+    assert.equal(later.status, 200);
+    assert.equal(later.text, tail, 'a resume after the end replays the same bytes, the same one terminal');
+    assert.equal(framesAfter((await resume(b.url, token, messageId, '0')).text, lastId), tail);
+
+    const stored = await waitForStoredReply(b.url, token, conversationId);
+    assert.deepEqual({ status: stored.status, errorCode: stored.errorCode }, { status: 'error', errorCode: 'server_shutdown' });
+    assert.equal(stored.text, whole.text, 'the stored text is what the clients were sent');
+    const metrics = parseExposition((await send(b.url, '/metrics')).text);
+    assert.equal(valueOf(metrics, 'wxstream_replies_abandoned_total'), 1);
+  });
+
+  test('a reply nobody resumes is ended when its conversation is read after the lease lapsed: stored as error with all it had produced, its log ended once', async () => {
+    const { process: killed, url } = await startA();
+    // A fresh user: the first one's reply lock is still held by the killed instance (REPLY_LOCK_TTL_MS).
+    const other = await login(url, 'nobody-resumes');
+    emulator.setScenario({ content: Array.from({ length: 300 }, (_, index) => `段${index} `), chunkDelayMs: 20 });
+    const stream = await openStream(url, '/api/chat', chatRequest(other, { message: 'killed, never resumed' }));
+    await stream.waitForText('段3 ');
+    stream.destroy();
+    const { messageId, conversationId } = startOf(stream.text());
+    killed.child.kill('SIGKILL');
+    await killed.exited;
+    await sleep(LEASE_TTL_MS + 100);
+
+    const stored = await waitForStoredReply(b.url, other, conversationId, (message) => message.status !== 'streaming', 1000);
+    assert.deepEqual({ status: stored.status, errorCode: stored.errorCode }, { status: 'error', errorCode: 'server_shutdown' });
+    const replay = parseReplyBody((await resume(b.url, other, messageId, '0')).text);
+    assert.equal(stored.text, replay.text, 'the stored text is everything the log holds');
+    assert.ok(replay.text.startsWith('段0 段1 段2 段3 '));
+    assert.deepEqual(
+      replay.events.filter((event) => event.type === 'done' || event.type === 'error').map((event) => [event.id, event.type]),
+      [[replay.events.length, 'error']],
+      'one terminal, last',
+    );
+    const metrics = parseExposition((await send(b.url, '/metrics')).text);
+    assert.equal(valueOf(metrics, 'wxstream_replies_abandoned_total'), 2);
+  });
+
+  test('the surviving instance is left with no reply in flight and no open upstream request', async () => {
+    for (let attempt = 0; attempt < 100 && b.server.activeReplies > 0; attempt += 1) await sleep(20);
+    assert.equal(b.server.activeReplies, 0);
+    // A's model call died with A's sockets.
+    for (let attempt = 0; attempt < 100 && emulator.requests.some((request) => request.finishedAt === undefined && !request.aborted); attempt += 1) await sleep(20);
+    assert.deepEqual(
+      emulator.requests.filter((request) => request.finishedAt === undefined && !request.aborted).map((request) => request.index),
+      [],
+    );
+  });
+});
