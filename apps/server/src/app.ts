@@ -131,14 +131,14 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     clock: deps.clock,
     heartbeatIntervalMs: settings.heartbeatIntervalMs,
     producerCheckIntervalMs: deps.producerCheckIntervalMs,
-    abandoned: { store: deps.store, metrics: deps.metrics },
+    abandoned: { store: deps.store, metrics: deps.metrics, locks: deps.admission.locks },
     lifecycle: deps.lifecycle,
   });
 
   mountConversationRoutes(router, authenticated, {
     store: deps.store,
     maxBodyBytes: settings.maxBodyBytes,
-    abandoned: { replyLog: deps.replyLog, store: deps.store, metrics: deps.metrics },
+    abandoned: { replyLog: deps.replyLog, store: deps.store, metrics: deps.metrics, locks: deps.admission.locks },
   });
 
   app.use(requestId({ logger: deps.logger, ids: deps.ids, clock: deps.clock }));

@@ -134,11 +134,15 @@ describe('an instance killed mid-reply', { skip }, () => {
     assert.equal(stored.text, whole.text, 'the stored text is what the clients were sent');
     const metrics = parseExposition((await send(b.url, '/metrics')).text);
     assert.equal(valueOf(metrics, 'wxstream_replies_abandoned_total'), 1);
+
+    emulator.setScenario({ content: ['好的。'] });
+    const next = await send(b.url, '/api/chat', chatRequest(token, { message: 'right after the error', conversationId }));
+    assert.equal(next.status, 200, `the dead instance's reply lock went with its reply, so 重试 is not refused: ${next.text.slice(0, 200)}`);
   });
 
   test('a reply nobody resumes is ended when its conversation is read after the lease lapsed: stored as error with all it had produced, its log ended once', async () => {
     const { process: killed, url } = await startA();
-    // A fresh user: the first one's reply lock is still held by the killed instance (REPLY_LOCK_TTL_MS).
+    // A fresh user, so this reply's lock is the only one the killed instance holds for them.
     const other = await login(url, 'nobody-resumes');
     emulator.setScenario({ content: Array.from({ length: 300 }, (_, index) => `段${index} `), chunkDelayMs: 20 });
     const stream = await openStream(url, '/api/chat', chatRequest(other, { message: 'killed, never resumed' }));

@@ -8,7 +8,8 @@
  * again works). Only the one call that ended it, on whichever instance, then stores the reply as
  * `error` / `server_shutdown` with the text and reasoning the log holds — exactly what every
  * client was sent, so a conversation read afterwards matches the screen — counts it
- * (`replies_abandoned_total`) and logs it. Resolves true for that call, false for every other
+ * (`replies_abandoned_total`), frees its user's one-reply lock (the dead instance cannot; the log
+ * recorded which lease was the reply's, so a newer one is never freed) and logs it. Resolves true for that call, false for every other
  * (the producer lives, the reply already ended, or its log is gone). Never rejects: a failure is
  * logged and the caller's next check asks again. A store write that fails after the log was ended
  * is not retried here; the row stays `streaming` until an instance's start marks it interrupted.
@@ -20,12 +21,15 @@
 import { WxstreamError, type ReplyEvent } from '@wxstream/protocol';
 import type { Logger } from '../logger.ts';
 import type { ReplyLog } from '../reply-log/reply-log.ts';
+import type { ReplyLocks } from '../limits/reply-locks.ts';
 import type { ConversationStore } from '../storage/conversation-store.ts';
 
 export interface AbandonedReplyDeps {
   readonly replyLog: ReplyLog;
   readonly store: Pick<ConversationStore, 'updateAssistantMessage'>;
   readonly metrics: { replyAbandoned(): void };
+  /** The dead instance still holds its user's one-reply lock: free it, so 重试 works at once. */
+  readonly locks: Pick<ReplyLocks, 'releaseAbandoned'>;
 }
 
 export async function endAbandonedReply(deps: AbandonedReplyDeps, replyId: string, log: Logger): Promise<boolean> {
@@ -39,6 +43,12 @@ export async function endAbandonedReply(deps: AbandonedReplyDeps, replyId: strin
   }
   if (ended === undefined) return false;
   deps.metrics.replyAbandoned();
+  try {
+    const meta = await deps.replyLog.meta(replyId);
+    if (meta?.lockId !== undefined) await deps.locks.releaseAbandoned(meta.userId, meta.lockId);
+  } catch (error) {
+    log.warn({ err: error, messageId: replyId }, 'could not free the reply lock of an abandoned reply; it expires on its own');
+  }
   try {
     const { text, reasoning } = await textOf(deps.replyLog, replyId);
     await deps.store.updateAssistantMessage(replyId, { status: 'error', errorCode: failure.code, text, reasoning });

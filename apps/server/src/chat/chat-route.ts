@@ -193,7 +193,7 @@ export function chatRoute(deps: ChatRouteDeps): Middleware<AppState> {
         throw error;
       }
       try {
-        await deps.replyLog.create(turn.reply.id, { userId: user.id, conversationId: turn.conversationId });
+        await deps.replyLog.create(turn.reply.id, { userId: user.id, conversationId: turn.conversationId, lockId: lease.replyId });
       } catch (error) {
         abort(new Error('the reply log could not be created'));
         await deps.store.updateAssistantMessage(turn.reply.id, { status: 'error', errorCode: 'internal_error' }).catch((storeError: unknown) => {

@@ -64,6 +64,10 @@ export class InMemoryReplyLocks implements ReplyLocks {
     };
   }
 
+  async releaseAbandoned(userId: string, replyId: string): Promise<void> {
+    if (this.#held.get(userId)?.replyId === replyId) this.#held.delete(userId);
+  }
+
   #sweep(now: number): void {
     if (now - this.#lastSweepAt < this.#ttlMs) return;
     this.#lastSweepAt = now;

@@ -42,6 +42,12 @@ if redis.call('HGET', KEYS[1], 'token') == ARGV[1] then redis.call('DEL', KEYS[1
 return 0
 `);
 
+// KEYS[1] lock; ARGV replyId. Deletes the lease only while it is still the one taken for that reply.
+const RELEASE_ABANDONED = new RedisScript(`
+if redis.call('HGET', KEYS[1], 'replyId') == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 0
+`);
+
 // KEYS[1] lock; ARGV token, now, expiresAt, gcTtlMs. 1 = renewed, 0 = released, expired or not ours.
 const RENEW = new RedisScript(`
 local held = redis.call('HMGET', KEYS[1], 'token', 'expiresAt')
@@ -65,6 +71,10 @@ export class RedisReplyLocks implements ReplyLocks {
     this.#ttlMs = options.ttlMs;
     this.#keyPrefix = options.keyPrefix;
     this.#newToken = options.newToken ?? randomUUID;
+  }
+
+  async releaseAbandoned(userId: string, replyId: string): Promise<void> {
+    await RELEASE_ABANDONED.run(this.#client, [`${this.#keyPrefix}lock:${userId}`], [replyId]);
   }
 
   async tryAcquire(userId: string, replyId: string): Promise<Lease | undefined> {

@@ -15,6 +15,9 @@
  *   so a late release from a slow holder cannot unlock a reply in progress).
  * - `renew()` resolves true and restarts the TTL while the lease is live; false once it was
  *   released or expired (the lock is gone or someone else's: the holder should not assume it).
+ * - `releaseAbandoned(userId, replyId)` frees the user's lease only while it is still the one taken
+ *   for `replyId`: for the reader that ended a reply whose instance died holding the lease. A newer
+ *   lease (taken after that one expired) is never touched.
  * - Expiry is decided by the injected clock, never by the store's own clock, so one test suite
  *   runs against every implementation with a manual clock. A store-side TTL (Redis PEXPIRE) may
  *   only be garbage collection with slack on top, not the source of truth.
@@ -29,4 +32,5 @@ export interface Lease {
 
 export interface ReplyLocks {
   tryAcquire(userId: string, replyId: string): Promise<Lease | undefined>;
+  releaseAbandoned(userId: string, replyId: string): Promise<void>;
 }

@@ -2,7 +2,7 @@
  * `ReplyLog` kept in Redis, so any instance can replay and follow any reply.
  *
  * Layout per reply (the `{replyId}` hash tag keeps both keys in one Redis Cluster slot):
- * - `<prefix>reply:{id}:meta`, a hash: userId, conversationId, state (live/ended), lastId.
+ * - `<prefix>reply:{id}:meta`, a hash: userId, conversationId, lockId (when given), state (live/ended), lastId.
  * - `<prefix>reply:{id}:events`, a Redis Stream with one entry per event. The entry's stream ID is
  *   `<event id>-0`, so the event id IS the stream position: replay after an id is one XRANGE with an
  *   exclusive start, and XADD itself would refuse an id that does not grow. Fields: `type` and
@@ -80,11 +80,12 @@ const DEFAULT_BATCH_SIZE = 256;
 const DEFAULT_POLL_INTERVAL_MS = 2000;
 const DEFAULT_PRODUCER_LEASE_TTL_MS = 15_000;
 
-// KEYS[1] meta, KEYS[2] producer lease; ARGV userId, conversationId, retentionMs, leaseTtlMs.
-// 1 = created (and the lease taken), 0 = the id is taken.
+// KEYS[1] meta, KEYS[2] producer lease; ARGV userId, conversationId, retentionMs, leaseTtlMs, lockId
+// ('' for none). 1 = created (and the lease taken), 0 = the id is taken.
 const CREATE = new RedisScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'userId', ARGV[1], 'conversationId', ARGV[2], 'state', 'live', 'lastId', '0', 'leased', '1')
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'lockId', ARGV[5]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
 return 1
@@ -237,7 +238,7 @@ export class RedisReplyLog implements ReplyLog {
   async create(replyId: string, owner: ReplyOwner): Promise<void> {
     const keys = this.#keys(replyId);
     const created = integerReply(
-      await CREATE.run(this.#client, [keys.meta, keys.lease], [owner.userId, owner.conversationId, String(this.#retentionMs), String(this.#leaseTtlMs)]),
+      await CREATE.run(this.#client, [keys.meta, keys.lease], [owner.userId, owner.conversationId, String(this.#retentionMs), String(this.#leaseTtlMs), owner.lockId ?? '']),
     );
     if (created !== 1) throw new ReplyLogWriteError('exists', replyId, 'a reply id is used once');
     this.#leased.add(replyId);
@@ -333,6 +334,7 @@ export class RedisReplyLog implements ReplyLog {
     return {
       userId: hash['userId'] ?? '',
       conversationId: hash['conversationId'] ?? '',
+      ...(hash['lockId'] === undefined ? {} : { lockId: hash['lockId'] }),
       state: hash['state'] === 'ended' ? 'ended' : 'live',
       lastEventId: Number(hash['lastId'] ?? 0),
       expiresAt: this.#clock.now() + ttl,

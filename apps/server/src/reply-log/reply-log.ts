@@ -46,6 +46,11 @@ export type ErrorReplyEvent = Extract<ReplyEvent, { type: 'error' }>;
 export interface ReplyOwner {
   readonly userId: string;
   readonly conversationId: string;
+  /**
+   * The id the reply's one-reply-per-user lock was taken for, so whoever ends a reply whose
+   * instance died can free its user at once instead of after the lock's TTL.
+   */
+  readonly lockId?: string;
 }
 
 export interface ReplyMeta extends ReplyOwner {

@@ -42,6 +42,19 @@ export function describeReplyLocksContract(name: string, create: Factory<ReplyLo
       assert.equal(await locks.tryAcquire('u1', 'r2'), undefined);
     });
 
+    test('releaseAbandoned frees a lease taken for that reply only, never a newer one', async () => {
+      const { clock, locks } = await setup();
+      assert.ok(await locks.tryAcquire('u1', 'r1'));
+      await locks.releaseAbandoned('u1', 'r-other');
+      assert.equal(await locks.tryAcquire('u1', 'r2'), undefined, 'another reply id frees nothing');
+      await locks.releaseAbandoned('u1', 'r1');
+      assert.ok(await locks.tryAcquire('u1', 'r2'), 'the abandoned reply freed its user');
+      clock.advance(TTL_MS);
+      assert.ok(await locks.tryAcquire('u1', 'r3'));
+      await locks.releaseAbandoned('u1', 'r2');
+      assert.equal(await locks.tryAcquire('u1', 'r4'), undefined, 'a stale release leaves the newer lease alone');
+    });
+
     test('locks are per user: another user acquires while the first holds a lease', async () => {
       const { locks } = await setup();
       assert.ok(await locks.tryAcquire('u1', 'r1'));
