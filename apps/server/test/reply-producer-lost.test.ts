@@ -16,18 +16,14 @@ import { chatRequest, login, openStream, send } from './support/http-client.ts';
 import { parseReplyBody } from './support/reply-stream.ts';
 import { eventFrames, framesAfter, lastFrameId, openResume, resume } from './support/reply-routes-client.ts';
 import { spawnServerProcess, type ServerProcess } from './support/server-process.ts';
-import { connectTestPostgres, type TestPostgres } from './support/test-postgres.ts';
-import { TEST_REDIS_URL, connectTestRedis, type TestRedis } from './support/test-redis.ts';
+import type { TestPostgres } from './support/test-postgres.ts';
+import { connectRedisAndPostgres } from './support/test-shared-servers.ts';
+import { TEST_REDIS_URL, type TestRedis } from './support/test-redis.ts';
 import { TEST_API_KEY, TEST_TOKEN_SECRET, startEmulator, startTestServer, type TestServer } from './support/test-server.ts';
 import type { OpenAICompatibleEmulator } from '../src/offline-model/openai-compatible-emulator.ts';
 
-const redisResult = await connectTestRedis();
-const postgresResult = await connectTestPostgres();
-const skip = !redisResult.available ? redisResult.skipReason : !postgresResult.available ? postgresResult.skipReason : undefined;
-if (skip !== undefined) {
-  if (redisResult.available) await redisResult.redis.dispose();
-  if (postgresResult.available) await postgresResult.postgres.dispose();
-}
+const servers = await connectRedisAndPostgres();
+const skip = servers.available ? undefined : servers.skipReason;
 
 /** Short, so the test waits about a second for A's lease to lapse; renewed every 333 ms, so a loaded machine's stall of A does not end its live reply. */
 const LEASE_TTL_MS = 1000;
@@ -47,9 +43,8 @@ describe('an instance killed mid-reply', { skip }, () => {
   let startA: () => Promise<{ process: ServerProcess; url: string }>;
 
   before(async () => {
-    if (!redisResult.available || !postgresResult.available) return;
-    redis = redisResult.redis;
-    postgres = postgresResult.postgres;
+    if (!servers.available) return;
+    ({ redis, postgres } = servers);
     emulator = await startEmulator();
     const { databaseUrl } = await postgres.freshSchema();
     const shared = {
@@ -78,7 +73,7 @@ describe('an instance killed mid-reply', { skip }, () => {
   });
 
   after(async () => {
-    if (!redisResult.available || !postgresResult.available) return;
+    if (!servers.available) return;
     for (const started of processes) {
       started.child.kill('SIGKILL');
       await started.exited;

@@ -12,19 +12,14 @@ import { startOf, waitForStoredReply } from './support/api-client.ts';
 import { chatRequest, login, openStream, send } from './support/http-client.ts';
 import { parseReplyBody } from './support/reply-stream.ts';
 import { eventFrames, framesAfter, lastFrameId, openResume, resume, stopReply } from './support/reply-routes-client.ts';
-import { connectTestPostgres, type TestPostgres } from './support/test-postgres.ts';
-import { TEST_REDIS_URL, connectTestRedis, type TestRedis } from './support/test-redis.ts';
+import type { TestPostgres } from './support/test-postgres.ts';
+import { connectRedisAndPostgres } from './support/test-shared-servers.ts';
+import { TEST_REDIS_URL, type TestRedis } from './support/test-redis.ts';
 import { startEmulator, startTestServer, type TestServer } from './support/test-server.ts';
 import type { OpenAICompatibleEmulator } from '../src/offline-model/openai-compatible-emulator.ts';
 
-const redisResult = await connectTestRedis();
-const postgresResult = await connectTestPostgres();
-const skip = !redisResult.available ? redisResult.skipReason : !postgresResult.available ? postgresResult.skipReason : undefined;
-if (skip !== undefined) {
-  // One of the two is there but the suite cannot run: release it, or its connections keep the process alive.
-  if (redisResult.available) await redisResult.redis.dispose();
-  if (postgresResult.available) await postgresResult.postgres.dispose();
-}
+const servers = await connectRedisAndPostgres();
+const skip = servers.available ? undefined : servers.skipReason;
 
 describe('two instances sharing Redis and PostgreSQL', { skip }, () => {
   let redis: TestRedis;
@@ -41,9 +36,8 @@ describe('two instances sharing Redis and PostgreSQL', { skip }, () => {
     });
 
   before(async () => {
-    if (!redisResult.available || !postgresResult.available) return;
-    redis = redisResult.redis;
-    postgres = postgresResult.postgres;
+    if (!servers.available) return;
+    ({ redis, postgres } = servers);
     emulator = await startEmulator();
     const { databaseUrl } = await postgres.freshSchema();
     a = await startInstance(databaseUrl, { SHUTDOWN_GRACE_MS: '100' });
@@ -54,7 +48,7 @@ describe('two instances sharing Redis and PostgreSQL', { skip }, () => {
   });
 
   after(async () => {
-    if (!redisResult.available || !postgresResult.available) return;
+    if (!servers.available) return;
     await a?.close();
     await b?.close();
     await emulator?.close();
