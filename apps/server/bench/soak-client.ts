@@ -48,11 +48,18 @@ export interface SoakTotals {
   lostChars: number;
   duplicatedChars: number;
   mismatchedReplies: number;
+  /** Every live delta timed. */
   latenciesMs: number[];
+  /**
+   * Live deltas the emulator sent after their connection had delivered its first event: relaying
+   * on an open stream, without the wait for a resume request to be served (which `latenciesMs`
+   * also holds, for deltas sent while that request queued).
+   */
+  flowingLatenciesMs: number[];
 }
 
 export function newTotals(): SoakTotals {
-  return { started: 0, completed: 0, endedInError: 0, unfinished: 0, refusedStarts: 0, connections: 0, cuts: 0, resumes: 0, delayedResumes: 0, lostChars: 0, duplicatedChars: 0, mismatchedReplies: 0, latenciesMs: [] };
+  return { started: 0, completed: 0, endedInError: 0, unfinished: 0, refusedStarts: 0, connections: 0, cuts: 0, resumes: 0, delayedResumes: 0, lostChars: 0, duplicatedChars: 0, mismatchedReplies: 0, latenciesMs: [], flowingLatenciesMs: [] };
 }
 
 /** Everything one reply's reader knows, across all its connections. */
@@ -78,7 +85,7 @@ export interface SoakTarget {
 /** One connection of a reply; destroys it after `cutAfter` events when given. */
 function readConnection(target: SoakTarget, path: string, method: 'POST' | 'GET', headers: Record<string, string>, body: string | undefined, state: ReplyState, cutAfter: number | undefined): Promise<ConnectionEnd> {
   return new Promise((resolve) => {
-    const openedAt = epochMs();
+    const times = { openedAt: epochMs(), flowingSince: Number.POSITIVE_INFINITY };
     const frames = new SseFrameSplitter();
     let settled = false;
     let seen = 0;
@@ -105,7 +112,8 @@ function readConnection(target: SoakTarget, path: string, method: 'POST' | 'GET'
         if (settled) return;
         const arrivedAt = epochMs();
         for (const frame of frames.feed(chunk)) {
-          absorb(frame, state, openedAt, arrivedAt, target);
+          absorb(frame, state, times, arrivedAt, target);
+          times.flowingSince = Math.min(times.flowingSince, arrivedAt);
           seen += 1;
           if (state.terminal !== undefined) return;
           if (cutAfter !== undefined && seen >= cutAfter) {
@@ -124,7 +132,13 @@ function readConnection(target: SoakTarget, path: string, method: 'POST' | 'GET'
   });
 }
 
-function absorb(frame: SseFrame, state: ReplyState, openedAt: number, arrivedAt: number, target: SoakTarget): void {
+/** When a connection was opened, and when its first event arrived (infinity until then). */
+interface ConnectionTimes {
+  readonly openedAt: number;
+  flowingSince: number;
+}
+
+function absorb(frame: SseFrame, state: ReplyState, times: ConnectionTimes, arrivedAt: number, target: SoakTarget): void {
   if (frame.id <= state.lastId) {
     if (frame.event === 'delta') state.duplicatedChars += textOf(frame).length;
     return;
@@ -136,7 +150,10 @@ function absorb(frame: SseFrame, state: ReplyState, openedAt: number, arrivedAt:
     const stamp = STAMP.exec(raw)?.[1];
     if (stamp !== undefined) {
       const sentAt = Number(stamp) - target.clockOffsetMs;
-      if (target.measuring && sentAt >= openedAt) target.totals.latenciesMs.push(arrivedAt - sentAt);
+      if (target.measuring && sentAt >= times.openedAt) {
+        target.totals.latenciesMs.push(arrivedAt - sentAt);
+        if (sentAt >= times.flowingSince) target.totals.flowingLatenciesMs.push(arrivedAt - sentAt);
+      }
     }
     state.deltas.set(frame.id, raw.replace(STAMP, ''));
   } else if (frame.event === 'done' || frame.event === 'error') state.terminal = frame.event;

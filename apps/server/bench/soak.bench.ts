@@ -45,6 +45,10 @@ const SEED = Number(process.env.SOAK_SEED ?? 1);
 /** The hold phase's emulator pace: a delta a second keeps 1,000 replies streaming for little CPU. */
 const SLOW_DELTA_MS = 1000;
 const REDIS_URL = 'redis://127.0.0.1:6379';
+if (!(HOLD_LOG_TTL_MS >= 2 * SLOW_DELTA_MS)) {
+  // A log expires that long after its last event, and a held reply writes one a second: it would end mid-hold.
+  throw new RangeError(`SOAK_HOLD_LOG_TTL_MS must be at least ${2 * SLOW_DELTA_MS} (twice the held replies' ${SLOW_DELTA_MS} ms between deltas), got ${HOLD_LOG_TTL_MS}`);
+}
 
 // This process's own loop: how late it noticed arrivals. A 10 ms tick costs it next to nothing; the
 // histogram records whole tick intervals, so the tick is taken off to leave the lateness.
@@ -320,10 +324,11 @@ function printFigures(results: readonly BackendFigures[], skipped: string | null
   );
   console.log(`\nadded latency of live deltas in the timed window (ms); loop = event-loop lateness (ms); CPU in % of one core (${cpus().length} cores), machine = every process on it, other work included`);
   printTable(
-    ['backend', 'clients', 'in flight mean / max', 'deltas timed', 'p50', 'p90', 'p99', 'max', 'server loop p99 / max', 'load-gen loop p99 / max', 'CPU server', 'emulator', 'load gen', 'redis', 'machine busy'],
+    ['backend', 'clients', 'in flight mean / max', 'deltas timed', 'p50', 'p90', 'p99', 'max', 'flowing p50 / p99', 'server loop p99 / max', 'load-gen loop p99 / max', 'CPU server', 'emulator', 'load gen', 'redis', 'machine busy'],
     results.flatMap(({ backend, levels }) =>
       levels.map((level) => {
         const sorted = ascending(level.totals.latenciesMs);
+        const flowing = ascending(level.totals.flowingLatenciesMs);
         return [
           backend,
           String(level.clients),
@@ -333,6 +338,7 @@ function printFigures(results: readonly BackendFigures[], skipped: string | null
           fixed(percentile(sorted, 90), 2),
           fixed(percentile(sorted, 99), 2),
           fixed(sorted.at(-1) ?? Number.NaN, 0),
+          `${fixed(percentile(flowing, 50), 2)} / ${fixed(percentile(flowing, 99), 2)}`,
           `${fixed(level.serverLoopDelay.p99)} / ${fixed(level.serverLoopDelay.max, 0)}`,
           `${fixed(level.ownLoopDelay.p99)} / ${fixed(level.ownLoopDelay.max, 0)}`,
           `${fixed(level.cpu.server, 0)}%`,
@@ -346,6 +352,7 @@ function printFigures(results: readonly BackendFigures[], skipped: string | null
   );
   console.log('\nlost/dup chars: delta text missing from, or delivered twice into, each reply reassembled across its connections, vs the emulator\'s text — must be 0.');
   console.log('added latency: arrival in the load generator minus the emulator\'s send stamp; replayed deltas excluded. It includes the load generator\'s own loop delay (its column).');
+  console.log('flowing: only deltas sent after their connection delivered its first event — the relay on an open stream, without a resume request\'s wait to be served.');
   for (const result of results) {
     for (const level of result.levels) {
       const t = level.totals;
