@@ -18,6 +18,7 @@ import { request, type IncomingMessage } from 'node:http';
 import { arch, cpus, loadavg, platform } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { percentile } from './percentile.ts';
 
 const DELTAS_PER_STREAM = 30;
 const DELTA_INTERVAL_MS = 100;
@@ -92,11 +93,6 @@ function stream(url: string, path: string, headers: Record<string, string>, body
     req.on('error', reject);
     req.end(body);
   });
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
 interface PathFigures {

@@ -28,6 +28,7 @@ import { loadServerConfig } from '../src/server-config.ts';
 import { startServer, type RunningServer } from '../src/start-server.ts';
 import { createEspeakTts, ESPEAK_PROGRAM, findProgram, LAME_PROGRAM } from '../src/voice/espeak-tts.ts';
 import type { SynthesizedAudio, TtsProvider } from '../src/voice/tts-provider.ts';
+import { percentile } from './percentile.ts';
 
 const FAKE_LATENCY_MS = Number(process.env.VOICE_BENCH_LATENCY_MS ?? 100);
 const GAP_MS = Number(process.env.VOICE_BENCH_GAP_MS ?? 250);
@@ -94,11 +95,6 @@ function sentenceDelays(arrivals: readonly Arrival[]): { delays: number[]; first
   }
   const firstDelta = deltas[0]?.at ?? Number.NaN;
   return { delays, firstAudioAfterFirstDelta: (audio[0]?.at ?? Number.NaN) - firstDelta };
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
 const ms = (value: number) => `${value.toFixed(1)} ms`;
