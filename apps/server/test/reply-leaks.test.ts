@@ -1,6 +1,6 @@
 /**
- * Nothing is left behind after many replies with disconnects, resumes and stops: 200 replies from
- * 20 users (one reply at a time each), every one driven by a seeded random plan, against the real
+ * Nothing is left behind after many replies with disconnects, resumes and stops: 1,000 replies from
+ * 50 users (one reply at a time each), every one driven by a seeded random plan, against the real
  * server and the real emulator. Afterwards the emulator has no request still open, the server's
  * in-flight registry is empty, and `process.getActiveResourcesInfo()` is back to its baseline (the
  * short reply-log retention lets the logs' own timers go too). Every reply, however it was read,
@@ -17,8 +17,8 @@ import { parseReplyBody } from './support/reply-stream.ts';
 import { eventFrames, framesAfter, lastFrameId, openResume, resume, stopReply } from './support/reply-routes-client.ts';
 import { startStack } from './support/test-server.ts';
 
-const USERS = 20;
-const REPLIES_PER_USER = 10;
+const USERS = 50;
+const REPLIES_PER_USER = 20;
 const PIECES = Array.from({ length: 20 }, (_, index) => `片${index} `);
 
 function resourceCounts(): Map<string, number> {
@@ -83,7 +83,7 @@ async function runOne(url: string, token: string, random: SeededRandom): Promise
   return plan;
 }
 
-test('200 replies with random disconnects, resumes and stops leave no open upstream request, no in-flight reply, no timer or socket', async () => {
+test('1,000 replies with random disconnects, resumes and stops leave no open upstream request, no in-flight reply, no timer or socket', async () => {
   const stack = await startStack({
     env: { REPLY_LOG_TTL_MS: '1000', HEARTBEAT_INTERVAL_MS: '50' },
     scenario: { content: PIECES, chunkDelayMs: 3 },
