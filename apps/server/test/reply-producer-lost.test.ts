@@ -162,6 +162,33 @@ describe('an instance killed mid-reply', { skip }, () => {
     assert.equal(valueOf(metrics, 'wxstream_replies_abandoned_total'), 2);
   });
 
+  test('stopping a reply whose instance died ends it at once: ended, with one server_shutdown, and its user free to send again', async () => {
+    const { process: killed, url } = await startA();
+    const user = await login(url, 'stops-a-dead-reply');
+    emulator.setScenario({ content: Array.from({ length: 300 }, (_, index) => `停${index} `), chunkDelayMs: 20 });
+    const stream = await openStream(url, '/api/chat', chatRequest(user, { message: 'killed, then stopped' }));
+    await stream.waitForText('停2 ');
+    stream.destroy();
+    const { messageId, conversationId } = startOf(stream.text());
+    killed.child.kill('SIGKILL');
+    await killed.exited;
+    await sleep(LEASE_TTL_MS + 100);
+
+    const stop = await send(b.url, `/api/chat/${messageId}/stop`, { method: 'POST', headers: { Authorization: `Bearer ${user}` } });
+    assert.equal(stop.status, 200);
+    assert.deepEqual(stop.json(), { status: 'ended' }, 'nobody could stop it any more, so it ended here');
+    const replay = parseReplyBody((await resume(b.url, user, messageId, '0')).text);
+    const terminals = replay.events.filter((event) => event.type === 'done' || event.type === 'error');
+    assert.deepEqual(
+      terminals.map((event) => (event.type === 'error' ? event.data.code : event.type)),
+      ['server_shutdown'],
+    );
+    const stored = await waitForStoredReply(b.url, user, conversationId);
+    assert.equal(stored.status, 'error');
+    emulator.setScenario({ content: ['好的。'] });
+    assert.equal((await send(b.url, '/api/chat', chatRequest(user, { message: 'again', conversationId }))).status, 200);
+  });
+
   test('the surviving instance is left with no reply in flight and no open upstream request', async () => {
     for (let attempt = 0; attempt < 100 && b.server.activeReplies > 0; attempt += 1) await sleep(20);
     assert.equal(b.server.activeReplies, 0);

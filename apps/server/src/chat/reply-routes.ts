@@ -112,6 +112,9 @@ export function mountReplyRoutes(router: Router<AppState>, guard: Middleware<App
     let answer: StopReplyResponse;
     if (meta.state === 'ended') {
       answer = { status: 'ended' };
+    } else if (await endAbandonedReply({ ...deps.abandoned, replyLog }, id, ctx.state.log)) {
+      // Nobody was generating it any more (its instance died): it ended here, with server_shutdown.
+      answer = { status: 'ended' };
     } else {
       await deps.stopChannel.request(id);
       answer = { status: 'stopping' };
