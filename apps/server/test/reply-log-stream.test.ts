@@ -18,6 +18,23 @@ import { parseReplyBody } from './support/reply-stream.ts';
 
 const OWNER = { userId: 'u1', conversationId: 'c1' };
 
+/** A started reply in a fresh in-memory log, a manual clock, and a sink that takes every write at once. */
+async function startedReply(replyId: string) {
+  const log = new InMemoryReplyLog({ clock: createManualClock(), retentionMs: 60_000, maxEvents: 100 });
+  await log.create(replyId, OWNER);
+  const writer = createReplyLogWriter({ log, replyId, onAppendFailed: (error) => assert.fail(String(error)) });
+  writer.start({ conversationId: 'c1', messageId: replyId, model: 'm' });
+  const chunks: string[] = [];
+  const sink = new Writable({
+    decodeStrings: false,
+    write(chunk: string, _encoding, callback) {
+      chunks.push(chunk);
+      callback();
+    },
+  });
+  return { log, writer, clock: createManualClock(), chunks, sink };
+}
+
 /** A sink that holds every write until `release()`; afterwards it takes everything at once. */
 function slowSink(highWaterMark: number) {
   const chunks: string[] = [];
@@ -80,19 +97,7 @@ describe('reply log stream', () => {
   });
 
   test('heartbeats go out only after a silent interval, never into a full sink, and stop with the stream', async () => {
-    const log = new InMemoryReplyLog({ clock: createManualClock(), retentionMs: 60_000, maxEvents: 100 });
-    await log.create('r2', OWNER);
-    const writer = createReplyLogWriter({ log, replyId: 'r2', onAppendFailed: (error) => assert.fail(String(error)) });
-    writer.start({ conversationId: 'c1', messageId: 'r2', model: 'm' });
-    const clock = createManualClock();
-    const chunks: string[] = [];
-    const sink = new Writable({
-      decodeStrings: false,
-      write(chunk: string, _encoding, callback) {
-        chunks.push(chunk);
-        callback();
-      },
-    });
+    const { log, writer, clock, chunks, sink } = await startedReply('r2');
     const ended = streamReplyLog({ log, replyId: 'r2', afterId: 0, sink, clock, heartbeatIntervalMs: 100, signal: new AbortController().signal });
     await settle();
     clock.advance(99);
@@ -128,19 +133,7 @@ describe('reply log stream', () => {
   });
 
   test('a silent log has its producer checked once per check interval, never while events flow, and a check that ends the log ends the stream', async () => {
-    const log = new InMemoryReplyLog({ clock: createManualClock(), retentionMs: 60_000, maxEvents: 100 });
-    await log.create('r7', OWNER);
-    const writer = createReplyLogWriter({ log, replyId: 'r7', onAppendFailed: (error) => assert.fail(String(error)) });
-    writer.start({ conversationId: 'c1', messageId: 'r7', model: 'm' });
-    const clock = createManualClock();
-    const chunks: string[] = [];
-    const sink = new Writable({
-      decodeStrings: false,
-      write(chunk: string, _encoding, callback) {
-        chunks.push(chunk);
-        callback();
-      },
-    });
+    const { log, writer, clock, chunks, sink } = await startedReply('r7');
     let checks = 0;
     let producerGone = false;
     const producerCheck = {
