@@ -282,3 +282,20 @@ test('a reply resumed after a broken connection reads each segment once, in orde
   assert.deepEqual(playedSegments(page), [0, 1, 2]);
   assert.equal(page.replyText(), REPLY);
 });
+
+test('a reply the content check stops is silenced at once and offers no 重播', async (t) => {
+  const page = openPage(t);
+  await withVoiceOn(page);
+  await page.send('读给我听');
+  const task = page.wx.lastTask();
+  await streamReply(page, task, {
+    ...SPOKEN,
+    audio: [audioSegment(0), audioSegment(1)],
+    error: { code: 'content_blocked', message: 'blocked by the content check', retryable: false },
+  });
+  const contexts = page.wx.audio.all;
+  assert.ok(contexts.length > 0, 'reading had started');
+  assert.equal(page.wx.audio.alive().length, 0, 'every context stopped and destroyed');
+  assert.equal(page.exists('.audio-stop'), false);
+  assert.equal(page.exists('.replay'), false, 'nothing to read again');
+});

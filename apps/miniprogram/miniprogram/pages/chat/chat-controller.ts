@@ -31,7 +31,8 @@
  *   hidden page stops reading (InnerAudioContext would go on behind another page or app), and 重播 then
  *   reads the reply from the start. A `start` that says `voice: false` to a request that asked for voice
  *   gets one `deps.notify` with the tts_unavailable message — once, until voice is turned on again.
- *   Audio failures skip the segment (`deps.audioError` logs them) and never touch the text.
+ *   Audio failures skip the segment (`deps.audioError` logs them) and never touch the text. A reply the
+ *   content check stopped (`content_blocked`) is silenced at once and offers no 重播.
  * - `dispose()` aborts the stream (without stopping the model: the server finishes and stores the reply),
  *   disposes the session and the audio (every player destroyed) and leaves no timer behind; the
  *   controller is inert afterwards.
@@ -546,7 +547,8 @@ export class ChatController {
     if (state.conversationId !== undefined) this.conversationId = state.conversationId;
     this.lastFinishReason = state.finishReason;
     this.streaming = false;
-    this.audio.finish();
+    if (state.error?.code === 'content_blocked') this.audio.withdraw();
+    else this.audio.finish();
   }
 
   /** What must not wait for a render: audio segments to the queue, and the voice-off notice. */

@@ -10,7 +10,8 @@
  * - The control is sent with one path-key `setData` when it changes, i.e. on the queue's edges, never
  *   per segment; never while hidden (`setVisible(false)`) — showing the page again sends the latest.
  * - `finish()` says the reply has ended (so a read reply offers 重播); `stop()`, `replay()` act on the
- *   latest reply's audio. Segment failures go to `audioError`; playback has already moved on.
+ *   latest reply's audio; `withdraw()` silences and forgets it for good (a reply the content check
+ *   stopped must not go on being read, nor be read again). Segment failures go to `audioError`; playback has already moved on.
  */
 import { AudioPlaybackQueue, type AudioData, type AudioPlayer, type AudioPlayerError, type Scheduler } from '../../vendor/wxstream-client.js';
 import { audioControlData, type AudioControl, type SetDataObject } from './chat-view-model.ts';
@@ -84,6 +85,13 @@ export class ReplyAudio {
     if (keepIndex !== undefined && keepIndex !== latest.index && latest.control !== '' && !this.disposed) {
       this.deps.setData(audioControlData(latest.index, ''));
     }
+  }
+
+  /** The reply was withdrawn (the content check stopped it): silenced at once, no 重播, no control. */
+  withdraw(): void {
+    const latest = this.latest;
+    this.drop();
+    if (latest !== undefined && latest.control !== '' && !this.disposed) this.deps.setData(audioControlData(latest.index, ''));
   }
 
   dispose(): void {
