@@ -57,7 +57,7 @@ export function createRedisAudioMirror(options: RedisAudioMirrorOptions): AudioM
     async get(id) {
       let hash: Record<string, Buffer>;
       try {
-        hash = (await binary.hGetAll(keyOf(id))) as unknown as Record<string, Buffer>;
+        hash = await binary.hGetAll(keyOf(id));
       } catch (error) {
         log.warn({ err: error }, 'could not read a voice segment from Redis');
         return undefined;
