@@ -306,6 +306,62 @@ describe('voice replies spoken offline by espeak-ng and lame', { skip: espeakMis
   });
 });
 
+function resourceCounts(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  return counts;
+}
+
+function excessOver(baseline: Map<string, number>): string[] {
+  const excess: string[] = [];
+  for (const [kind, count] of resourceCounts()) if (count > (baseline.get(kind) ?? 0)) excess.push(`${kind}: ${count} > ${baseline.get(kind) ?? 0}`);
+  return excess;
+}
+
+describe('voice replies cut short while espeak-ng speaks', { skip: espeakMissing.length > 0 ? `needs ${espeakMissing.join(' and ')} (bash scripts/system-packages.sh)` : false }, () => {
+  test('stops, shutdowns of the stream and disconnects mid-speech leave no espeak-ng or lame process, timer or socket behind', async () => {
+    const sentences = Array.from({ length: 12 }, (_, index) => `这是第${index + 1}句比较长的话，用来让合成多花一点时间。`);
+    const emulator = await startEmulator({ scenario: { content: sentences, chunkDelayMs: 15 } });
+    const app = await startTestServer({ upstream: emulator, env: { REPLY_LOG_TTL_MS: '1000', AUDIO_TTL_SECONDS: '10' } });
+    try {
+      const token = await login(app.url);
+      // Warm up (espeak's first run, the SDK's pool), then let that reply's log expire.
+      await send(app.url, '/api/chat', chatRequest(token, { message: 'warm up', voice: true }));
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      const baseline = resourceCounts();
+      const metricsBefore = await send(app.url, '/metrics');
+      for (let round = 0; round < 6; round += 1) {
+        const stream = await openStream(app.url, '/api/chat', chatRequest(token, { message: `round ${round}`, voice: true }));
+        await stream.waitForText('event: audio', 10_000);
+        const start = parseReplyBody(stream.text().slice(0, stream.text().indexOf('\n\n') + 2)).events[0];
+        assert.ok(start?.type === 'start');
+        if (round % 2 === 0) {
+          assert.equal((await stopReply(app.url, token, start.data.messageId)).status, 200);
+          const last = parseReplyBody((await stream.ended).toString('utf8')).events.at(-1);
+          assert.ok(last?.type === 'done' && last.data.finishReason === 'stopped', 'stopped mid-speech');
+        } else {
+          // The client leaves; the reply (and its voice) goes on to its end, as CONTINUE_ON_DISCONNECT says.
+          stream.destroy();
+          const rest = await resume(app.url, token, start.data.messageId, '1');
+          assert.equal(parseReplyBody(rest.text).events.at(-1)?.type, 'done');
+        }
+      }
+      for (let attempt = 0; attempt < 100 && app.server.activeReplies > 0; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.equal(app.server.activeReplies, 0);
+      let excess = excessOver(baseline);
+      for (let attempt = 0; attempt < 100 && excess.length > 0; attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        excess = excessOver(baseline);
+      }
+      assert.deepEqual(excess, [], 'no child process, pipe, timer or socket left');
+      assert.notEqual((await send(app.url, '/metrics')).text, metricsBefore.text, 'segments were spoken meanwhile');
+    } finally {
+      await app.close();
+      await emulator.close();
+    }
+  });
+});
+
 const connectedRedis = await connectTestRedis();
 const redisSkip = connectedRedis.available ? false : connectedRedis.skipReason;
 after(async () => {
