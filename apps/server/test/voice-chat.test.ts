@@ -319,7 +319,7 @@ function excessOver(baseline: Map<string, number>): string[] {
 }
 
 describe('voice replies cut short while espeak-ng speaks', { skip: espeakMissing.length > 0 ? `needs ${espeakMissing.join(' and ')} (bash scripts/system-packages.sh)` : false }, () => {
-  test('stops, shutdowns of the stream and disconnects mid-speech leave no espeak-ng or lame process, timer or socket behind', async () => {
+  test('stops and disconnects mid-speech leave no espeak-ng or lame process, timer or socket behind', async () => {
     const sentences = Array.from({ length: 12 }, (_, index) => `这是第${index + 1}句比较长的话，用来让合成多花一点时间。`);
     const emulator = await startEmulator({ scenario: { content: sentences, chunkDelayMs: 15 } });
     const app = await startTestServer({ upstream: emulator, env: { REPLY_LOG_TTL_MS: '1000', AUDIO_TTL_SECONDS: '10' } });
