@@ -259,6 +259,32 @@ describe('voice replies with a scripted provider', () => {
     }
   });
 
+  test('a provider that hangs does not hold the reply hostage: it ends VOICE_FINISH_TIMEOUT_MS after its text, with the segments it had', async () => {
+    const emulator = await startEmulator({ scenario: { content: ['这一句很快读完。', '这一句的合成卡住了。', '这一句也等不到。'] } });
+    const scripted = scriptedProvider((text) => (text.includes('很快') ? 5 : 60_000));
+    const app = await startTestServer({ upstream: emulator, ttsProvider: scripted.provider, env: { VOICE_FINISH_TIMEOUT_MS: '300' } });
+    try {
+      const token = await login(app.url);
+      const began = performance.now();
+      const answer = await send(app.url, '/api/chat', chatRequest(token, { message: 'go', voice: true }));
+      const tookMs = performance.now() - began;
+      const { events, text } = parseReplyBody(answer.text);
+      assertWellOrdered(events);
+      assert.equal(text, '这一句很快读完。这一句的合成卡住了。这一句也等不到。');
+      assert.deepEqual(
+        audioOf(events).map((segment) => segment.text),
+        ['这一句很快读完。'],
+        'the segment that was ready is there, the hung ones are not',
+      );
+      assert.ok(events.at(-1)?.type === 'done');
+      assert.ok(tookMs < 5000, `ended after ${Math.round(tookMs)} ms, not after the provider's minute`);
+      assert.ok(scripted.aborted.length >= 1, 'the hung syntheses were aborted');
+    } finally {
+      await app.close();
+      await emulator.close();
+    }
+  });
+
   test('with voice off a reply that asks for it says voice: false and the audio route does not exist', async () => {
     const emulator = await startEmulator({ scenario: { content: ['没有声音。'] } });
     const app = await startTestServer({ upstream: emulator, env: { VOICE_PROVIDER: 'off' } });

@@ -21,6 +21,7 @@ describe('voice configuration', () => {
       provider: { kind: 'espeak', chineseVoice: 'cmn-latn-pinyin', englishVoice: 'en-us', speedWpm: 175 },
       voice: undefined,
       timeoutMs: 15_000,
+      finishTimeoutMs: 20_000,
       concurrency: 3,
       segment: { maxChars: 150, minChars: 6, firstCommaChars: 10 },
       stallFlushMs: 800,

@@ -262,6 +262,8 @@ export function chatRoute(deps: ChatRouteDeps): Middleware<AppState> {
         voice: deps.voice.open({ voiceName: request.voiceName, signal: controller.signal, log }),
         writer,
         log,
+        clock: deps.clock,
+        finishTimeoutMs: deps.voice.finishTimeoutMs,
         onSegment: (segment) => metrics.voiceSegment(segment.skipped ? segment.code : 'spoken'),
       });
     }

@@ -9,12 +9,16 @@
  *   they interleave with the text they speak.
  * - `finish(ending)` is called before the terminal event: for a `done` reply that was not stopped
  *   the rest of the text is spoken and it resolves after the last `audio` event was written; for
- *   anything else (error, stopped) the voice is cancelled and it resolves at once. Either way no
+ *   anything else (error, stopped) the voice is cancelled and it resolves at once. A provider that
+ *   hangs must not hold the reply's end hostage: when the last segments are not written within
+ *   `finishTimeoutMs` (on the injected clock) the voice is cancelled and the reply ends without
+ *   them — the client's player simply ends with the last segment it got. Either way no
  *   `audio` event can follow the terminal one. Aborting the reply's signal (stop, shutdown, a
  *   client that left with CONTINUE_ON_DISCONNECT off) cancels the syntheses in flight.
  * - `close()` cancels whatever is left; idempotent, safe after `finish`.
  */
 import type { AudioData, ReplyEvent } from '@wxstream/protocol';
+import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import type { VoiceSegmentResult, VoiceReply } from '../voice/voice-reply.ts';
 import type { ReplyEnding, ReplyWriter } from './reply-writer.ts';
@@ -29,6 +33,8 @@ export interface ReplyVoiceOptions {
   voice: VoiceReply;
   writer: Pick<ReplyWriter, 'audio'>;
   log: Logger;
+  clock: Clock;
+  finishTimeoutMs: number;
   /** Each segment as it is written, for metrics. */
   onSegment?: (segment: VoiceSegmentResult) => void;
 }
@@ -70,9 +76,18 @@ export function speakReply(options: ReplyVoiceOptions): ReplyVoice {
       if (event.type === 'delta') voice.push(event.data.text);
     },
     async finish(ending) {
-      if (ending.type === 'done' && ending.data.finishReason !== 'stopped') voice.end();
-      else close();
+      if (ending.type !== 'done' || ending.data.finishReason === 'stopped') {
+        close();
+        await written;
+        return;
+      }
+      voice.end();
+      const timer = options.clock.setTimeout(() => {
+        log.warn({ finishTimeoutMs: options.finishTimeoutMs }, 'the last voice segments took too long; the reply ends without them');
+        close();
+      }, options.finishTimeoutMs);
       await written;
+      options.clock.clearTimeout(timer);
       closed = true;
     },
     close,

@@ -15,7 +15,9 @@
  *   `OPENAI_BASE_URL`), `VOICE_OPENAI_MODEL` (default `tts-1`).
  * - `ESPEAK_CHINESE_VOICE` (default `cmn-latn-pinyin`), `ESPEAK_ENGLISH_VOICE` (default `en-us`),
  *   `ESPEAK_SPEED_WPM` (default 175).
- * Pipeline: `VOICE_TIMEOUT_MS` (15000, per synthesis), `VOICE_CONCURRENCY` (3 segments ahead),
+ * Pipeline: `VOICE_TIMEOUT_MS` (15000, per synthesis), `VOICE_FINISH_TIMEOUT_MS` (20000: how long a
+ * reply whose text is complete waits for its last segments before it ends without them),
+ * `VOICE_CONCURRENCY` (3 segments ahead),
  * `VOICE_SEGMENT_MAX_CHARS` (150), `VOICE_SEGMENT_MIN_CHARS` (6), `VOICE_FIRST_COMMA_CHARS` (10),
  * `VOICE_STALL_FLUSH_MS` (800; 0 turns stall flushes off), `VOICE_SENTENCE_END_FLUSH_MS` (150: a
  * complete Chinese sentence is spoken after this quiet; 0 waits for the next character), `VOICE_CACHE_ENTRIES` (512),
@@ -45,6 +47,8 @@ export interface VoiceConfig {
   /** Undefined: the provider's default voice. */
   readonly voice: string | undefined;
   readonly timeoutMs: number;
+  /** After the text is complete, the longest wait for the remaining segments before the reply ends without them. */
+  readonly finishTimeoutMs: number;
   readonly concurrency: number;
   readonly segment: { readonly maxChars: number; readonly minChars: number; readonly firstCommaChars: number };
   /** 0: never flush on a stall. */
@@ -140,6 +144,7 @@ export function loadVoiceConfig(env: Env): VoiceConfig {
     provider,
     voice: read.text('VOICE_NAME'),
     timeoutMs: read.integer('VOICE_TIMEOUT_MS', 15_000, 1, 300_000),
+    finishTimeoutMs: read.integer('VOICE_FINISH_TIMEOUT_MS', 20_000, 1, 600_000),
     concurrency: read.integer('VOICE_CONCURRENCY', 3, 1, 16),
     segment: { maxChars, minChars, firstCommaChars },
     stallFlushMs: read.integer('VOICE_STALL_FLUSH_MS', 800, 0, 60_000),

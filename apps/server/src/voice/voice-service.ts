@@ -32,6 +32,8 @@ export interface VoiceService {
   /** What the audio route serves from: this process's audio, then the mirror's copies. */
   readonly audio: AudioSource;
   readonly signer: AudioUrlSigner;
+  /** How long a reply whose text is complete waits for its last segments (`VOICE_FINISH_TIMEOUT_MS`). */
+  readonly finishTimeoutMs: number;
   open(options: { voiceName: string | undefined; signal: AbortSignal; log: Logger }): VoiceReply;
 }
 
@@ -84,6 +86,7 @@ export function createVoiceService(config: VoiceConfig, deps: VoiceServiceDeps):
     unavailableReason,
     audio,
     signer,
+    finishTimeoutMs: config.finishTimeoutMs,
     open({ voiceName, signal, log }) {
       const voice = voiceName ?? config.voice;
       return new VoiceReply({
