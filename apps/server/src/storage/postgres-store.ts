@@ -334,6 +334,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
     async ensureUser(identity) {
       if (identity === '') throw new Error('a user identity must not be empty');
+      // Every authenticated request lands here and the user almost always exists: read first, so
+      // only a first sight pays a second round trip (and a write).
+      const existing = (await query(SQL.userByIdentity, [identity]))[0];
+      if (existing !== undefined) return toUser(existing);
       await query(SQL.insertUser, [ids(), identity, now()]);
       // A separate statement: under READ COMMITTED it sees a row a concurrent first login committed.
       const row = (await query(SQL.userByIdentity, [identity]))[0];

@@ -234,6 +234,10 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
 
     async ensureUser(identity) {
       if (identity === '') throw new Error('a user identity must not be empty');
+      // Every authenticated request lands here and the user almost always exists: read first, so
+      // only a first sight pays for an insert (and for the write lock the insert takes).
+      const existing = statements.userByIdentity.get(identity);
+      if (existing !== undefined) return toUser(existing);
       statements.insertUser.run(ids(), identity, now());
       const row = statements.userByIdentity.get(identity);
       if (row === undefined) throw new Error(`user ${identity} vanished right after its insert`);
