@@ -9,8 +9,10 @@
  *   - TTFB: request sent → first body byte (our `start`), p50 / p99 over the N replies;
  *   - server CPU per reply start: the server's user+system CPU from just before the burst until
  *     every client has its delta, divided by N.
- * Then every reply is stopped (as the stop button does) and the server waits for in-flight to reach
- * 0 before the next round; that teardown is outside the window.
+ * Then every reply is stopped (as the stop button does), the server waits for in-flight to reach 0
+ * and then a further `SETTLE_MS`, so the teardown (aborted upstream calls, closing sockets) stays
+ * outside the next window. Rounds vary a lot (a major GC lands in some and not others), so the CPU
+ * figure is given as the mean over rounds with its standard error, and the median round.
  *
  * Env: REPLY_START_STREAMS (default 100), REPLY_START_WARMUP (rounds run first and not counted,
  * default 10: the per-start CPU keeps falling for about that many rounds as the JIT settles),
@@ -29,6 +31,7 @@ const STREAMS = Number(process.env.REPLY_START_STREAMS ?? 100);
 const WARMUP = Number(process.env.REPLY_START_WARMUP ?? 10);
 const ROUNDS = Number(process.env.REPLY_START_ROUNDS ?? 20);
 const PROFILE_DIR = process.env.REPLY_START_PROFILE;
+const SETTLE_MS = 200;
 
 interface Started {
   ttfbMs: number;
@@ -114,6 +117,7 @@ async function main(): Promise<void> {
       ),
     );
     await waitForIdle(server);
+    await sleep(SETTLE_MS);
   }
   if (PROFILE_DIR !== undefined) await ask(server, 'profile-write');
   await stopChild(server);
@@ -121,10 +125,13 @@ async function main(): Promise<void> {
 
   const sorted = ascending(ttfbs);
   const cpu = ascending(cpuPerStart);
+  const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+  const cpuMean = mean(cpuPerStart);
+  const standardError = Math.sqrt(mean(cpuPerStart.map((value) => (value - cpuMean) ** 2)) / Math.max(1, cpuPerStart.length - 1));
   console.log(
     `reply start: ${STREAMS} simultaneous × ${ROUNDS} rounds after ${WARMUP} warm-up rounds — TTFB p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms; ` +
-      `server CPU per reply start ${percentile(cpu, 50).toFixed(0)} µs, of it user ${percentile(ascending(userPerStart), 50).toFixed(0)} µs ` +
-      `(median round; rounds ${cpuPerStart.map((value) => value.toFixed(0)).join(', ')}); ` +
+      `server CPU per reply start ${cpuMean.toFixed(0)} ± ${standardError.toFixed(0)} µs (mean ± standard error over rounds; median round ${percentile(cpu, 50).toFixed(0)}, ` +
+      `user ${mean(userPerStart).toFixed(0)} µs of the mean); ` +
       `1-min load ${loadBefore.toFixed(2)} before, ${(loadavg()[0] ?? 0).toFixed(2)} after`,
   );
 }
