@@ -11,6 +11,8 @@
  * the request to the first body byte (direct: the provider's first chunk; relay: our `start`).
  * Memory per stream: 1,000 replies held open mid-stream (one delta sent, then the emulator stays
  * silent), the server's post-GC RSS and heap minus its idle figures, divided by the open replies.
+ * Env, for a quick look at one level: RELAY_LEVELS=`streams:rounds,…` (default `1:3,100:1,1000:1`)
+ * and RELAY_HELD (replies held for the memory figure, default 1000; 0 skips that phase).
  * No assertions: figures only.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -23,12 +25,11 @@ import { percentile } from './percentile.ts';
 const DELTAS_PER_STREAM = 30;
 const DELTA_INTERVAL_MS = 100;
 /** Replies held open at once for the memory figure. */
-const HELD = 1000;
-const LEVELS: ReadonlyArray<{ streams: number; rounds: number }> = [
-  { streams: 1, rounds: 3 },
-  { streams: 100, rounds: 1 },
-  { streams: 1000, rounds: 1 },
-];
+const HELD = Number(process.env.RELAY_HELD ?? 1000);
+const LEVELS: ReadonlyArray<{ streams: number; rounds: number }> = (process.env.RELAY_LEVELS ?? '1:3,100:1,1000:1').split(',').map((level) => {
+  const [streams, rounds] = level.split(':').map(Number);
+  return { streams: streams ?? 1, rounds: rounds ?? 1 };
+});
 
 interface StreamResult {
   ttfbMs: number;
@@ -166,7 +167,7 @@ async function main(): Promise<void> {
     req.end('{"message":"hold"}');
     held.push(req);
   }
-  await everyoneStreaming;
+  if (HELD > 0) await everyoneStreaming;
   const atLoad = await ask<MemorySample>(server.child, 'memory');
   // Leaving does not end a reply (CONTINUE_ON_DISCONNECT): stop each, as the client's stop button does.
   for (const req of held) req.destroy();
@@ -225,7 +226,7 @@ async function main(): Promise<void> {
         `(all server CPU during the relay runs ÷ deltas: request setup, SDK parsing, framing, socket writes, GC)`,
     );
   }
-  {
+  if (HELD > 0) {
     const streams = atLoad.activeReplies;
     const kib = (bytes: number) => (bytes / 1024).toFixed(1);
     const rss = atLoad.usage.rss - idle.usage.rss;

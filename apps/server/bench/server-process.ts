@@ -8,7 +8,14 @@
  * - `stop`: shuts down and exits.
  * REDIS_URL / REDIS_KEY_PREFIX from its environment, when set, move the reply logs and locks to
  * Redis; REPLY_LOG_TTL_MS, when set, shortens how long ended replies stay resumable.
+ * BENCH_PROFILE_DIR, when set, enables a V8 CPU profile of chosen windows only (so start-up and
+ * logins stay out of it): `profile-start` starts or resumes sampling, `profile-pause` stops it and
+ * keeps the samples, `profile-write` writes all kept windows as one `.cpuprofile` there; each is
+ * answered with a message of its own type once done.
  */
+import { writeFile } from 'node:fs/promises';
+import { Session, type Profiler } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadServerConfig } from '../src/server-config.ts';
 import { createLogger } from '../src/logger.ts';
@@ -43,6 +50,43 @@ const loopDelay = monitorEventLoopDelay({ resolution: LOOP_TICK_MS });
 loopDelay.enable();
 const ms = (nanoseconds: number) => Math.max(0, nanoseconds / 1e6 - LOOP_TICK_MS);
 
+const profileDir = process.env.BENCH_PROFILE_DIR;
+const profiler = profileDir === undefined ? undefined : new Session();
+/** Profiles of the windows sampled so far; V8 cannot pause a profile, so each window is its own. */
+const windows: Profiler.Profile[] = [];
+
+/** Joins windows into one profile: nodes renumbered per window, samples and deltas appended. */
+function joinProfiles(profiles: readonly Profiler.Profile[]): Profiler.Profile {
+  const nodes: Profiler.ProfileNode[] = [];
+  const samples: number[] = [];
+  const timeDeltas: number[] = [];
+  let offset = 0;
+  for (const profile of profiles) {
+    for (const node of profile.nodes) {
+      nodes.push({ ...node, id: node.id + offset, ...(node.children === undefined ? {} : { children: node.children.map((child) => child + offset) }) });
+    }
+    samples.push(...(profile.samples ?? []).map((sample) => sample + offset));
+    timeDeltas.push(...(profile.timeDeltas ?? []));
+    offset += Math.max(0, ...profile.nodes.map((node) => node.id));
+  }
+  return { nodes, startTime: profiles[0]?.startTime ?? 0, endTime: profiles.at(-1)?.endTime ?? 0, samples, timeDeltas };
+}
+
+async function onProfileMessage(type: string): Promise<void> {
+  if (profiler === undefined || profileDir === undefined) return;
+  if (type === 'profile-start') {
+    if (windows.length === 0) {
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.setSamplingInterval', { interval: 200 });
+    }
+    await profiler.post('Profiler.start');
+  }
+  if (type === 'profile-pause') windows.push((await profiler.post('Profiler.stop')).profile);
+  if (type === 'profile-write') await writeFile(join(profileDir, `server-${process.pid}.cpuprofile`), JSON.stringify(joinProfiles(windows)));
+  process.send?.({ type });
+}
+
 const collect = (globalThis as { gc?: () => void }).gc;
 process.on('message', (message: { type: string }) => {
   if (message.type === 'memory') {
@@ -55,5 +99,6 @@ process.on('message', (message: { type: string }) => {
     loopDelay.reset();
     process.send?.({ type: 'cpu', usage: process.memoryUsage(), cpu: process.cpuUsage(), activeReplies: server.activeReplies, loopDelay: delay });
   }
+  if (message.type.startsWith('profile-')) void onProfileMessage(message.type);
   if (message.type === 'stop') void server.shutdown().then(() => process.exit(0));
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WxstreamError, parseErrorBody } from '@wxstream/protocol';
-import { createTokenService } from '../src/auth/token.ts';
+import { createTokenService, VERIFIED_TOKENS_KEPT } from '../src/auth/token.ts';
 import { chatRequest, login, send } from './support/http-client.ts';
 import { parseReplyBody } from './support/reply-stream.ts';
 import { TEST_TOKEN_SECRET, startStack, startTestServer, type TestStack } from './support/test-server.ts';
@@ -57,6 +57,25 @@ describe('token service', () => {
   test('a token signed with another secret is invalid_token', () => {
     const other = createTokenService({ secret: 'another-secret-that-is-long-enough-42', ttlSeconds: 60, clock });
     assert.equal(errorCodeOf(() => tokens.verify(other.issue('dev:alice').token)), 'invalid_token');
+  });
+
+  test('a token verified before answers the same claims again, and still expires on time', () => {
+    const local = createTestClock();
+    const service = createTokenService({ secret: TEST_TOKEN_SECRET, ttlSeconds: 60, clock: local });
+    const { token } = service.issue('dev:carol');
+    const first = service.verify(token);
+    local.advance(59_000);
+    assert.deepEqual(service.verify(token), first);
+    assert.equal(errorCodeOf(() => service.verify(forge(token, (claims) => (claims.sub = 'dev:admin')))), 'invalid_token');
+    local.advance(1_000);
+    assert.equal(errorCodeOf(() => service.verify(token)), 'token_expired');
+    assert.equal(errorCodeOf(() => service.verify(token)), 'token_expired');
+  });
+
+  test('more genuine tokens than are remembered all keep verifying', () => {
+    const issued = Array.from({ length: VERIFIED_TOKENS_KEPT + 10 }, (_, index) => tokens.issue(`dev:user-${index}`).token);
+    for (const token of issued) tokens.verify(token);
+    for (const [index, token] of issued.entries()) assert.equal(tokens.verify(token).sub, `dev:user-${index}`);
   });
 
   test('malformed tokens are invalid_token', () => {

@@ -7,6 +7,13 @@
  * forged token never reveals whether it is also expired), `token_expired` when a genuine token's
  * `exp` has passed. Deliberately not JWT: one algorithm, no header to negotiate, nothing to
  * misconfigure.
+ *
+ * A token that verified is remembered (the last `VERIFIED_TOKENS_KEPT`, oldest forgotten first),
+ * and the same string is then answered without another HMAC — only its expiry is checked again,
+ * against the clock of that call. A client sends the same token with every request, and under a
+ * burst of chat starts the HMAC (OpenSSL's per-call set-up, not the hashing) was one of the larger
+ * costs we control. Only strings that passed the full check are kept, so a forged or malformed
+ * token always takes the full path, and the secret never changes while the service lives.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { WxstreamError } from '@wxstream/protocol';
@@ -32,6 +39,8 @@ export interface TokenService {
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
+/** About 250 bytes each: well under a MiB, and more users than one instance serves at once. */
+export const VERIFIED_TOKENS_KEPT = 4096;
 
 function isClaims(value: unknown): value is TokenClaims {
   if (typeof value !== 'object' || value === null) return false;
@@ -42,6 +51,8 @@ function isClaims(value: unknown): value is TokenClaims {
 export function createTokenService(options: { secret: string | Buffer; ttlSeconds: number; clock: Clock }): TokenService {
   const sign = (payload: string): Buffer => createHmac('sha256', options.secret).update(payload).digest();
   const nowSeconds = () => Math.floor(options.clock.now() / 1000);
+  /** Token string → its claims, for tokens that passed the full check; in insertion order. */
+  const verified = new Map<string, TokenClaims>();
 
   return {
     issue(subject) {
@@ -52,6 +63,12 @@ export function createTokenService(options: { secret: string | Buffer; ttlSecond
     },
 
     verify(token) {
+      const known = verified.get(token);
+      if (known !== undefined) {
+        if (known.exp > nowSeconds()) return known;
+        verified.delete(token);
+        throw new WxstreamError('token_expired', 'Token has expired');
+      }
       const parts = token.split('.');
       const [payload, signature] = parts;
       if (parts.length !== 2 || payload === undefined || signature === undefined) {
@@ -73,7 +90,13 @@ export function createTokenService(options: { secret: string | Buffer; ttlSecond
       }
       if (!isClaims(claims)) throw new WxstreamError('invalid_token', 'Token payload is malformed');
       if (claims.exp <= nowSeconds()) throw new WxstreamError('token_expired', 'Token has expired');
-      return claims;
+      const genuine: TokenClaims = Object.freeze({ sub: claims.sub, iat: claims.iat, exp: claims.exp });
+      if (verified.size >= VERIFIED_TOKENS_KEPT) {
+        const oldest = verified.keys().next();
+        if (oldest.done !== true) verified.delete(oldest.value);
+      }
+      verified.set(token, genuine);
+      return genuine;
     },
   };
 }

@@ -8,13 +8,15 @@
  *
  * `persistTurn` runs once the provider has accepted the request: it creates the conversation
  * (titled from the first message) when the turn starts one, stores the user's message and starts
- * the assistant's reply as `streaming`. Storing only then keeps a turn the provider refused (a
- * JSON error before the stream) out of the history: the client may simply send it again. If a
- * step fails after a new conversation was created, that empty conversation is removed again.
+ * the assistant's reply as `streaming` — one `startTurn` transaction, so either all of it is
+ * stored or, on failure, none of it (no empty conversation, no question without its reply). One
+ * commit instead of three is also most of what storing the turn costs a reply's start. Storing only
+ * then keeps a turn the provider refused (a JSON error before the stream) out of the history: the
+ * client may simply send it again.
  */
 import { WxstreamError } from '@wxstream/protocol';
 import { assertConversationHasRoom } from '../limits/conversation-length.ts';
-import type { ConversationRecord, ConversationStore, MessageRecord } from '../storage/conversation-store.ts';
+import type { ConversationRecord, ConversationStore, MessageRecord, StartedTurn } from '../storage/conversation-store.ts';
 import { titleFromMessage } from '../storage/conversation-title.ts';
 
 export interface PreparedTurn {
@@ -24,11 +26,7 @@ export interface PreparedTurn {
   readonly history: readonly MessageRecord[];
 }
 
-export interface PersistedTurn {
-  readonly conversationId: string;
-  readonly userMessage: MessageRecord;
-  readonly reply: MessageRecord;
-}
+export type PersistedTurn = StartedTurn;
 
 export async function prepareTurn(
   store: ConversationStore,
@@ -51,13 +49,9 @@ export async function persistTurn(
   message: string,
   model: string,
 ): Promise<PersistedTurn> {
-  const conversation = turn.conversation ?? (await store.createConversation(userId, titleFromMessage(message)));
-  try {
-    const userMessage = await store.addUserMessage(userId, conversation.id, { text: message });
-    const reply = await store.startAssistantMessage(userId, conversation.id, { model });
-    return { conversationId: conversation.id, userMessage, reply };
-  } catch (error) {
-    if (turn.conversation === undefined) await store.deleteConversation(userId, conversation.id).catch(() => {});
-    throw error;
-  }
+  return store.startTurn(userId, {
+    conversation: turn.conversation === undefined ? { newTitle: titleFromMessage(message) } : { id: turn.conversation.id },
+    text: message,
+    model,
+  });
 }

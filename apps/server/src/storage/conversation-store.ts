@@ -10,8 +10,8 @@
  * - Ownership: every method that takes a conversation id also takes the user id, and another
  *   user's conversation behaves exactly like one that does not exist. Lookups answer `undefined`;
  *   operations that need the conversation reject with `WxstreamError('not_found')`.
- * - At most one reply streams per conversation: `addUserMessage` and `startAssistantMessage`
- *   reject with `reply_in_progress` while a message of that conversation is `streaming`. The check
+ * - At most one reply streams per conversation: `addUserMessage`, `startAssistantMessage` and
+ *   `startTurn` reject with `reply_in_progress` while a message of that conversation is `streaming`. The check
  *   and the insert are one transaction, so this holds across processes sharing a database
  *   (SQLite: `BEGIN IMMEDIATE`; PostgreSQL will need `SELECT … FOR UPDATE` on the conversation row,
  *   which also serialises the per-conversation `seq`).
@@ -92,6 +92,23 @@ export interface NewAssistantMessage {
   readonly model: string;
 }
 
+/** The opening of a chat turn: the user's message and the reply that answers it. */
+export interface NewTurn {
+  /** The conversation to continue, or a new one with this title (normalised as in `createConversation`). */
+  readonly conversation: { readonly id: string } | { readonly newTitle: string };
+  /** The user's message, stored `complete`. */
+  readonly text: string;
+  /** The model the reply comes from. */
+  readonly model: string;
+}
+
+export interface StartedTurn {
+  readonly conversationId: string;
+  readonly userMessage: MessageRecord;
+  /** Empty, `streaming`. */
+  readonly reply: MessageRecord;
+}
+
 /**
  * A checkpoint while streaming (text and reasoning so far) or the final write (with a terminal
  * status). `text` and `reasoning` replace what is stored — they are the whole reply so far, not
@@ -142,6 +159,13 @@ export interface ConversationStore {
   addUserMessage(userId: string, conversationId: string, message: NewUserMessage): Promise<MessageRecord>;
   /** An empty assistant message with status `streaming`; also bumps the conversation. */
   startAssistantMessage(userId: string, conversationId: string, message: NewAssistantMessage): Promise<MessageRecord>;
+  /**
+   * What the chat route stores once the provider accepted a turn, in ONE transaction: the new
+   * conversation (when the turn starts one), the user's message and the reply — the same rows,
+   * ids (drawn in that order) and checks as `createConversation` + `addUserMessage` +
+   * `startAssistantMessage`, but one commit instead of three, and on any failure nothing is stored.
+   */
+  startTurn(userId: string, turn: NewTurn): Promise<StartedTurn>;
   /**
    * The updated message, or `undefined` when it does not exist (its conversation was deleted) or has
    * already ended. Usage given for a reply whose conversation was deleted is still recorded.

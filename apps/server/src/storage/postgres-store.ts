@@ -36,7 +36,9 @@ import {
   type InterruptedRepliesOptions,
   type MessageRecord,
   type NewAssistantMessage,
+  type NewTurn,
   type NewUserMessage,
+  type StartedTurn,
 } from './conversation-store.ts';
 import { normalizeTitle } from './conversation-title.ts';
 import { decodeListCursor, encodeListCursor } from './list-cursor.ts';
@@ -293,32 +295,37 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const query = async (sql: string, values: QueryConfig['values'] = []): Promise<Row[]> =>
     (await pool.query<Row>(sql, values)).rows;
 
-  const insertMessage = (
-    userId: string,
-    conversationId: string,
-    fields: { role: 'user' | 'assistant'; text: string; status: StoredMessageStatus; model: string | null },
-  ): Promise<MessageRecord> =>
-    inTransaction(pool, async (client) => {
-      const locked = await client.query(SQL.lockConversation, [conversationId, userId]);
-      if (locked.rows.length === 0) throw notFound(conversationId);
-      const state = firstRow((await client.query<Row>(SQL.replyInFlightAndNextSeq, [conversationId])).rows, 'the reply check');
-      if (state.in_flight === true) {
-        throw new WxstreamError('reply_in_progress', `A reply is still being written in conversation ${conversationId}`);
-      }
-      const at = now();
-      const { rows } = await client.query<Row>(SQL.insertMessage, [
-        ids(),
-        conversationId,
-        integer(state, 'seq'),
-        fields.role,
-        fields.text,
-        fields.status,
-        fields.model,
-        at,
-        userId,
-      ]);
-      return toMessage(firstRow(rows, 'INSERT … RETURNING'));
-    });
+  type NewMessageFields = { role: 'user' | 'assistant'; text: string; status: StoredMessageStatus; model: string | null };
+
+  /** Inside a transaction: the next message of a conversation the caller locked and found idle, at `seq`. */
+  const appendMessage = async (client: PoolClient, userId: string, conversationId: string, seq: number, fields: NewMessageFields): Promise<MessageRecord> => {
+    const { rows } = await client.query<Row>(SQL.insertMessage, [
+      ids(),
+      conversationId,
+      seq,
+      fields.role,
+      fields.text,
+      fields.status,
+      fields.model,
+      now(),
+      userId,
+    ]);
+    return toMessage(firstRow(rows, 'INSERT … RETURNING'));
+  };
+
+  /** Inside a transaction: locks the user's conversation, checks no reply of it streams, answers the next seq. */
+  const lockIdleConversation = async (client: PoolClient, userId: string, conversationId: string): Promise<number> => {
+    const locked = await client.query(SQL.lockConversation, [conversationId, userId]);
+    if (locked.rows.length === 0) throw notFound(conversationId);
+    const state = firstRow((await client.query<Row>(SQL.replyInFlightAndNextSeq, [conversationId])).rows, 'the reply check');
+    if (state.in_flight === true) {
+      throw new WxstreamError('reply_in_progress', `A reply is still being written in conversation ${conversationId}`);
+    }
+    return integer(state, 'seq');
+  };
+
+  const insertMessage = (userId: string, conversationId: string, fields: NewMessageFields): Promise<MessageRecord> =>
+    inTransaction(pool, async (client) => appendMessage(client, userId, conversationId, await lockIdleConversation(client, userId, conversationId), fields));
 
   let closed = false;
 
@@ -327,6 +334,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
     async ensureUser(identity) {
       if (identity === '') throw new Error('a user identity must not be empty');
+      // Every authenticated request lands here and the user almost always exists: read first, so
+      // only a first sight pays a second round trip (and a write).
+      const existing = (await query(SQL.userByIdentity, [identity]))[0];
+      if (existing !== undefined) return toUser(existing);
       await query(SQL.insertUser, [ids(), identity, now()]);
       // A separate statement: under READ COMMITTED it sees a row a concurrent first login committed.
       const row = (await query(SQL.userByIdentity, [identity]))[0];
@@ -401,6 +412,26 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
     async startAssistantMessage(userId, conversationId, message: NewAssistantMessage) {
       return insertMessage(userId, conversationId, { role: 'assistant', text: '', status: 'streaming', model: message.model });
+    },
+
+    async startTurn(userId, turn: NewTurn): Promise<StartedTurn> {
+      return inTransaction(pool, async (client) => {
+        const target = turn.conversation;
+        let conversationId: string;
+        let seq: number;
+        if ('id' in target) {
+          conversationId = target.id;
+          seq = await lockIdleConversation(client, userId, conversationId);
+        } else {
+          // Not visible to anyone else before COMMIT: no lock needed, nothing streams, seq starts at 1.
+          const { rows } = await client.query<Row>(SQL.insertConversation, [ids(), userId, normalizeTitle(target.newTitle), now()]);
+          conversationId = toConversation(firstRow(rows, 'INSERT … RETURNING')).id;
+          seq = 1;
+        }
+        const userMessage = await appendMessage(client, userId, conversationId, seq, { role: 'user', text: turn.text, status: 'complete', model: null });
+        const reply = await appendMessage(client, userId, conversationId, seq + 1, { role: 'assistant', text: '', status: 'streaming', model: turn.model });
+        return { conversationId, userMessage, reply };
+      });
     },
 
     async updateAssistantMessage(messageId, patch: AssistantMessagePatch) {

@@ -37,7 +37,9 @@ import {
   type InterruptedRepliesOptions,
   type MessageRecord,
   type NewAssistantMessage,
+  type NewTurn,
   type NewUserMessage,
+  type StartedTurn,
 } from './conversation-store.ts';
 import { normalizeTitle } from './conversation-title.ts';
 import { decodeListCursor, encodeListCursor } from './list-cursor.ts';
@@ -183,37 +185,46 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     return toConversation(row);
   };
 
+  /** Inside a transaction: the next message of a conversation the caller found owned and idle, at `seq`. */
+  const appendMessage = (
+    userId: string,
+    conversationId: string,
+    seq: number,
+    fields: { role: 'user' | 'assistant'; text: string; status: StoredMessageStatus; model: string | null },
+  ): MessageRecord => {
+    const at = now();
+    const values: SQLInputValue[] = [ids(), conversationId, seq, fields.role, fields.text, fields.status, fields.model, at, at];
+    const row = statements.insertMessage.get(...values);
+    if (row === undefined) throw new Error('INSERT … RETURNING returned no row');
+    const message = toMessage(row);
+    statements.touchConversation.run(at, conversationId);
+    if (fields.role === 'assistant') statements.insertUsage.run(message.id, userId, at);
+    return message;
+  };
+
+  /** Inside a transaction: the conversation is the user's and no reply of it streams; answers the next seq. */
+  const nextSeqOfIdle = (userId: string, conversationId: string): number => {
+    ownedConversation(userId, conversationId);
+    if (statements.streamingReply.get(conversationId) !== undefined) {
+      throw new WxstreamError('reply_in_progress', `A reply is still being written in conversation ${conversationId}`);
+    }
+    const seqRow = statements.nextSeq.get(conversationId);
+    if (seqRow === undefined) throw new Error('MAX(seq) returned no row');
+    return integer(seqRow, 'seq');
+  };
+
   const insertMessage = (
     userId: string,
     conversationId: string,
     fields: { role: 'user' | 'assistant'; text: string; status: StoredMessageStatus; model: string | null },
-  ): MessageRecord =>
-    transaction(() => {
-      ownedConversation(userId, conversationId);
-      if (statements.streamingReply.get(conversationId) !== undefined) {
-        throw new WxstreamError('reply_in_progress', `A reply is still being written in conversation ${conversationId}`);
-      }
-      const seqRow = statements.nextSeq.get(conversationId);
-      if (seqRow === undefined) throw new Error('MAX(seq) returned no row');
-      const at = now();
-      const values: SQLInputValue[] = [
-        ids(),
-        conversationId,
-        integer(seqRow, 'seq'),
-        fields.role,
-        fields.text,
-        fields.status,
-        fields.model,
-        at,
-        at,
-      ];
-      const row = statements.insertMessage.get(...values);
-      if (row === undefined) throw new Error('INSERT … RETURNING returned no row');
-      const message = toMessage(row);
-      statements.touchConversation.run(at, conversationId);
-      if (fields.role === 'assistant') statements.insertUsage.run(message.id, userId, at);
-      return message;
-    });
+  ): MessageRecord => transaction(() => appendMessage(userId, conversationId, nextSeqOfIdle(userId, conversationId), fields));
+
+  const insertConversation = (userId: string, title: string): ConversationRecord => {
+    const at = now();
+    const row = statements.insertConversation.get(ids(), userId, normalizeTitle(title), at, at);
+    if (row === undefined) throw new Error('INSERT … RETURNING returned no row');
+    return toConversation(row);
+  };
 
   let closed = false;
 
@@ -223,6 +234,10 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
 
     async ensureUser(identity) {
       if (identity === '') throw new Error('a user identity must not be empty');
+      // Every authenticated request lands here and the user almost always exists: read first, so
+      // only a first sight pays for an insert (and for the write lock the insert takes).
+      const existing = statements.userByIdentity.get(identity);
+      if (existing !== undefined) return toUser(existing);
       statements.insertUser.run(ids(), identity, now());
       const row = statements.userByIdentity.get(identity);
       if (row === undefined) throw new Error(`user ${identity} vanished right after its insert`);
@@ -230,10 +245,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     },
 
     async createConversation(userId, title) {
-      const at = now();
-      const row = statements.insertConversation.get(ids(), userId, normalizeTitle(title), at, at);
-      if (row === undefined) throw new Error('INSERT … RETURNING returned no row');
-      return toConversation(row);
+      return insertConversation(userId, title);
     },
 
     async getConversation(userId, conversationId) {
@@ -294,6 +306,18 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
 
     async startAssistantMessage(userId, conversationId, message: NewAssistantMessage) {
       return insertMessage(userId, conversationId, { role: 'assistant', text: '', status: 'streaming', model: message.model });
+    },
+
+    async startTurn(userId, turn: NewTurn): Promise<StartedTurn> {
+      return transaction(() => {
+        const target = turn.conversation;
+        // A conversation created in this transaction has no messages: nothing streams, seq starts at 1.
+        const conversationId = 'id' in target ? target.id : insertConversation(userId, target.newTitle).id;
+        const seq = 'id' in target ? nextSeqOfIdle(userId, conversationId) : 1;
+        const userMessage = appendMessage(userId, conversationId, seq, { role: 'user', text: turn.text, status: 'complete', model: null });
+        const reply = appendMessage(userId, conversationId, seq + 1, { role: 'assistant', text: '', status: 'streaming', model: turn.model });
+        return { conversationId, userMessage, reply };
+      });
     },
 
     async updateAssistantMessage(messageId, patch: AssistantMessagePatch) {

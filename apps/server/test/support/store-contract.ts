@@ -364,6 +364,55 @@ export function describeConversationStoreContract(label: string, openStore: Stor
         assert.equal(await store.countMessages(user.id, conversation.id), 3);
       }));
 
+    test('startTurn stores exactly what createConversation, addUserMessage and startAssistantMessage store', async () => {
+      // Two stores on identical clocks and id sequences: one takes the three calls, one startTurn.
+      const stepwise = await openStore({ clock: createManualClock(START), ids: scrambledIds() });
+      const clock = createManualClock(START);
+      const atOnce = await openStore({ clock, ids: scrambledIds() });
+      try {
+        const dump = async (store: ConversationStore, userId: string) => {
+          const conversations = (await store.listConversations(userId)).items;
+          const messages = await Promise.all(conversations.map((conversation) => store.listMessages(userId, conversation.id)));
+          return { conversations, messages, tokens: await store.tokensUsedSince(userId, 0) };
+        };
+        const a = await stepwise.ensureUser('dev:alice');
+        const conversation = await stepwise.createConversation(a.id, '  明天  上海\n下雨吗 ');
+        const question = await stepwise.addUserMessage(a.id, conversation.id, { text: '明天上海下雨吗？' });
+        const reply = await stepwise.startAssistantMessage(a.id, conversation.id, { model: 'qwen-plus' });
+        await stepwise.updateAssistantMessage(reply.id, { text: '会', status: 'complete', usage: { promptTokens: 3, completionTokens: 1 } });
+        const again = await stepwise.addUserMessage(a.id, conversation.id, { text: '后天呢？' });
+        const second = await stepwise.startAssistantMessage(a.id, conversation.id, { model: 'qwen-max' });
+
+        const b = await atOnce.ensureUser('dev:alice');
+        const first = await atOnce.startTurn(b.id, { conversation: { newTitle: '  明天  上海\n下雨吗 ' }, text: '明天上海下雨吗？', model: 'qwen-plus' });
+        assert.deepEqual(first, { conversationId: conversation.id, userMessage: question, reply });
+        await atOnce.updateAssistantMessage(first.reply.id, { text: '会', status: 'complete', usage: { promptTokens: 3, completionTokens: 1 } });
+        const next = await atOnce.startTurn(b.id, { conversation: { id: first.conversationId }, text: '后天呢？', model: 'qwen-max' });
+        assert.deepEqual(next, { conversationId: conversation.id, userMessage: again, reply: second });
+        assert.deepEqual(await dump(atOnce, b.id), await dump(stepwise, a.id));
+      } finally {
+        await stepwise.close();
+        await atOnce.close();
+      }
+    });
+
+    test('startTurn refuses what the separate calls refuse, and then stores nothing', () =>
+      withStore(async (store) => {
+        const alice = await store.ensureUser('dev:alice');
+        const mallory = await store.ensureUser('dev:mallory');
+        const turn = { text: 'q', model: 'm' };
+        await rejectsWithCode(store.startTurn(alice.id, { ...turn, conversation: { newTitle: ' \n ' } }), 'invalid_request');
+        await rejectsWithCode(store.startTurn(alice.id, { ...turn, conversation: { newTitle: 'x'.repeat(MAX_TITLE_CHARS + 1) } }), 'invalid_request');
+        assert.deepEqual((await store.listConversations(alice.id)).items, []);
+
+        const started = await store.startTurn(alice.id, { ...turn, conversation: { newTitle: 'chat' } });
+        await rejectsWithCode(store.startTurn(mallory.id, { ...turn, conversation: { id: started.conversationId } }), 'not_found');
+        await rejectsWithCode(store.startTurn(alice.id, { ...turn, conversation: { id: 'no-such-conversation' } }), 'not_found');
+        await rejectsWithCode(store.startTurn(alice.id, { ...turn, conversation: { id: started.conversationId } }), 'reply_in_progress');
+        assert.deepEqual(await store.listMessages(alice.id, started.conversationId), [started.userMessage, started.reply]);
+        assert.deepEqual((await store.listConversations(mallory.id)).items, []);
+      }));
+
     test('tokensUsedSince sums the replies of one user started since a time, deleted conversations included', () =>
       withStore(async (store, clock) => {
         const alice = await store.ensureUser('dev:alice');
