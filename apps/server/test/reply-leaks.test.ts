@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isTerminalEvent } from '@wxstream/protocol';
 import { createSeededRandom, type SeededRandom } from '../../../packages/client/test/support/seeded-random.ts';
+import { excessOver, resourceCounts } from './support/active-resources.ts';
 import { startOf } from './support/api-client.ts';
 import { chatRequest, login, openStream, type OpenStream } from './support/http-client.ts';
 import { parseReplyBody } from './support/reply-stream.ts';
@@ -20,18 +21,6 @@ import { startStack } from './support/test-server.ts';
 const USERS = 50;
 const REPLIES_PER_USER = 20;
 const PIECES = Array.from({ length: 20 }, (_, index) => `片${index} `);
-
-function resourceCounts(): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1);
-  return counts;
-}
-
-function excessOver(baseline: Map<string, number>): string[] {
-  const excess: string[] = [];
-  for (const [kind, count] of resourceCounts()) if (count > (baseline.get(kind) ?? 0)) excess.push(`${kind}: ${count} > ${baseline.get(kind) ?? 0}`);
-  return excess;
-}
 
 type Plan = 'read' | 'disconnect-resume' | 'disconnect-twice' | 'stop' | 'disconnect-stop-resume';
 const PLANS: readonly Plan[] = ['read', 'disconnect-resume', 'disconnect-twice', 'stop', 'disconnect-stop-resume'];

@@ -7,6 +7,7 @@ import { speakableText } from '../src/voice/speech-segmenter.ts';
 import type { SynthesizedAudio, TtsProvider } from '../src/voice/tts-provider.ts';
 import { TtsError } from '../src/voice/voice-errors.ts';
 import { startFakeYoudaoServer, type FakeYoudaoServer } from './support/fake-youdao-server.ts';
+import { excessOver, resourceCounts } from './support/active-resources.ts';
 import { chatRequest, login, openStream, send } from './support/http-client.ts';
 import { resume, stopReply } from './support/reply-routes-client.ts';
 import { parseReplyBody } from './support/reply-stream.ts';
@@ -331,18 +332,6 @@ describe('voice replies spoken offline by espeak-ng and lame', { skip: espeakMis
     }
   });
 });
-
-function resourceCounts(): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1);
-  return counts;
-}
-
-function excessOver(baseline: Map<string, number>): string[] {
-  const excess: string[] = [];
-  for (const [kind, count] of resourceCounts()) if (count > (baseline.get(kind) ?? 0)) excess.push(`${kind}: ${count} > ${baseline.get(kind) ?? 0}`);
-  return excess;
-}
 
 describe('voice replies cut short while espeak-ng speaks', { skip: espeakMissing.length > 0 ? `needs ${espeakMissing.join(' and ')} (bash scripts/system-packages.sh)` : false }, () => {
   test('stops and disconnects mid-speech leave no espeak-ng or lame process, timer or socket behind', async () => {
