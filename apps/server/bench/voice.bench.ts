@@ -28,6 +28,7 @@ import { loadServerConfig } from '../src/server-config.ts';
 import { startServer, type RunningServer } from '../src/start-server.ts';
 import { createEspeakTts, ESPEAK_PROGRAM, findProgram, LAME_PROGRAM } from '../src/voice/espeak-tts.ts';
 import type { SynthesizedAudio, TtsProvider } from '../src/voice/tts-provider.ts';
+import { SILENT_FRAME_MS, silentMp3 } from '../test/support/fake-youdao-server.ts';
 import { percentile } from './percentile.ts';
 
 const FAKE_LATENCY_MS = Number(process.env.VOICE_BENCH_LATENCY_MS ?? 100);
@@ -46,7 +47,7 @@ const SENTENCES = [
 ];
 
 /** Silent MPEG frames: a valid MP3 the audio store keeps like any other. */
-const SILENT_MP3 = Buffer.concat(Array.from({ length: 20 }, () => Buffer.concat([Buffer.from([0xff, 0xfb, 0x90, 0xc0]), Buffer.alloc(413)])));
+const SILENT_MP3 = silentMp3(20);
 
 function fixedLatencyProvider(latencyMs: number): TtsProvider {
   return {
@@ -54,7 +55,7 @@ function fixedLatencyProvider(latencyMs: number): TtsProvider {
     defaultVoice: 'v',
     synthesize: async ({ signal }): Promise<SynthesizedAudio> => {
       await sleep(latencyMs, undefined, signal === undefined ? {} : { signal });
-      return { audio: SILENT_MP3, format: 'mp3', durationMs: 522 };
+      return { audio: SILENT_MP3, format: 'mp3', durationMs: Math.round(20 * SILENT_FRAME_MS) };
     },
   };
 }

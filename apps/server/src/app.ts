@@ -125,20 +125,23 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   // No Authorization here: the audio player cannot send one, so each URL carries its own signature.
   if (deps.voice !== undefined) router.get(ROUTES.audio, audioRoute(deps.voice.audio, deps.voice.signer));
 
+  // Whichever route finds a reply whose instance died ends it the same way (abandoned-reply.ts).
+  const abandoned = { replyLog: deps.replyLog, store: deps.store, metrics: deps.metrics, locks: deps.admission.locks };
+
   mountReplyRoutes(router, authenticated, {
     replyLog: deps.replyLog,
     stopChannel: deps.stopChannel,
     clock: deps.clock,
     heartbeatIntervalMs: settings.heartbeatIntervalMs,
     producerCheckIntervalMs: deps.producerCheckIntervalMs,
-    abandoned: { store: deps.store, metrics: deps.metrics, locks: deps.admission.locks },
+    abandoned,
     lifecycle: deps.lifecycle,
   });
 
   mountConversationRoutes(router, authenticated, {
     store: deps.store,
     maxBodyBytes: settings.maxBodyBytes,
-    abandoned: { replyLog: deps.replyLog, store: deps.store, metrics: deps.metrics, locks: deps.admission.locks },
+    abandoned,
   });
 
   app.use(requestId({ logger: deps.logger, ids: deps.ids, clock: deps.clock }));

@@ -14,6 +14,7 @@ import { createSeededRandom } from '../../../packages/client/test/support/seeded
 import { ESPEAK_PROGRAM, findProgram, LAME_PROGRAM } from '../src/voice/espeak-tts.ts';
 import { mp3Info } from '../src/voice/mp3-info.ts';
 import type { SynthesizedAudio, TtsProvider } from '../src/voice/tts-provider.ts';
+import { SILENT_FRAME_MS, silentMp3 } from './support/fake-youdao-server.ts';
 import { login, send } from './support/http-client.ts';
 import { createNodeWxRequest } from './support/node-wx-request.ts';
 import { startEmulator, startTestServer } from './support/test-server.ts';
@@ -95,13 +96,13 @@ class FetchingPlayer implements AudioPlayer {
 }
 
 /** A silent MP3 after a fixed wait: for machines without espeak-ng, the same path minus real speech. */
-const SILENT_MP3 = Buffer.concat(Array.from({ length: 8 }, () => Buffer.concat([Buffer.from([0xff, 0xfb, 0x90, 0xc0]), Buffer.alloc(413)])));
+const SILENT_FRAMES = 8;
 const fixedProvider: TtsProvider = {
   id: 'fixed',
   defaultVoice: 'v',
   synthesize: async (): Promise<SynthesizedAudio> => {
     await new Promise((resolve) => setTimeout(resolve, 5));
-    return { audio: SILENT_MP3, format: 'mp3', durationMs: 209 };
+    return { audio: silentMp3(SILENT_FRAMES), format: 'mp3', durationMs: Math.round(SILENT_FRAMES * SILENT_FRAME_MS) };
   },
 };
 

@@ -52,6 +52,7 @@ import { buildContextWindow } from '../storage/context-window.ts';
 import type { ConversationStore } from '../storage/conversation-store.ts';
 import { estimateUsage } from '../storage/token-estimate.ts';
 import type { UpstreamModel, UpstreamStream } from '../upstream/upstream-model.ts';
+import type { VoiceService } from '../voice/voice-service.ts';
 import { assertContentAllowed, type ContentChecker } from '../wechat/content-checker.ts';
 import { parseChatRequest } from './chat-request.ts';
 import { persistTurn, prepareTurn, type PersistedTurn } from './conversation-turn.ts';
@@ -62,7 +63,6 @@ import { concludeReply, type ReplyConclusion } from './reply-conclusion.ts';
 import { createReplyContentGuard } from './reply-content-guard.ts';
 import { createReplyRecorder, type ReplyRecorder } from './reply-recorder.ts';
 import { speakReply, type ReplyVoice } from './reply-voice.ts';
-import type { VoiceService } from '../voice/voice-service.ts';
 import type { ReplyRegistry } from './reply-registry.ts';
 import { createReplyLogWriter } from './reply-log-writer.ts';
 import { streamReplyLog } from './reply-log-stream.ts';
@@ -113,7 +113,8 @@ export function chatRoute(deps: ChatRouteDeps): Middleware<AppState> {
     if (user === undefined) throw new Error('chatRoute must run behind requireAuth');
     const request = parseChatRequest(await readJsonBody(ctx.req, { maxBytes: settings.maxBodyBytes }), settings);
     const startedAt = deps.clock.now();
-    const spoken = request.voice === true && deps.voice !== undefined && deps.voice.unavailableReason === undefined;
+    // The voice that speaks this reply: asked for, configured, and able to work here.
+    const speaker = request.voice === true && deps.voice?.unavailableReason === undefined ? deps.voice : undefined;
 
     const { lease } = await admitReply(deps.admission, user.id, deps.ids());
     const controller = new AbortController();
@@ -255,15 +256,15 @@ export function chatRoute(deps: ChatRouteDeps): Middleware<AppState> {
       conversationId: turn.conversationId,
       messageId: turn.reply.id,
       model: answeredBy,
-      ...(request.voice === true ? { voice: spoken } : {}),
+      ...(request.voice === true ? { voice: speaker !== undefined } : {}),
     });
-    if (spoken && deps.voice !== undefined) {
+    if (speaker !== undefined) {
       voice = speakReply({
-        voice: deps.voice.open({ voiceName: request.voiceName, signal: controller.signal, log }),
+        voice: speaker.open({ voiceName: request.voiceName, signal: controller.signal, log }),
         writer,
         log,
         clock: deps.clock,
-        finishTimeoutMs: deps.voice.finishTimeoutMs,
+        finishTimeoutMs: speaker.finishTimeoutMs,
         onSegment: (segment) => metrics.voiceSegment(segment.skipped ? segment.code : 'spoken'),
       });
     }

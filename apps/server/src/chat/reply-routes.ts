@@ -39,7 +39,7 @@ export interface ReplyRoutesDeps {
   /** Silence after which a resume checks that the reply's producer still lives. */
   producerCheckIntervalMs: number;
   /** Stores and counts a reply a resume ended because its producer died. */
-  abandoned: Omit<AbandonedReplyDeps, 'replyLog'>;
+  abandoned: AbandonedReplyDeps;
   /** While shutting down, resumes are sent elsewhere (503 `server_shutdown`); stops still work. */
   lifecycle: { readonly shuttingDown: boolean };
 }
@@ -92,7 +92,7 @@ export function mountReplyRoutes(router: Router<AppState>, guard: Middleware<App
     const producerCheck = {
       intervalMs: deps.producerCheckIntervalMs,
       run: async () => {
-        await endAbandonedReply({ ...deps.abandoned, replyLog }, id, log);
+        await endAbandonedReply(deps.abandoned, id, log);
       },
     };
     void streamReplyLog({ log: replyLog, replyId: id, afterId, sink: body, clock: deps.clock, heartbeatIntervalMs: deps.heartbeatIntervalMs, signal: reader.signal, producerCheck })
@@ -112,7 +112,7 @@ export function mountReplyRoutes(router: Router<AppState>, guard: Middleware<App
     let answer: StopReplyResponse;
     if (meta.state === 'ended') {
       answer = { status: 'ended' };
-    } else if (await endAbandonedReply({ ...deps.abandoned, replyLog }, id, ctx.state.log)) {
+    } else if (await endAbandonedReply(deps.abandoned, id, ctx.state.log)) {
       // Nobody was generating it any more (its instance died): it ended here, with server_shutdown.
       answer = { status: 'ended' };
     } else {

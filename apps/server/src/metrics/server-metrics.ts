@@ -184,6 +184,7 @@ export class ServerMetrics {
   voiceSegment(outcome: VoiceSegmentOutcome): void {
     this.#voiceSegments.inc({ outcome });
   }
+
   replyAbandoned(): void {
     this.#abandoned.inc();
   }

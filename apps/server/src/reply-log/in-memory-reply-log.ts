@@ -72,7 +72,7 @@ export class InMemoryReplyLog implements ReplyLog {
   async create(replyId: string, owner: ReplyOwner): Promise<void> {
     if (this.#find(replyId) !== undefined) throw new ReplyLogWriteError('exists', replyId, 'a reply id is used once');
     const entry: Entry = {
-      owner: { userId: owner.userId, conversationId: owner.conversationId, ...(owner.lockId === undefined ? {} : { lockId: owner.lockId }) },
+      owner: { ...owner },
       events: [],
       ended: false,
       expiresAt: this.#clock.now() + this.#retentionMs,
@@ -102,9 +102,7 @@ export class InMemoryReplyLog implements ReplyLog {
     const entry = this.#find(replyId);
     if (entry === undefined) return undefined;
     return {
-      userId: entry.owner.userId,
-      conversationId: entry.owner.conversationId,
-      ...(entry.owner.lockId === undefined ? {} : { lockId: entry.owner.lockId }),
+      ...entry.owner,
       state: entry.ended ? 'ended' : 'live',
       lastEventId: entry.events.length,
       expiresAt: entry.expiresAt,

@@ -185,12 +185,14 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     return toConversation(row);
   };
 
+  type NewMessageFields = { role: 'user' | 'assistant'; text: string; status: StoredMessageStatus; model: string | null };
+
   /** Inside a transaction: the next message of a conversation the caller found owned and idle, at `seq`. */
   const appendMessage = (
     userId: string,
     conversationId: string,
     seq: number,
-    fields: { role: 'user' | 'assistant'; text: string; status: StoredMessageStatus; model: string | null },
+    fields: NewMessageFields,
   ): MessageRecord => {
     const at = now();
     const values: SQLInputValue[] = [ids(), conversationId, seq, fields.role, fields.text, fields.status, fields.model, at, at];
@@ -216,7 +218,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
   const insertMessage = (
     userId: string,
     conversationId: string,
-    fields: { role: 'user' | 'assistant'; text: string; status: StoredMessageStatus; model: string | null },
+    fields: NewMessageFields,
   ): MessageRecord => transaction(() => appendMessage(userId, conversationId, nextSeqOfIdle(userId, conversationId), fields));
 
   const insertConversation = (userId: string, title: string): ConversationRecord => {
