@@ -1,0 +1,41 @@
+/**
+ * Admit — the first phase of `POST /api/chat`: the one place a chat request is let in or turned
+ * away, before anything is read from the store or sent upstream.
+ *
+ * Contract: reads and validates the body (`parseChatRequest`; 400/413/415 as JSON errors), passes
+ * the limits (`admitReply`: rate, daily quota, one reply in progress per user; 429/409), and then
+ * starts the reply's run (`reply-run.ts`: registered in flight, its lease kept alive). A refusal
+ * throws and leaves nothing behind; an admitted reply must be released by whoever ends it.
+ */
+import type { ParameterizedContext } from 'koa';
+import type { ChatRequest } from '@wxstream/protocol';
+import type { AppState, AuthenticatedUser } from '../app-state.ts';
+import { readJsonBody } from '../http/json-body.ts';
+import { admitReply } from '../limits/reply-admission.ts';
+import type { Logger } from '../logger.ts';
+import type { VoiceService } from '../voice/voice-service.ts';
+import type { ChatRouteDeps } from './chat-deps.ts';
+import { parseChatRequest } from './chat-request.ts';
+import { startReplyRun, type ReplyRun } from './reply-run.ts';
+
+export interface AdmittedChat {
+  readonly user: AuthenticatedUser;
+  readonly log: Logger;
+  readonly request: ChatRequest;
+  readonly startedAt: number;
+  /** The voice that speaks this reply: asked for, configured, and able to work here. */
+  readonly speaker: VoiceService | undefined;
+  readonly run: ReplyRun;
+}
+
+export async function admitChat(deps: ChatRouteDeps, ctx: ParameterizedContext<AppState>): Promise<AdmittedChat> {
+  const { settings } = deps;
+  const { log, user } = ctx.state;
+  if (user === undefined) throw new Error('chatRoute must run behind requireAuth');
+  const request = parseChatRequest(await readJsonBody(ctx.req, { maxBytes: settings.maxBodyBytes }), settings);
+  const startedAt = deps.clock.now();
+  const speaker = request.voice === true && deps.voice?.unavailableReason === undefined ? deps.voice : undefined;
+  const { lease } = await admitReply(deps.admission, user.id, deps.ids());
+  const run = startReplyRun(deps, { lease, openid: user.openid ?? '', res: ctx.res, log });
+  return { user, log, request, startedAt, speaker, run };
+}
