@@ -12,23 +12,14 @@
  * interval, whether the instance generating the reply still lives, and ends the reply if it died
  * without a goodbye (`abandoned-reply.ts`), so a reader never waits for an end that cannot come.
  */
-import { PassThrough } from 'node:stream';
 import type { Middleware } from 'koa';
 import type { Router } from '@koa/router';
-import {
-  LAST_EVENT_ID_QUERY,
-  PROTOCOL_HEADER,
-  PROTOCOL_VERSION,
-  ROUTES,
-  STREAM_HEADERS,
-  WxstreamError,
-  type StopReplyResponse,
-} from '@wxstream/protocol';
+import { LAST_EVENT_ID_QUERY, ROUTES, WxstreamError, type StopReplyResponse } from '@wxstream/protocol';
 import type { AppState, AuthenticatedUser } from '../app-state.ts';
 import type { Clock } from '../clock.ts';
 import { parseLastEventId, type ReplyLog, type ReplyMeta } from '../reply-log/reply-log.ts';
 import { endAbandonedReply, type AbandonedReplyDeps } from './abandoned-reply.ts';
-import { streamReplyLog } from './reply-log-stream.ts';
+import { respondWithReplyStream } from './reply-stream-response.ts';
 import type { ReplyStopChannel } from './reply-stop-channel.ts';
 
 export interface ReplyRoutesDeps {
@@ -78,16 +69,6 @@ export function mountReplyRoutes(router: Router<AppState>, guard: Middleware<App
     const { id } = await ownReply(replyLog, user, ctx.params.messageId);
     const log = ctx.state.log;
 
-    ctx.req.socket.setNoDelay(true);
-    ctx.status = 200;
-    ctx.set(STREAM_HEADERS);
-    ctx.set(PROTOCOL_HEADER, String(PROTOCOL_VERSION));
-    const body = new PassThrough();
-    const reader = new AbortController();
-    const leave = () => reader.abort();
-    ctx.res.once('close', leave);
-    body.once('close', leave);
-    ctx.body = body;
     const startedAt = deps.clock.now();
     const producerCheck = {
       intervalMs: deps.producerCheckIntervalMs,
@@ -95,15 +76,10 @@ export function mountReplyRoutes(router: Router<AppState>, guard: Middleware<App
         await endAbandonedReply(deps.abandoned, id, log);
       },
     };
-    void streamReplyLog({ log: replyLog, replyId: id, afterId, sink: body, clock: deps.clock, heartbeatIntervalMs: deps.heartbeatIntervalMs, signal: reader.signal, producerCheck })
-      .then(
-        (end) => log.info({ messageId: id, afterId, end, durationMs: deps.clock.now() - startedAt }, 'reply resumed'),
-        (error: unknown) => log.error({ err: error, messageId: id }, 'could not read the reply log'),
-      )
-      .finally(() => {
-        ctx.res.off('close', leave);
-        body.off('close', leave);
-      });
+    void respondWithReplyStream(ctx, { log: replyLog, replyId: id, afterId, clock: deps.clock, heartbeatIntervalMs: deps.heartbeatIntervalMs, producerCheck }).then(
+      (end) => log.info({ messageId: id, afterId, end, durationMs: deps.clock.now() - startedAt }, 'reply resumed'),
+      (error: unknown) => log.error({ err: error, messageId: id }, 'could not read the reply log'),
+    );
   });
 
   router.post(ROUTES.stopReply, guard, async (ctx) => {
