@@ -19,6 +19,8 @@
 import { createRequire } from 'node:module';
 import { formatSseEvent, type ReplyEvent } from '@wxstream/protocol';
 import { ChatPage } from '../test/support/chat-page.ts';
+// Plain Node (not jest) must be told the generated .js files are CommonJS before simulate requires them.
+import '../test/support/miniprogram-require.ts';
 import type { FakeRequestTask } from '../test/support/fake-wx.ts';
 import { vendorBundlePath } from '../test/support/paths.ts';
 import { utf8 } from '../test/support/sse-stream.ts';

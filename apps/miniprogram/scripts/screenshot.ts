@@ -26,6 +26,8 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ChatPage } from '../test/support/chat-page.ts';
+// Plain Node (not jest) must be told the generated .js files are CommonJS before simulate requires them.
+import '../test/support/miniprogram-require.ts';
 import { appDir, miniprogramRoot } from '../test/support/paths.ts';
 import { byteChunks, replyEvents, sseText, utf8 } from '../test/support/sse-stream.ts';
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { test } from 'node:test';
+import { test } from '@jest/globals';
 import { appDir, miniprogramRoot } from './support/paths.ts';
 
 function readJson(path: string): Record<string, unknown> {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
+import { test } from '@jest/globals';
 import type { AuthSession } from '../miniprogram/lib/auth-session.ts';
 import { openAuthedStream } from '../miniprogram/lib/authed-stream.ts';
 import {
@@ -63,7 +64,8 @@ function opener() {
   return { opened, open };
 }
 
-const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
+// node:timers' setImmediate: jest's jsdom environment has no global one.
+const flush = () => nextMacrotask();
 const start: ReplyEvent = { id: 1, type: 'start', data: { conversationId: 'c', messageId: 'm', model: 'x' } };
 
 test('the stream opens with the current token and passes events and heartbeats through', async () => {

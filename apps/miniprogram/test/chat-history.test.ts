@@ -5,7 +5,8 @@
  * the in-memory server of support/fake-backend.ts; chat streams by test-driven request tasks.
  */
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
+import { test } from '@jest/globals';
+import { afterThisTest } from './support/after-this-test.ts';
 import { errorBody, userMessageFor } from '@wxstream/protocol';
 import { storedMessage, type FakeBackend } from './support/fake-backend.ts';
 import { ChatPage } from './support/chat-page.ts';
@@ -30,9 +31,9 @@ function seedWeather(backend: FakeBackend): void {
   });
 }
 
-function openChat(t: TestContext, options: { wx?: FakeWx; seed?: (backend: FakeBackend) => void } = {}): ChatPage {
+function openChat(options: { wx?: FakeWx; seed?: (backend: FakeBackend) => void } = {}): ChatPage {
   const page = new ChatPage({ wx: options.wx, beforeLoad: (wx) => options.seed?.(wx.backend) });
-  t.after(() => page.close());
+  afterThisTest(() => page.close());
   return page;
 }
 
@@ -57,8 +58,8 @@ async function finishReply(page: ChatPage, text: string): Promise<void> {
   await page.advance(3000);
 }
 
-test('a stored conversation is shown with one setData, stored endings marked in Chinese', async (t) => {
-  const page = openChat(t, { seed: seedWeather });
+test('a stored conversation is shown with one setData, stored endings marked in Chinese', async () => {
+  const page = openChat({ seed: seedWeather });
   await page.load({ conversationId: 'c-9' });
 
   assert.equal(page.text('.toolbar-title'), '穿衣建议');
@@ -76,8 +77,8 @@ test('a stored conversation is shown with one setData, stored endings marked in 
   assert.equal(page.text('.reasoning-body'), '先看气温');
 });
 
-test('the next message continues the stored conversation and streams by path keys', async (t) => {
-  const page = openChat(t, { seed: seedWeather });
+test('the next message continues the stored conversation and streams by path keys', async () => {
+  const page = openChat({ seed: seedWeather });
   await page.load({ conversationId: 'c-9' });
   const before = page.calls.length;
   await page.send('那明天呢');
@@ -90,7 +91,7 @@ test('the next message continues the stored conversation and streams by path key
   }
 });
 
-test('from the history page: tapping a conversation opens it in the chat page, which continues it', async (t) => {
+test('from the history page: tapping a conversation opens it in the chat page, which continues it', async () => {
   const history = new HistoryPage({
     beforeLoad: (wx) => {
       wx.backend.addConversations(3);
@@ -106,7 +107,7 @@ test('from the history page: tapping a conversation opens it in the chat page, w
   // reLaunch closes every page before it opens the chat page with the query.
   history.close();
 
-  const chat = openChat(t, { wx: history.wx });
+  const chat = openChat({ wx: history.wx });
   const query = Object.fromEntries(new URLSearchParams(navigation?.url.split('?')[1] ?? ''));
   await chat.load(query);
   assert.equal(bubbles(chat)[0], '今天穿什么');
@@ -115,8 +116,8 @@ test('from the history page: tapping a conversation opens it in the chat page, w
   assert.equal(chat.wx.loginCalls, 1, 'the token from the history page is reused');
 });
 
-test('nothing can be sent while the conversation loads', async (t) => {
-  const page = openChat(t, { seed: seedWeather });
+test('nothing can be sent while the conversation loads', async () => {
+  const page = openChat({ seed: seedWeather });
   page.wx.holdJson();
   await page.load({ conversationId: 'c-9' });
   assert.equal(page.text('.load-state'), '正在加载对话…');
@@ -131,8 +132,8 @@ test('nothing can be sent while the conversation loads', async (t) => {
   assert.equal(page.attr('.send', 'disabled'), false, 'the draft can go once the messages are shown');
 });
 
-test('a conversation that does not exist says so and offers a new one, without its id', async (t) => {
-  const page = openChat(t, { seed: (backend) => backend.addConversation({ id: 'theirs', title: '别人的', owner: 'user-2' }) });
+test('a conversation that does not exist says so and offers a new one, without its id', async () => {
+  const page = openChat({ seed: (backend) => backend.addConversation({ id: 'theirs', title: '别人的', owner: 'user-2' }) });
   await page.load({ conversationId: 'theirs' });
   assert.equal(page.text('.load-error'), '这个对话不存在或已被删除。');
   assert.equal(page.exists('.load-retry'), false);
@@ -148,8 +149,8 @@ test('a conversation that does not exist says so and offers a new one, without i
   assert.deepEqual(bodyOf(page), { message: '你好' });
 });
 
-test('a failed load that retrying may fix offers retry, which loads the conversation', async (t) => {
-  const page = openChat(t, {
+test('a failed load that retrying may fix offers retry, which loads the conversation', async () => {
+  const page = openChat({
     seed: (backend) => {
       seedWeather(backend);
       backend.answerNext('GET', '/api/conversations/c-9', { statusCode: 502, data: errorBody('upstream_unavailable', 'x') });
@@ -162,8 +163,8 @@ test('a failed load that retrying may fix offers retry, which loads the conversa
   assert.equal(bubbles(page).length, 8);
 });
 
-test('新对话 clears the page, but not while a reply streams', async (t) => {
-  const page = openChat(t, { seed: seedWeather });
+test('新对话 clears the page, but not while a reply streams', async () => {
+  const page = openChat({ seed: seedWeather });
   await page.load({ conversationId: 'c-9' });
   await page.send('还有吗');
   assert.equal(page.attr('.new-chat', 'disabled'), true);
@@ -185,8 +186,8 @@ test('新对话 clears the page, but not while a reply streams', async (t) => {
   assert.deepEqual(bubbles(page), ['新话题', '好的。']);
 });
 
-test('历史 opens the history page on top of the chat', async (t) => {
-  const page = openChat(t);
+test('历史 opens the history page on top of the chat', async () => {
+  const page = openChat();
   await page.tap('.history-entry');
   assert.deepEqual(page.wx.navigations, [{ api: 'navigateTo', url: '/pages/history/history' }]);
 });

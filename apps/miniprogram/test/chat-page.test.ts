@@ -5,7 +5,8 @@
  * simulated through the global timers the page's platform adapter uses.
  */
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
+import { test } from '@jest/globals';
+import { afterThisTest } from './support/after-this-test.ts';
 import { errorBody, userMessageFor, type WireError } from '@wxstream/protocol';
 import { ChatPage, type ChatPageOptions } from './support/chat-page.ts';
 import type { FakeRequestTask } from './support/fake-wx.ts';
@@ -13,9 +14,9 @@ import { byteChunks, replyEvents, splitsACharacter, sseText, utf8, type ReplyScr
 
 const REPLY = '你好！我是 wxstream 的测试回复，👋🏽 表情也要完整。\n\n第二段：流式输出会被逐字显示出来，直到结束。\n\n最后一段 🇨🇳。';
 
-function openPage(t: TestContext, options?: ChatPageOptions): ChatPage {
+function openPage(options?: ChatPageOptions): ChatPage {
   const page = new ChatPage(options);
-  t.after(() => page.close());
+  afterThisTest(() => page.close());
   return page;
 }
 
@@ -42,24 +43,24 @@ function bodyOf(task: FakeRequestTask): unknown {
   return JSON.parse(String(task.options.data));
 }
 
-test('the page opens on its empty state with nothing to send', (t) => {
-  const page = openPage(t);
+test('the page opens on its empty state with nothing to send', () => {
+  const page = openPage();
   assert.match(page.text('.empty'), /有什么可以帮你/);
   assert.equal(page.attr('.send', 'disabled'), true);
   assert.equal(page.exists('.stop'), false);
   assert.equal(page.exists('.notice'), false);
 });
 
-test('typing enables sending; blank input does not', async (t) => {
-  const page = openPage(t);
+test('typing enables sending; blank input does not', async () => {
+  const page = openPage();
   await page.type('   ');
   assert.equal(page.attr('.send', 'disabled'), true);
   await page.type('你好');
   assert.equal(page.attr('.send', 'disabled'), false);
 });
 
-test('a reply arriving in byte-split chunks is typed out, then shown exactly', async (t) => {
-  const page = openPage(t);
+test('a reply arriving in byte-split chunks is typed out, then shown exactly', async () => {
+  const page = openPage();
   await page.send('介绍一下你自己');
   assert.equal(page.wx.loginCalls, 1);
   const task = page.wx.lastTask();
@@ -89,8 +90,8 @@ test('a reply arriving in byte-split chunks is typed out, then shown exactly', a
   );
 });
 
-test('the next message carries the conversation id of the last reply', async (t) => {
-  const page = openPage(t);
+test('the next message carries the conversation id of the last reply', async () => {
+  const page = openPage();
   await page.send('第一问');
   await streamReply(page, page.wx.lastTask(), { text: '第一答' });
   await page.send('第二问');
@@ -98,16 +99,16 @@ test('the next message carries the conversation id of the last reply', async (t)
   assert.equal(page.wx.loginCalls, 1, 'the stored token is reused');
 });
 
-test('a fenced code block renders as monospace code with its language', async (t) => {
-  const page = openPage(t);
+test('a fenced code block renders as monospace code with its language', async () => {
+  const page = openPage();
   await page.send('写个例子');
   await streamReply(page, page.wx.lastTask(), { text: '示例：\n```ts\nconst answer = 42;\n```\n完。' });
   assert.equal(page.text('.code-lang'), 'ts');
   assert.equal(page.text('.code-text'), 'const answer = 42;');
 });
 
-test('stop keeps the partial reply, marks it stopped, aborts the request and ignores late chunks', async (t) => {
-  const page = openPage(t);
+test('stop keeps the partial reply, marks it stopped, aborts the request and ignores late chunks', async () => {
+  const page = openPage();
   await page.send('讲个长故事');
   const task = page.wx.lastTask();
   const chunks = chunksOf({ text: REPLY });
@@ -131,8 +132,8 @@ test('stop keeps the partial reply, marks it stopped, aborts the request and ign
   assert.equal(page.timers.pending(), 0);
 });
 
-test('an error after partial text keeps the text, shows the Chinese message and retries the last message', async (t) => {
-  const page = openPage(t);
+test('an error after partial text keeps the text, shows the Chinese message and retries the last message', async () => {
+  const page = openPage();
   await page.send('解释一下量子计算');
   const partialText = '量子计算利用叠加态';
   await streamReply(page, page.wx.lastTask(), {
@@ -153,16 +154,16 @@ test('an error after partial text keeps the text, shows the Chinese message and 
   assert.equal((page.data.messages as unknown[]).length, 2, 'the retry reuses the failed bubble');
 });
 
-test('an error that retrying cannot fix offers no retry', async (t) => {
-  const page = openPage(t);
+test('an error that retrying cannot fix offers no retry', async () => {
+  const page = openPage();
   await page.send('x');
   await answerWithError(page, page.wx.lastTask(), 400, 'message_too_long', 'message exceeds 4000 code points');
   assert.match(page.statusText(), new RegExp(userMessageFor('message_too_long')));
   assert.equal(page.exists('.retry'), false);
 });
 
-test('a non-200 answer with a JSON error body shows its message and never types the body', async (t) => {
-  const page = openPage(t);
+test('a non-200 answer with a JSON error body shows its message and never types the body', async () => {
+  const page = openPage();
   await page.send('你好');
   await answerWithError(page, page.wx.lastTask(), 429, 'rate_limited', 'too many requests from this user');
   assert.equal(page.replyText(), '');
@@ -173,8 +174,8 @@ test('a non-200 answer with a JSON error body shows its message and never types 
   assert.equal(page.exists('.retry'), true);
 });
 
-test('reasoning stays collapsed and off the bridge until tapped open', async (t) => {
-  const page = openPage(t);
+test('reasoning stays collapsed and off the bridge until tapped open', async () => {
+  const page = openPage();
   const reasoning = '用户在问天气，先确认城市，再给出建议。';
   await page.send('今天穿什么');
   await streamReply(page, page.wx.lastTask(), { reasoning, text: '建议穿外套。' });
@@ -190,8 +191,8 @@ test('reasoning stays collapsed and off the bridge until tapped open', async (t)
   assert.equal(page.exists('.reasoning-body'), false);
 });
 
-test('a hidden page gets no setData at all, then catches up in one call when shown', async (t) => {
-  const page = openPage(t);
+test('a hidden page gets no setData at all, then catches up in one call when shown', async () => {
+  const page = openPage();
   await page.send('写一首诗');
   const task = page.wx.lastTask();
   const chunks = chunksOf({ text: REPLY });
@@ -213,8 +214,8 @@ test('a hidden page gets no setData at all, then catches up in one call when sho
   assert.equal(page.exists('.stop'), false);
 });
 
-test('a 2,000-character reply makes at most 20 setData calls a second, each carrying only changed paths', async (t) => {
-  const page = openPage(t);
+test('a 2,000-character reply makes at most 20 setData calls a second, each carrying only changed paths', async () => {
+  const page = openPage();
   const paragraph = '流式输出让用户更早看到回复，也让等待不再漫长。每一帧只更新正在输入的段落，已经完成的段落不会再次发送。';
   let text = '';
   while (text.length < 2000) text += `${paragraph}\n\n`;
@@ -248,8 +249,8 @@ test('a 2,000-character reply makes at most 20 setData calls a second, each carr
   assert.ok(maxBytes * 20 < Buffer.byteLength(JSON.stringify(text)));
 });
 
-test('an expired token triggers one re-login and the message goes out again', async (t) => {
-  const page = openPage(t);
+test('an expired token triggers one re-login and the message goes out again', async () => {
+  const page = openPage();
   page.wx.storage.set('wxstream.auth', { token: 'stale', expiresAt: page.timers.now() + 3_600_000 });
   await page.send('还在吗');
   const refused = page.wx.lastTask();
@@ -267,8 +268,8 @@ test('an expired token triggers one re-login and the message goes out again', as
   assert.equal(page.statusText(), '');
 });
 
-test('a token refused again after the re-login is shown, not retried forever', async (t) => {
-  const page = openPage(t);
+test('a token refused again after the re-login is shown, not retried forever', async () => {
+  const page = openPage();
   await page.send('你好');
   await answerWithError(page, page.wx.lastTask(), 401, 'invalid_token', 'Token signature is invalid');
   await answerWithError(page, page.wx.lastTask(), 401, 'invalid_token', 'Token signature is invalid');
@@ -277,8 +278,8 @@ test('a token refused again after the re-login is shown, not retried forever', a
   assert.match(page.statusText(), new RegExp(userMessageFor('invalid_token')));
 });
 
-test('sending is refused while a reply streams', async (t) => {
-  const page = openPage(t);
+test('sending is refused while a reply streams', async () => {
+  const page = openPage();
   await page.send('第一条');
   const task = page.wx.lastTask();
   task.respond(200);
@@ -293,8 +294,8 @@ test('sending is refused while a reply streams', async (t) => {
   assert.equal((page.data.messages as unknown[]).length, 2);
 });
 
-test('leaving the page aborts the stream and leaves no timer behind', async (t) => {
-  const page = openPage(t);
+test('leaving the page aborts the stream and leaves no timer behind', async () => {
+  const page = openPage();
   await page.send('再见');
   const task = page.wx.lastTask();
   const chunks = chunksOf({ text: REPLY });
@@ -311,8 +312,8 @@ test('leaving the page aborts the stream and leaves no timer behind', async (t) 
   assert.equal(page.calls.length, calls);
 });
 
-test('an old base library is told to upgrade and cannot send', async (t) => {
-  const page = openPage(t, { sdkVersion: '2.19.0' });
+test('an old base library is told to upgrade and cannot send', async () => {
+  const page = openPage({ sdkVersion: '2.19.0' });
   assert.equal(page.text('.notice'), userMessageFor('unsupported_platform'));
   await page.type('你好');
   assert.equal(page.attr('.send', 'disabled'), true);
@@ -320,8 +321,8 @@ test('an old base library is told to upgrade and cannot send', async (t) => {
   assert.equal(page.wx.chatTasks.length, 0);
 });
 
-test('scrolling up pauses auto-scroll and shows 回到底部, which resumes it', async (t) => {
-  const page = openPage(t);
+test('scrolling up pauses auto-scroll and shows 回到底部, which resumes it', async () => {
+  const page = openPage();
   await page.send('长一点');
   const task = page.wx.lastTask();
   const chunks = chunksOf({ text: REPLY.repeat(4), deltas: 80 });

@@ -5,7 +5,8 @@
  * stop must reach the server; a reply cut by the length limit offers 继续.
  */
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
+import { test } from '@jest/globals';
+import { afterThisTest } from './support/after-this-test.ts';
 import { errorBody, formatSseEvent, LAST_EVENT_ID_QUERY, type ReplyEvent } from '@wxstream/protocol';
 import { DEFAULT_RESUME_ATTEMPTS, RESUME_EXPIRED_MESSAGE } from '@wxstream/client';
 import { ChatPage } from './support/chat-page.ts';
@@ -16,9 +17,9 @@ const REPLY = '断线也不怕：这段回复会在连接中断后从中断处�
 const EVENTS = replyEvents({ text: REPLY, deltas: 30 });
 assert.ok(EVENTS.length > 20, 'enough events to cut the reply twice in its middle');
 
-function openPage(t: TestContext): ChatPage {
+function openPage(): ChatPage {
   const page = new ChatPage();
-  t.after(() => page.close());
+  afterThisTest(() => page.close());
   return page;
 }
 
@@ -54,8 +55,8 @@ async function finishFrom(page: ChatPage, task: FakeRequestTask, from: number): 
   await page.advance(3000);
 }
 
-test('a reply cut twice mid-event resumes by itself from the events route and ends exactly equal to the full reply', async (t) => {
-  const page = openPage(t);
+test('a reply cut twice mid-event resumes by itself from the events route and ends exactly equal to the full reply', async () => {
+  const page = openPage();
   await page.send('讲讲断线续传');
   const first = page.wx.lastTask();
   await streamThenCutInside(page, first, 0, 12);
@@ -82,8 +83,8 @@ test('a reply cut twice mid-event resumes by itself from the events route and en
   assert.equal(page.timers.pending(), 0);
 });
 
-test('coming back to the app resumes a broken reply at once, without waiting for the backoff', async (t) => {
-  const page = openPage(t);
+test('coming back to the app resumes a broken reply at once, without waiting for the backoff', async () => {
+  const page = openPage();
   await page.send('后台也继续');
   const first = page.wx.lastTask();
   await streamThenCutInside(page, first, 0, 10);
@@ -99,8 +100,8 @@ test('coming back to the app resumes a broken reply at once, without waiting for
   assert.equal(page.replyText(), REPLY);
 });
 
-test('the network coming back replaces the connection of the old network and continues after the last event', async (t) => {
-  const page = openPage(t);
+test('the network coming back replaces the connection of the old network and continues after the last event', async () => {
+  const page = openPage();
   await page.send('换网络');
   const first = page.wx.lastTask();
   await streamThenCutInside(page, first, 0, 8);
@@ -116,8 +117,8 @@ test('the network coming back replaces the connection of the old network and con
   assert.equal(page.replyText(), REPLY);
 });
 
-test('the app and network listeners are registered once per page and removed on detach', async (t) => {
-  const page = openPage(t);
+test('the app and network listeners are registered once per page and removed on detach', async () => {
+  const page = openPage();
   assert.equal(page.wx.appShowListeners.length, 1);
   assert.equal(page.wx.networkListeners.length, 1);
   page.detach();
@@ -125,8 +126,8 @@ test('the app and network listeners are registered once per page and removed on 
   assert.equal(page.wx.networkListeners.length, 0);
 });
 
-test('a reply the server no longer has says so and keeps its text', async (t) => {
-  const page = openPage(t);
+test('a reply the server no longer has says so and keeps its text', async () => {
+  const page = openPage();
   await page.send('过期');
   const first = page.wx.lastTask();
   await streamThenCutInside(page, first, 0, 10);
@@ -143,8 +144,8 @@ test('a reply the server no longer has says so and keeps its text', async (t) =>
   assert.equal(page.exists('.stop'), false);
 });
 
-test('stop aborts the request and posts to the stop route as the signed-in user, logging in again once if refused', async (t) => {
-  const page = openPage(t);
+test('stop aborts the request and posts to the stop route as the signed-in user, logging in again once if refused', async () => {
+  const page = openPage();
   page.wx.stopAnswers.push({ statusCode: 401, data: errorBody('token_expired', 'expired') });
   await page.send('停下');
   const task = page.wx.lastTask();
@@ -165,8 +166,8 @@ test('stop aborts the request and posts to the stop route as the signed-in user,
   assert.equal(page.wx.chatTasks.length, 1);
 });
 
-test('a reply cut by the length limit offers 继续, which asks for the rest in the same conversation', async (t) => {
-  const page = openPage(t);
+test('a reply cut by the length limit offers 继续, which asks for the rest in the same conversation', async () => {
+  const page = openPage();
   await page.send('写一篇很长的文章');
   const events = replyEvents({ text: '很长的文章，写到一半', finishReason: 'length' });
   const task = page.wx.lastTask();
@@ -203,8 +204,8 @@ async function breakUntilRetry(page: ChatPage, cutAt: number): Promise<void> {
   assert.equal(page.exists('.stop'), false);
 }
 
-test('重试 after the automatic resumes gave up reopens the reply from its last event instead of sending the message again', async (t) => {
-  const page = openPage(t);
+test('重试 after the automatic resumes gave up reopens the reply from its last event instead of sending the message again', async () => {
+  const page = openPage();
   await page.send('网络很差');
   await breakUntilRetry(page, 14);
   const shownBefore = page.replyText();
@@ -227,8 +228,8 @@ test('重试 after the automatic resumes gave up reopens the reply from its last
   assert.equal(page.timers.pending(), 0);
 });
 
-test('重试 of a reply the server no longer has (404) falls back to sending the message again', async (t) => {
-  const page = openPage(t);
+test('重试 of a reply the server no longer has (404) falls back to sending the message again', async () => {
+  const page = openPage();
   await page.send('过期后重试');
   await breakUntilRetry(page, 9);
   await page.tap('.retry');

@@ -4,7 +4,8 @@
  * byte-split stream, 重播, 停止 and 停止朗读, failures that skip, the voice-off notice, hiding and leaving.
  */
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
+import { test } from '@jest/globals';
+import { afterThisTest } from './support/after-this-test.ts';
 import { userMessageFor } from '@wxstream/protocol';
 import { ChatPage, type ChatPageOptions } from './support/chat-page.ts';
 import type { FakeRequestTask } from './support/fake-wx.ts';
@@ -14,9 +15,9 @@ const SERVER = 'http://127.0.0.1:3000';
 const REPLY = '第一句话，先读这一段。\n\n第二段接着读，🎧 表情不影响。\n\n最后一段，读完结束。';
 const SPOKEN: ReplyScript = { text: REPLY, deltas: 24, voice: true, audio: [audioSegment(0), audioSegment(1), audioSegment(2)] };
 
-function openPage(t: TestContext, options?: ChatPageOptions): ChatPage {
+function openPage(options?: ChatPageOptions): ChatPage {
   const page = new ChatPage(options);
-  t.after(() => page.close());
+  afterThisTest(() => page.close());
   return page;
 }
 
@@ -62,8 +63,8 @@ function audioControlChanges(page: ChatPage): string[] {
   return page.calls.flatMap((call) => Object.entries(call.data).filter(([key]) => /\.audio$/.test(key)).map(([key, value]) => `${key}=${String(value)}`));
 }
 
-test('voice is off at first; turned on, messages ask for it, and the choice survives a restart', async (t) => {
-  const page = openPage(t);
+test('voice is off at first; turned on, messages ask for it, and the choice survives a restart', async () => {
+  const page = openPage();
   assert.equal(page.text('.voice-toggle'), '朗读：关');
   await page.send('不朗读');
   assert.deepEqual(JSON.parse(String(page.wx.lastTask().options.data)), { message: '不朗读' });
@@ -76,14 +77,14 @@ test('voice is off at first; turned on, messages ask for it, and the choice surv
   await streamReply(page, page.wx.lastTask(), { text: '好的。', voice: true });
   page.close();
 
-  const restarted = openPage(t, { wx: page.wx });
+  const restarted = openPage({ wx: page.wx });
   assert.equal(restarted.text('.voice-toggle'), '朗读：开', 'read back from storage');
   await restarted.tap('.voice-toggle');
   assert.equal(restarted.wx.storage.get('wxstream.voice'), false);
 });
 
-test('spoken segments play in index order as their events arrive, each next one loaded ahead, with the audio options set once', async (t) => {
-  const page = openPage(t);
+test('spoken segments play in index order as their events arrive, each next one loaded ahead, with the audio options set once', async () => {
+  const page = openPage();
   const { task, rest } = await startSpokenReply(page, '读给我听');
 
   assert.equal(page.wx.innerAudioOptions.length, 1);
@@ -115,8 +116,8 @@ test('spoken segments play in index order as their events arrive, each next one 
   assert.equal(page.wx.innerAudioOptions.length, 1, 'set once, not per context');
 });
 
-test('重播 reads a finished reply again from its first segment', async (t) => {
-  const page = openPage(t);
+test('重播 reads a finished reply again from its first segment', async () => {
+  const page = openPage();
   await withVoiceOn(page);
   await page.send('读一遍');
   await streamReply(page, page.wx.lastTask(), SPOKEN);
@@ -132,8 +133,8 @@ test('重播 reads a finished reply again from its first segment', async (t) => 
   assert.equal(page.wx.chatTasks.length, 1, 'a replay asks the server for nothing');
 });
 
-test('停止 silences the audio with the text, and segments that arrive later are not played', async (t) => {
-  const page = openPage(t);
+test('停止 silences the audio with the text, and segments that arrive later are not played', async () => {
+  const page = openPage();
   const { task, rest } = await startSpokenReply(page, '停下');
   const playing = page.wx.audio.current();
   await page.tap('.stop');
@@ -147,8 +148,8 @@ test('停止 silences the audio with the text, and segments that arrive later ar
   assert.equal(page.wx.audio.all.length, contexts, 'late segments get no player');
 });
 
-test('停止朗读 silences only the audio of a reply whose text is complete', async (t) => {
-  const page = openPage(t);
+test('停止朗读 silences only the audio of a reply whose text is complete', async () => {
+  const page = openPage();
   await withVoiceOn(page);
   await page.send('读长一点');
   await streamReply(page, page.wx.lastTask(), SPOKEN);
@@ -160,8 +161,8 @@ test('停止朗读 silences only the audio of a reply whose text is complete', a
   assert.equal(page.exists('.replay'), true, 'it can still be read again');
 });
 
-test('a segment that fails to play, or was skipped by the server, is passed over and the text is untouched', async (t) => {
-  const page = openPage(t);
+test('a segment that fails to play, or was skipped by the server, is passed over and the text is untouched', async () => {
+  const page = openPage();
   await withVoiceOn(page);
   await page.send('有一段坏了');
   const script: ReplyScript = {
@@ -180,8 +181,8 @@ test('a segment that fails to play, or was skipped by the server, is passed over
   assert.equal(page.exists('.replay'), true);
 });
 
-test('a server with voice off says so once, not on every reply', async (t) => {
-  const page = openPage(t);
+test('a server with voice off says so once, not on every reply', async () => {
+  const page = openPage();
   await withVoiceOn(page);
   await page.send('第一问');
   await streamReply(page, page.wx.lastTask(), { text: '第一答', voice: false });
@@ -200,8 +201,8 @@ test('a server with voice off says so once, not on every reply', async (t) => {
   assert.equal(page.wx.toasts.length, 2);
 });
 
-test('hiding the page stops the reading without a setData while hidden; shown again, the reply offers 重播', async (t) => {
-  const page = openPage(t);
+test('hiding the page stops the reading without a setData while hidden; shown again, the reply offers 重播', async () => {
+  const page = openPage();
   const { task, rest } = await startSpokenReply(page, '后台');
   const playing = page.wx.audio.current();
   page.hide();
@@ -219,8 +220,8 @@ test('hiding the page stops the reading without a setData while hidden; shown ag
   assert.equal(page.exists('.replay'), true);
 });
 
-test('turning voice off while a reply is read silences it', async (t) => {
-  const page = openPage(t);
+test('turning voice off while a reply is read silences it', async () => {
+  const page = openPage();
   await withVoiceOn(page);
   await page.send('关掉');
   await streamReply(page, page.wx.lastTask(), SPOKEN);
@@ -231,8 +232,8 @@ test('turning voice off while a reply is read silences it', async (t) => {
   assert.equal(page.wx.audio.alive().length, 0);
 });
 
-test('a new message stops the previous reply’s reading, and only the latest reply offers 重播', async (t) => {
-  const page = openPage(t);
+test('a new message stops the previous reply’s reading, and only the latest reply offers 重播', async () => {
+  const page = openPage();
   await withVoiceOn(page);
   await page.send('第一问');
   await streamReply(page, page.wx.lastTask(), SPOKEN);
@@ -246,8 +247,8 @@ test('a new message stops the previous reply’s reading, and only the latest re
   assert.equal(page.findAll('.replay').length, 1);
 });
 
-test('leaving the page destroys every audio context it made and leaves no timer behind', async (t) => {
-  const page = openPage(t);
+test('leaving the page destroys every audio context it made and leaves no timer behind', async () => {
+  const page = openPage();
   await withVoiceOn(page);
   await page.send('离开');
   const task = page.wx.lastTask();
@@ -259,8 +260,8 @@ test('leaving the page destroys every audio context it made and leaves no timer 
   assert.equal(page.timers.pending(), 0);
 });
 
-test('a reply resumed after a broken connection reads each segment once, in order', async (t) => {
-  const page = openPage(t);
+test('a reply resumed after a broken connection reads each segment once, in order', async () => {
+  const page = openPage();
   await withVoiceOn(page);
   await page.send('断线也要读完');
   const events = replyEvents(SPOKEN);
@@ -283,8 +284,8 @@ test('a reply resumed after a broken connection reads each segment once, in orde
   assert.equal(page.replyText(), REPLY);
 });
 
-test('a reply the content check stops is silenced at once and offers no 重播', async (t) => {
-  const page = openPage(t);
+test('a reply the content check stops is silenced at once and offers no 重播', async () => {
+  const page = openPage();
   await withVoiceOn(page);
   await page.send('读给我听');
   const task = page.wx.lastTask();

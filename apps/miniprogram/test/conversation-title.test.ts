@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from '@jest/globals';
 import { MAX_TITLE_CHARS } from '@wxstream/protocol';
 import { checkTitle, displayTitle, UNTITLED } from '../miniprogram/lib/conversation-title.ts';
 

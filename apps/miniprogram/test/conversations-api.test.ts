@@ -3,7 +3,7 @@
  * in-memory server that answers as the HTTP contract says (support/fake-backend.ts).
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from '@jest/globals';
 import { errorBody } from '@wxstream/protocol';
 import { createAuthSession, STORAGE_KEY } from '../miniprogram/lib/auth-session.ts';
 import { conversationPath, createConversationsApi, listPath, RENAME_METHOD } from '../miniprogram/lib/conversations-api.ts';

@@ -5,7 +5,8 @@
  * simulated time.
  */
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
+import { test } from '@jest/globals';
+import { afterThisTest } from './support/after-this-test.ts';
 import { errorBody, userMessageFor } from '@wxstream/protocol';
 import type { FakeBackend } from './support/fake-backend.ts';
 import type { FakeWx } from './support/fake-wx.ts';
@@ -16,20 +17,20 @@ const DELETE = 1;
 
 type Seed = (backend: FakeBackend, wx: FakeWx) => void;
 
-function openHistory(t: TestContext, seed?: Seed): HistoryPage {
+function openHistory(seed?: Seed): HistoryPage {
   const page = new HistoryPage({ beforeLoad: (wx) => seed?.(wx.backend, wx) });
-  t.after(() => page.close());
+  afterThisTest(() => page.close());
   return page;
 }
 
-async function opened(t: TestContext, seed?: Seed): Promise<HistoryPage> {
-  const page = openHistory(t, seed);
+async function opened(seed?: Seed): Promise<HistoryPage> {
+  const page = openHistory(seed);
   await page.advance(0);
   return page;
 }
 
-test('the list shows titles and relative times, newest first', async (t) => {
-  const page = await opened(t, (backend) => {
+test('the list shows titles and relative times, newest first', async () => {
+  const page = await opened((backend) => {
     const now = Date.now();
     backend.addConversation({ id: 'old', title: '去年的计划', updatedAt: new Date(now - 400 * 86_400_000).toISOString() });
     backend.addConversation({ id: 'new', title: '刚才的问题', updatedAt: new Date(now - 20_000).toISOString() });
@@ -43,8 +44,8 @@ test('the list shows titles and relative times, newest first', async (t) => {
   assert.equal(page.wx.backend.requests[0]?.query.get('limit'), '20');
 });
 
-test('reaching the bottom appends the next page by path keys, without the overlap a new conversation causes', async (t) => {
-  const page = await opened(t, (backend) => backend.addConversations(25, { minutesAgo: 10 }));
+test('reaching the bottom appends the next page by path keys, without the overlap a new conversation causes', async () => {
+  const page = await opened((backend) => backend.addConversations(25, { minutesAgo: 10 }));
   assert.equal(page.titles().length, 20);
   assert.equal(page.text('.footer'), '加载更多');
 
@@ -72,8 +73,8 @@ test('reaching the bottom appends the next page by path keys, without the overla
   assert.equal(page.text('.footer'), '加载更多');
 });
 
-test('a failed page at the end offers a retry that continues from the same cursor', async (t) => {
-  const page = await opened(t, (backend) => backend.addConversations(22));
+test('a failed page at the end offers a retry that continues from the same cursor', async () => {
+  const page = await opened((backend) => backend.addConversations(22));
   page.wx.backend.answerNext('GET', '/api/conversations', { network: 'request:fail timeout' });
   await page.reachBottom();
   assert.equal(page.titles().length, 20);
@@ -85,20 +86,20 @@ test('a failed page at the end offers a retry that continues from the same curso
   assert.ok(cursors[1] !== null && cursors[1] === cursors[2], 'the retry asks for the same page');
 });
 
-test('tapping a conversation relaunches the chat page with its id', async (t) => {
-  const page = await opened(t, (backend) => backend.addConversations(3));
+test('tapping a conversation relaunches the chat page with its id', async () => {
+  const page = await opened((backend) => backend.addConversations(3));
   await page.tapRow(1);
   assert.deepEqual(page.wx.navigations, [{ api: 'reLaunch', url: '/pages/chat/chat?conversationId=c-2' }]);
 });
 
-test('新对话 relaunches an empty chat page', async (t) => {
-  const page = await opened(t, (backend) => backend.addConversations(1));
+test('新对话 relaunches an empty chat page', async () => {
+  const page = await opened((backend) => backend.addConversations(1));
   await page.tap('.new-chat');
   assert.deepEqual(page.wx.navigations, [{ api: 'reLaunch', url: '/pages/chat/chat' }]);
 });
 
-test('an empty history says so and offers a new conversation', async (t) => {
-  const page = await opened(t);
+test('an empty history says so and offers a new conversation', async () => {
+  const page = await opened();
   assert.match(page.text('.empty'), /还没有对话/);
   assert.equal(page.exists('.item'), false);
   assert.equal(page.exists('.footer'), false);
@@ -106,8 +107,8 @@ test('an empty history says so and offers a new conversation', async (t) => {
   assert.deepEqual(page.wx.navigations, [{ api: 'reLaunch', url: '/pages/chat/chat' }]);
 });
 
-test('a failed first load shows why, and retry loads the list', async (t) => {
-  const page = openHistory(t, (backend) => {
+test('a failed first load shows why, and retry loads the list', async () => {
+  const page = openHistory((backend) => {
     backend.addConversations(2);
     backend.answerNext('GET', '/api/conversations', { statusCode: 503, data: errorBody('server_shutdown', 'restarting') });
   });
@@ -120,8 +121,8 @@ test('a failed first load shows why, and retry loads the list', async (t) => {
   assert.equal(page.exists('.failed'), false);
 });
 
-test('an expired token is renewed once and the list still loads', async (t) => {
-  const page = await opened(t, (backend, wx) => {
+test('an expired token is renewed once and the list still loads', async () => {
+  const page = await opened((backend, wx) => {
     backend.addConversations(2);
     backend.expiredToken('stale');
     wx.storage.set('wxstream.auth', { token: 'stale', expiresAt: Date.now() + 3_600_000 });
@@ -134,8 +135,8 @@ test('an expired token is renewed once and the list still loads', async (t) => {
   );
 });
 
-test('rename shows the new title at once and keeps it when the server agrees', async (t) => {
-  const page = await opened(t, (backend) => backend.addConversations(3));
+test('rename shows the new title at once and keeps it when the server agrees', async () => {
+  const page = await opened((backend) => backend.addConversations(3));
   page.wx.sheetAnswers.push(RENAME);
   page.wx.modalAnswers.push({ confirm: true, content: '  周末去哪儿  ' });
   page.wx.holdJson();
@@ -159,8 +160,8 @@ test('rename shows the new title at once and keeps it when the server agrees', a
   assert.deepEqual(page.wx.toasts, []);
 });
 
-test('an invalid title is asked for again with the reason, and nothing is sent', async (t) => {
-  const page = await opened(t, (backend) => backend.addConversations(1));
+test('an invalid title is asked for again with the reason, and nothing is sent', async () => {
+  const page = await opened((backend) => backend.addConversations(1));
   page.wx.sheetAnswers.push(RENAME);
   page.wx.modalAnswers.push({ confirm: true, content: '   ' }, { confirm: true, content: '好'.repeat(101) }, { confirm: false });
   await page.longPressRow(0);
@@ -173,8 +174,8 @@ test('an invalid title is asked for again with the reason, and nothing is sent',
   assert.deepEqual(page.titles(), ['对话 1']);
 });
 
-test('a failed rename puts the old title back and says why', async (t) => {
-  const page = await opened(t, (backend) => backend.addConversations(2));
+test('a failed rename puts the old title back and says why', async () => {
+  const page = await opened((backend) => backend.addConversations(2));
   page.wx.backend.answerNext('PUT', '/api/conversations/c-1', { statusCode: 500, data: errorBody('internal_error', 'db down') });
   page.wx.sheetAnswers.push(RENAME);
   page.wx.modalAnswers.push({ confirm: true, content: '新名字' });
@@ -190,8 +191,8 @@ test('a failed rename puts the old title back and says why', async (t) => {
   assert.equal(page.root.dom.textContent?.includes('db down'), false);
 });
 
-test('renaming a conversation deleted elsewhere takes it off the list', async (t) => {
-  const page = await opened(t, (backend) => backend.addConversations(2));
+test('renaming a conversation deleted elsewhere takes it off the list', async () => {
+  const page = await opened((backend) => backend.addConversations(2));
   page.wx.backend.answerNext('PUT', '/api/conversations/c-2', { statusCode: 404, data: errorBody('not_found', 'gone') });
   page.wx.sheetAnswers.push(RENAME);
   page.wx.modalAnswers.push({ confirm: true, content: '改名' });
@@ -200,8 +201,8 @@ test('renaming a conversation deleted elsewhere takes it off the list', async (t
   assert.deepEqual(page.wx.toasts, ['这个对话已经不存在了。']);
 });
 
-test('delete asks first; cancelling keeps the conversation, confirming removes it', async (t) => {
-  const page = await opened(t, (backend) => backend.addConversations(3));
+test('delete asks first; cancelling keeps the conversation, confirming removes it', async () => {
+  const page = await opened((backend) => backend.addConversations(3));
   page.wx.sheetAnswers.push(DELETE);
   page.wx.modalAnswers.push({ confirm: false });
   await page.longPressRow(1);
@@ -222,8 +223,8 @@ test('delete asks first; cancelling keeps the conversation, confirming removes i
   assert.equal(page.wx.backend.requests[1]?.method, 'DELETE');
 });
 
-test('a failed delete puts the row back where it was and says why', async (t) => {
-  const page = await opened(t, (backend) => backend.addConversations(3));
+test('a failed delete puts the row back where it was and says why', async () => {
+  const page = await opened((backend) => backend.addConversations(3));
   page.wx.backend.answerNext('DELETE', '/api/conversations/c-2', { network: 'request:fail timeout' });
   page.wx.sheetAnswers.push(DELETE);
   page.wx.modalAnswers.push({ confirm: true });
@@ -233,16 +234,16 @@ test('a failed delete puts the row back where it was and says why', async (t) =>
   assert.ok(page.wx.backend.summary('c-2'));
 });
 
-test('dismissing the action sheet does nothing', async (t) => {
-  const page = await opened(t, (backend) => backend.addConversations(1));
+test('dismissing the action sheet does nothing', async () => {
+  const page = await opened((backend) => backend.addConversations(1));
   await page.longPressRow(0);
   assert.equal(page.wx.sheets.length, 1);
   assert.deepEqual(page.wx.modals, []);
   assert.deepEqual(page.wx.navigations, []);
 });
 
-test('relative times move on when the page is shown again', async (t) => {
-  const page = await opened(t, (backend) => backend.addConversations(2, { minutesAgo: 3 }));
+test('relative times move on when the page is shown again', async () => {
+  const page = await opened((backend) => backend.addConversations(2, { minutesAgo: 3 }));
   assert.deepEqual(page.times(), ['3 分钟前', '4 分钟前']);
   page.hide();
   await page.advance(2 * 60_000, 1000);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from '@jest/globals';
 import { errorBody } from '@wxstream/protocol';
 import { requestJson, type WxJsonRequestOptions } from '../miniprogram/lib/json-request.ts';
 import { WxstreamError } from '../miniprogram/vendor/wxstream-client.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test } from '@jest/globals';
 import { chatPageUrl, conversationIdFromQuery, HISTORY_PAGE } from '../miniprogram/lib/page-routes.ts';
 import { miniprogramRoot } from './support/paths.ts';
 

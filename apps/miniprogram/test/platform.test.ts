@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { jest, test } from '@jest/globals';
+import { afterThisTest } from './support/after-this-test.ts';
 import { baseLibraryVersion, systemClock, timerScheduler } from '../miniprogram/lib/platform.ts';
 import { FakeTimers } from './support/fake-timers.ts';
 
-test('the clock and scheduler use whatever timers the engine has when they are called', (t) => {
+test('the clock and scheduler use whatever timers the engine has when they are called', () => {
   // Installed after platform.ts was loaded: the adapter must not have kept the real functions.
   const timers = new FakeTimers(50_000).install();
-  t.after(() => timers.uninstall());
+  afterThisTest(() => timers.uninstall());
   const fired: number[] = [];
   timerScheduler.setTimeout(() => fired.push(systemClock.now()), 30);
   const cancelled = timerScheduler.setTimeout(() => fired.push(-1), 10);
@@ -29,8 +30,8 @@ test('older base libraries answer through getSystemInfoSync', () => {
   assert.equal(baseLibraryVersion({ getSystemInfoSync: () => ({ SDKVersion: '2.10.4' }) }), '2.10.4');
 });
 
-test('no answer, or a failing one, gives an empty version', (t) => {
-  const warn = t.mock.method(console, 'warn', () => undefined);
+test('no answer, or a failing one, gives an empty version', () => {
+  const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
   assert.equal(baseLibraryVersion({}), '');
   assert.equal(
     baseLibraryVersion({
@@ -40,5 +41,5 @@ test('no answer, or a failing one, gives an empty version', (t) => {
     }),
     '',
   );
-  assert.equal(warn.mock.callCount(), 1);
+  assert.equal(warn.mock.calls.length, 1);
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from '@jest/globals';
 import { relativeTime, relativeTimeOf, type UtcOffsetAt } from '../miniprogram/pages/history/relative-time.ts';
 
 const CHINA: UtcOffsetAt = () => 480;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from '@jest/globals';
 import { blockChanges, splitReplyBlocks, type ReplyBlock } from '../miniprogram/pages/chat/reply-blocks.ts';
 
 type Unkeyed = Omit<ReplyBlock, 'id'>;

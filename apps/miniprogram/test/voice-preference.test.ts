@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from '@jest/globals';
 import { loadVoicePreference, saveVoicePreference, VOICE_STORAGE_KEY, type VoicePreferenceStorage } from '../miniprogram/lib/voice-preference.ts';
 
 function memoryStorage(initial?: unknown): VoicePreferenceStorage & { values: Map<string, unknown> } {

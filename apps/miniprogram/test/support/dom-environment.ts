@@ -4,6 +4,9 @@
  * compiled WXML's `window.__webview_engine_version__`), and jsdom's own `Event`, `CustomEvent` and
  * `TouchEvent` — j-component dispatches events on jsdom nodes, which reject Node's built-in event classes.
  *
+ * Under jest (`testEnvironment: 'jsdom'`) the environment already provides these globals, and
+ * `installDom()` leaves them alone; the benchmark and the screenshot script run on plain Node and use it.
+ *
  * Contract: `installDom()` is idempotent and must run before miniprogram-simulate is first required.
  */
 import { createRequire } from 'node:module';
@@ -18,7 +21,7 @@ const GLOBALS = ['window', 'document', 'Event', 'CustomEvent', 'TouchEvent', 'El
 let installed = false;
 
 export function installDom(): void {
-  if (installed) return;
+  if (installed || typeof globalThis.document !== 'undefined') return;
   const { JSDOM } = require('jsdom') as JsdomModule;
   const { window } = new JSDOM('<!doctype html><html><body></body></html>', { pretendToBeVisual: true, url: 'https://wxstream.test/' });
   const target = globalThis as unknown as Record<string, unknown>;

@@ -7,6 +7,9 @@
  * bundle needs no hook: `miniprogram/vendor/package.json` declares that folder CommonJS, so ESM test
  * code can import it by name as well.
  *
+ * Only for plain Node — the benchmark and the screenshot script import it first. Jest needs no hook (its
+ * module loader runs these files as CommonJS) and refuses `registerHooks`, so tests never import it.
+ *
  * Contract: importing this module registers the hook once per process; it changes nothing else.
  */
 import { readFileSync } from 'node:fs';

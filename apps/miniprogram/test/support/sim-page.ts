@@ -12,10 +12,10 @@
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { installDom } from './dom-environment.ts';
 import { FakeTimers } from './fake-timers.ts';
 import { FakeWx } from './fake-wx.ts';
-import './miniprogram-require.ts';
 import { miniprogramRoot } from './paths.ts';
 
 /** The parts of a j-component node the tests use. */
@@ -69,9 +69,29 @@ function loadSimulate(): Simulate {
   return simulate;
 }
 
-/** Lets queued microtasks, promise chains and j-component's deferred event dispatch run. */
+/**
+ * Each page is loaded (compiled, its script run) once per test file and rendered afresh for every test,
+ * as miniprogram-simulate's documentation does it: jest keeps a module once required — its
+ * `require.cache` cannot be deleted from — so a second `simulate.load` would not run the page's
+ * `Component()` again. Nothing a page keeps at module level outlives a render (per-instance WeakMaps).
+ */
+const loadedPages = new Map<string, string>();
+function loadedPage(sim: Simulate, page: string): string {
+  let id = loadedPages.get(page);
+  if (id === undefined) {
+    const tagName = `${page.split('/').pop() ?? 'page'}-page`;
+    id = sim.load(join(miniprogramRoot, page), tagName, { compiler: 'official', rootPath: miniprogramRoot });
+    loadedPages.set(page, id);
+  }
+  return id;
+}
+
+/**
+ * Lets queued microtasks, promise chains and j-component's deferred event dispatch run. Node's own
+ * setImmediate, imported: jest's jsdom environment has no global one, and the fake timers leave it alone.
+ */
 export async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+  for (let i = 0; i < 5; i++) await nextMacrotask();
 }
 
 export interface SimPageOptions {
@@ -97,9 +117,7 @@ export class SimPage {
     this.timers.install();
     (globalThis as unknown as { wx: FakeWx }).wx = this.wx;
     options.beforeLoad?.(this.wx);
-    const tagName = `${page.split('/').pop() ?? 'page'}-page`;
-    const id = sim.load(join(miniprogramRoot, page), tagName, { compiler: 'official', rootPath: miniprogramRoot });
-    this.root = sim.render(id);
+    this.root = sim.render(loadedPage(sim, page));
     const instance = this.root.instance;
     const setData = instance.setData.bind(instance);
     instance.setData = (data, callback) => {

@@ -3,6 +3,7 @@
  * `formatSseEvent` — and cuts its bytes into chunks the way `onChunkReceived` delivers them: at
  * arbitrary byte offsets, so UTF-8 characters and events straddle chunk boundaries.
  */
+import { TextEncoder } from 'node:util';
 import { formatSseEvent, SSE_HEARTBEAT, type AudioData, type ReplyEvent, type WireError } from '@wxstream/protocol';
 
 export interface ReplyScript {
@@ -67,8 +68,13 @@ export function sseText(events: readonly ReplyEvent[], options: { heartbeatEvery
     .join('');
 }
 
+/**
+ * Node's encoder, imported: the page's environment has none (neither do phones, nor jest's jsdom). Its
+ * bytes are copied into this realm's Uint8Array, because under jest the page runs in the jsdom context,
+ * where a Node-realm buffer fails the transport's `instanceof ArrayBuffer` — as a real chunk never would.
+ */
 export function utf8(text: string): Uint8Array {
-  return new TextEncoder().encode(text);
+  return Uint8Array.from(new TextEncoder().encode(text));
 }
 
 /** Cuts `bytes` into chunks whose sizes cycle through `sizes` (odd sizes split multi-byte characters). */
