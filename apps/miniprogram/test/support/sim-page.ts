@@ -37,7 +37,7 @@ interface SimRoot extends SimNode {
 
 interface Simulate {
   load(path: string, tagName: string, options: { compiler: 'official'; rootPath: string }): string;
-  render(id: string): SimRoot;
+  render(id: string, properties?: Record<string, unknown>): SimRoot;
 }
 
 export interface SetDataCall {
@@ -79,7 +79,8 @@ const loadedPages = new Map<string, string>();
 function loadedPage(sim: Simulate, page: string): string {
   let id = loadedPages.get(page);
   if (id === undefined) {
-    const tagName = `${page.split('/').pop() ?? 'page'}-page`;
+    const name = page.split('/').pop() ?? 'page';
+    const tagName = page.startsWith('pages/') ? `${name}-page` : name;
     id = sim.load(join(miniprogramRoot, page), tagName, { compiler: 'official', rootPath: miniprogramRoot });
     loadedPages.set(page, id);
   }
@@ -100,6 +101,8 @@ export interface SimPageOptions {
   wx?: FakeWx;
   /** Runs on simulated time before the page is created — to seed the fake server a page loads from at once. */
   beforeLoad?: (wx: FakeWx) => void;
+  /** A component's properties, as its parent's template would pass them (pages have none). */
+  properties?: Record<string, unknown>;
 }
 
 export class SimPage {
@@ -109,7 +112,10 @@ export class SimPage {
   readonly root: SimRoot;
   private attached = false;
 
-  /** `page` is the page path inside the mini-program root, e.g. `pages/chat/chat`. */
+  /**
+   * `page` is the page path inside the mini-program root, e.g. `pages/chat/chat` — or a component's,
+   * e.g. `components/action-bar/action-bar`, rendered on its own with `options.properties`.
+   */
   constructor(page: string, options: SimPageOptions = {}) {
     const sim = loadSimulate();
     this.wx = options.wx ?? new FakeWx();
@@ -117,7 +123,7 @@ export class SimPage {
     this.timers.install();
     (globalThis as unknown as { wx: FakeWx }).wx = this.wx;
     options.beforeLoad?.(this.wx);
-    this.root = sim.render(loadedPage(sim, page));
+    this.root = sim.render(loadedPage(sim, page), options.properties);
     const instance = this.root.instance;
     const setData = instance.setData.bind(instance);
     instance.setData = (data, callback) => {
