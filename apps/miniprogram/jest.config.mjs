@@ -17,7 +17,10 @@ export default {
   // 'js' first: miniprogram-simulate requires a page by its extensionless path, which must find the
   // built `.js` beside the `.ts` (what WeChat runs), as Node's own resolution does. Tests import
   // sources with explicit `.ts` extensions.
-  moduleFileExtensions: ['js', 'ts', 'mjs', 'json'],
+  // 'wxml' and 'wxss' only so that the watcher sees them change (see page-dependencies.cjs).
+  moduleFileExtensions: ['js', 'ts', 'mjs', 'json', 'wxml', 'wxss'],
+  // Which page files a test depends on, for --watch: simulate loads pages by path at run time.
+  dependencyExtractor: '<rootDir>/test/jest/page-dependencies.cjs',
   transform: {
     '^.+\\.ts$': [
       '@swc/jest',
