@@ -7,6 +7,12 @@
  * whole suite spends next to nothing on transforms on a 2-core machine, where ts-jest's type-checking
  * transform is many times slower. Types are checked once by `pnpm typecheck` (tsc), as for every package.
  */
+
+// China Standard Time, the app's users' zone, whatever the machine's: pages show local dates (the
+// history page's 昨天 / M月D日) and a snapshot must not depend on where it runs. Set here, in the
+// process that starts every worker, before any of them exists.
+process.env.TZ = 'Asia/Shanghai';
+
 /** @type {import('jest').Config} */
 export default {
   testEnvironment: 'jsdom',
