@@ -7,7 +7,7 @@
  * `POST /api/auth/login` (WeChat login, development login, or 403 `dev_login_disabled`),
  * `POST /api/chat`, the reply routes (`GET /api/chat/:messageId/events` to resume,
  * `POST /api/chat/:messageId/stop`), the signed audio of voice replies (`GET /api/audio/:id`, when
- * voice is on), and the conversation routes. Every non-2xx answer is the protocol's JSON
+ * voice is on), voice input (`POST`/`GET /api/transcriptions`), and the conversation routes. Every non-2xx answer is the protocol's JSON
  * error body; no middleware here compresses anything.
  */
 import Koa from 'koa';
@@ -30,6 +30,8 @@ import type { ReplyAdmissionDeps } from './limits/reply-admission.ts';
 import type { Logger } from './logger.ts';
 import { METRICS_ROUTE, metricsHandler } from './metrics/metrics-handler.ts';
 import type { ServerMetrics } from './metrics/server-metrics.ts';
+import { mountTranscriptionRoutes } from './transcription/transcription-route.ts';
+import type { TranscriptionService } from './transcription/transcription-service.ts';
 import type { ReplyLog } from './reply-log/reply-log.ts';
 import type { LoginMode } from './server-config.ts';
 import type { ConversationStore } from './storage/conversation-store.ts';
@@ -65,6 +67,8 @@ export interface AppDeps {
   settings: ChatSettings;
   /** Undefined when voice is off (`VOICE_PROVIDER=off`). */
   voice: VoiceService | undefined;
+  /** Voice input (`POST /api/transcriptions`); answers `stt_unavailable` when off. */
+  transcription: TranscriptionService;
   /** Silence after which a resume checks that the reply's producer still lives (`REPLY_PRODUCER_CHECK_INTERVAL_MS`). */
   producerCheckIntervalMs: number;
 }
@@ -137,6 +141,8 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     abandoned,
     lifecycle: deps.lifecycle,
   });
+
+  mountTranscriptionRoutes(router, authenticated, { service: deps.transcription, clock: deps.clock });
 
   mountConversationRoutes(router, authenticated, {
     store: deps.store,

@@ -33,6 +33,7 @@ import { loadRedisConfig, type RedisConfig } from './redis/redis-config.ts';
 import { loadReplyLogConfig, type ReplyLogConfig } from './reply-log/reply-log-config.ts';
 import { DEFAULT_DATABASE_PATH } from './storage/sqlite-store.ts';
 import { loadUpstreamRetryConfig, type UpstreamRetryConfig } from './upstream/upstream-retry-config.ts';
+import { loadTranscriptionConfig, type TranscriptionConfig } from './transcription/transcription-config.ts';
 import { loadVoiceConfig, type VoiceConfig } from './voice/voice-config.ts';
 import { loadWechatConfig, type WechatConfig } from './wechat/wechat-config.ts';
 
@@ -56,6 +57,7 @@ export interface ServerConfig extends Config {
   readonly replyLog: ReplyLogConfig;
   readonly upstreamRetry: UpstreamRetryConfig;
   readonly voice: VoiceConfig;
+  readonly transcription: TranscriptionConfig;
   /** A reply whose client disconnected goes on to its end (true) or is aborted (false). */
   readonly continueOnDisconnect: boolean;
   readonly logMessageText: boolean;
@@ -88,6 +90,7 @@ export function loadServerConfig(env: Env): ServerConfig {
   const replyLog = part(loadReplyLogConfig);
   const upstreamRetry = part(loadUpstreamRetryConfig);
   const voice = part(loadVoiceConfig);
+  const transcription = part(loadTranscriptionConfig);
 
   const read = createEnvReader(env, problems);
   const storage: StorageConfig = {
@@ -99,7 +102,7 @@ export function loadServerConfig(env: Env): ServerConfig {
   const logMessageText = read.flag('LOG_MESSAGE_TEXT', false);
   const continueOnDisconnect = read.flag('CONTINUE_ON_DISCONNECT', true);
 
-  if (problems.length > 0 || core === undefined || limits === undefined || metrics === undefined || wechat === undefined || redis === undefined || replyLog === undefined || upstreamRetry === undefined || voice === undefined) {
+  if (problems.length > 0 || core === undefined || limits === undefined || metrics === undefined || wechat === undefined || redis === undefined || replyLog === undefined || upstreamRetry === undefined || voice === undefined || transcription === undefined) {
     throw new ConfigError(problems);
   }
   const wechatLogin = wechat.credentials !== undefined;
@@ -114,6 +117,7 @@ export function loadServerConfig(env: Env): ServerConfig {
     replyLog,
     upstreamRetry,
     voice,
+    transcription,
     continueOnDisconnect,
     logMessageText,
     login: wechatLogin ? 'wechat' : core.devLogin ? 'dev' : 'disabled',

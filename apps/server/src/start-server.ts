@@ -51,10 +51,12 @@ import { startModelProvider, type UpstreamDescription } from './startup/model-pr
 import { connectRedis } from './startup/redis-connection.ts';
 import { StartupResources } from './startup/startup-resources.ts';
 import { tokenSecretFor } from './startup/token-secret.ts';
+import { startTranscription } from './startup/transcription-startup.ts';
 import { startVoice } from './startup/voice-startup.ts';
 import type { ConversationStore } from './storage/conversation-store.ts';
 import { createConfiguredUpstream } from './upstream/create-upstream.ts';
 import type { RetryTimers } from './upstream/retrying-upstream.ts';
+import type { Transcriber } from './transcription/transcriber.ts';
 import type { TtsProvider } from './voice/tts-provider.ts';
 import { createWechatServices } from './wechat/wechat-services.ts';
 
@@ -69,6 +71,8 @@ export interface StartServerOptions {
   retryTimers?: Partial<RetryTimers>;
   /** Speaks voice replies instead of the configured provider (benchmarks, tests). */
   ttsProvider?: TtsProvider;
+  /** Transcribes voice input instead of the configured provider (benchmarks, tests). */
+  transcriber?: Transcriber;
 }
 
 export interface RunningServer {
@@ -113,6 +117,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const wechat = createWechatServices({ config: config.wechat, clock, logger });
     const login = loginDeps(config, wechat.login, logger);
     const voice = startVoice({ config, clock, logger, tokenSecret, redis, ttsProvider: options.ttsProvider });
+    const transcription = startTranscription({ config, clock, logger, redis, transcriber: options.transcriber });
     const shared = createStateStores({
       clock,
       limits: config.limits,
@@ -139,6 +144,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       stopChannel,
       lifecycle,
       voice,
+      transcription,
       producerCheckIntervalMs: config.replyLog.producerCheckIntervalMs,
       settings: chatSettingsFrom(config),
     });

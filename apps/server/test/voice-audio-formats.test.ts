@@ -38,7 +38,7 @@ describe('WAV samples', () => {
 describe('MP3 frame walking', () => {
   test('counts frames and their playing time', () => {
     const info = mp3Info(silentMp3(38));
-    assert.deepEqual(info, { frames: 38, sampleRate: 44100, durationMs: Math.round(38 * SILENT_FRAME_MS), firstFrameOffset: 0 });
+    assert.deepEqual(info, { frames: 38, sampleRate: 44100, durationMs: Math.round(38 * SILENT_FRAME_MS), firstFrameOffset: 0, endOffset: 38 * 417, truncated: false });
   });
 
   test('skips an ID3v2 tag and does not count an Info header frame', () => {
@@ -49,6 +49,12 @@ describe('MP3 frame walking', () => {
     const info = mp3Info(Buffer.concat([tag, frames, Buffer.from('TAG trailing id3v1')]));
     assert.equal(info?.firstFrameOffset, 138);
     assert.equal(info?.frames, 4);
+  });
+
+  test('bytes that end inside a frame are reported truncated', () => {
+    const whole = silentMp3(10);
+    assert.equal(mp3Info(whole.subarray(0, whole.length - 100))?.truncated, true);
+    assert.equal(mp3Info(whole)?.truncated, false);
   });
 
   test('bytes that are not MP3 have no info', () => {

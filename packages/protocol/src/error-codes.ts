@@ -57,6 +57,15 @@ export const ERROR_CODES = {
   tts_unavailable: { status: 503, retryable: false, origin: 'server', userMessage: '语音朗读暂时不可用。' },
   audio_link_invalid: { status: 403, retryable: false, origin: 'server', userMessage: '语音链接无效。' },
   audio_range_not_satisfiable: { status: 416, retryable: false, origin: 'server', userMessage: '语音数据请求有误。' },
+  // Voice input (POST /api/transcriptions). Limits reuse rate_limited / quota_exceeded / payload_too_large.
+  audio_required: { status: 400, retryable: false, origin: 'server', userMessage: '没有收到录音，请重新录一遍。' },
+  audio_unsupported: { status: 415, retryable: false, origin: 'server', userMessage: '不支持这种录音格式，请更新小程序后重试。' },
+  audio_corrupt: { status: 400, retryable: false, origin: 'server', userMessage: '录音文件不完整，请重新录一遍。' },
+  audio_too_long: { status: 413, retryable: false, origin: 'server', userMessage: '这段录音太长了，请分几段说。' },
+  language_unsupported: { status: 400, retryable: false, origin: 'server', userMessage: '语音识别暂不支持这种语言。' },
+  no_speech: { status: 422, retryable: false, origin: 'server', userMessage: '没有听清，请再说一遍。' },
+  stt_failed: { status: 502, retryable: true, origin: 'server', userMessage: '语音识别失败了，请重试。' },
+  stt_unavailable: { status: 503, retryable: false, origin: 'server', userMessage: '语音输入暂时不可用，请改用文字。' },
   // Server lifecycle.
   server_shutdown: { status: 503, retryable: true, origin: 'server', userMessage: '服务器正在更新，请重试。' },
   internal_error: { status: 500, retryable: true, origin: 'server', userMessage: '服务器出错了，请稍后重试。' },
@@ -65,6 +74,9 @@ export const ERROR_CODES = {
   stream_interrupted: { status: 0, retryable: true, origin: 'client', userMessage: '连接中断了，回复不完整。' },
   bad_response: { status: 0, retryable: true, origin: 'client', userMessage: '服务器返回了无法识别的内容。' },
   http_error: { status: 0, retryable: true, origin: 'client', userMessage: '服务器返回了错误。' },
+  recording_failed: { status: 0, retryable: true, origin: 'client', userMessage: '录音失败了，请重试。' },
+  recording_too_short: { status: 0, retryable: false, origin: 'client', userMessage: '说话时间太短了。' },
+  record_permission_denied: { status: 0, retryable: false, origin: 'client', userMessage: '没有麦克风权限，请在设置中允许录音。' },
   audio_playback_failed: { status: 0, retryable: true, origin: 'client', userMessage: '语音播放失败，已跳过这一段。' },
   unsupported_platform: {
     status: 0,

@@ -23,6 +23,11 @@ export const ROUTES = {
   replyEvents: '/api/chat/:messageId/events',
   /** `POST`: stops a reply in progress (aborts the model call, stores the partial reply as stopped). */
   stopReply: '/api/chat/:messageId/stop',
+  /**
+   * `POST` (authenticated, `multipart/form-data`, the audio in field `file`, optional field `language`):
+   * speech to text → `TranscriptionResponse`. `GET`: what voice input can do here → `TranscriptionCapabilities`.
+   */
+  transcriptions: '/api/transcriptions',
   /** `GET` (with `Range`): one spoken segment, through the signed URL of its `audio` event. No Authorization. */
   audio: '/api/audio/:id',
 } as const;
@@ -73,4 +78,37 @@ export function routePath(template: string, params: Record<string, string>): str
     if (value === undefined) throw new Error(`routePath: missing parameter "${name}" for ${template}`);
     return encodeURIComponent(value);
   });
+}
+
+/** The multipart field that carries the recording in `POST /api/transcriptions` (what `wx.uploadFile`'s `name` says). */
+export const TRANSCRIPTION_FILE_FIELD = 'file';
+/** Optional multipart field: the language spoken (`zh`, `en`, …); the provider's default when absent. */
+export const TRANSCRIPTION_LANGUAGE_FIELD = 'language';
+
+/** Audio formats `POST /api/transcriptions` recognises by their bytes: what WeChat's RecorderManager writes. */
+export const TRANSCRIPTION_FORMATS = ['mp3', 'aac', 'm4a', 'wav'] as const;
+export type TranscriptionFormat = (typeof TRANSCRIPTION_FORMATS)[number];
+
+/** Answer of `POST /api/transcriptions`. Silence is not an empty text: it is the `no_speech` error. */
+export interface TranscriptionResponse {
+  /** What was said, trimmed; never empty. */
+  text: string;
+  /** The language recognised or asked for, when the provider says. */
+  language?: string;
+  /** Playing time of the recording, from its bytes. */
+  durationMs?: number;
+}
+
+/** Answer of `GET /api/transcriptions`: whether voice input works here, and its limits. */
+export interface TranscriptionCapabilities {
+  available: boolean;
+  /** `openai`, `youdao`, `pocketsphinx` or `off`. */
+  provider: string;
+  /** Languages the provider recognises (`en`, `zh`, …); empty when it takes any it knows. */
+  languages: string[];
+  /** Longest recording accepted. */
+  maxDurationMs: number;
+  /** Largest upload accepted. */
+  maxBytes: number;
+  formats: TranscriptionFormat[];
 }

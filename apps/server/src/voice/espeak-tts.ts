@@ -18,10 +18,8 @@
  * arrays, no shell. `durationMs` comes from the sample count. A deadline on the injected clock and
  * the caller's signal both kill every process still running.
  */
-import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import type { Clock } from '../clock.ts';
+import { findProgram, ProgramError, runProgram as sharedRunProgram } from '../process/programs.ts';
 import { scriptRuns, type RunLanguage } from './script-runs.ts';
 import type { TtsProvider } from './tts-provider.ts';
 import { TtsError } from './voice-errors.ts';
@@ -36,7 +34,8 @@ export const DEFAULT_ESPEAK_SPEED_WPM = 175;
 export const DEFAULT_ESPEAK_MP3_KBPS = 48;
 /** About six minutes of espeak's 22 kHz mono audio; a segment is seconds. */
 const MAX_WAV_BYTES = 16 * 1024 * 1024;
-const MAX_STDERR_CHARS = 300;
+
+export { findProgram };
 
 export interface EspeakTtsOptions {
   /** The `PATH` to search for the programs (pass `process.env.PATH`). */
@@ -57,79 +56,19 @@ export interface EspeakTts extends TtsProvider {
   readonly unavailableReason: string | undefined;
 }
 
-/** Absolute path of an executable `name` in the directories of `pathEnv`, or undefined. */
-export function findProgram(name: string, pathEnv: string | undefined): string | undefined {
-  for (const directory of (pathEnv ?? '').split(delimiter)) {
-    if (directory === '') continue;
-    const candidate = join(directory, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // Not here; keep looking.
-    }
-  }
-  return undefined;
-}
-
 export function missingProgramsMessage(missing: readonly string[]): string {
   const names = missing.join(' and ');
   return `${names} not found on PATH — install the Debian packages ${ESPEAK_PROGRAM} and ${LAME_PROGRAM} (apt-get install -y espeak-ng lame)`;
 }
 
-/** Runs one program with `input` on stdin and collects stdout; kills it when `signal` aborts. */
-function runProgram(name: string, path: string, args: readonly string[], input: Buffer, signal: AbortSignal): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const child = spawn(path, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    let stderr = '';
-    let settled = false;
-    const finish = (error: unknown, output?: Buffer) => {
-      if (settled) return;
-      settled = true;
-      signal.removeEventListener('abort', onAbort);
-      if (output !== undefined && error === undefined) resolve(output);
-      else reject(error);
-    };
-    const onAbort = () => {
-      child.kill('SIGKILL');
-      finish(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      const code = error.code === 'ENOENT' || error.code === 'EACCES' ? 'tts_unavailable' : 'tts_failed';
-      finish(new TtsError(code, `${name} could not be started: ${error.message}`, { cause: error }));
-    });
-    child.stdout.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-      if (bytes > MAX_WAV_BYTES) {
-        child.kill('SIGKILL');
-        finish(new TtsError('tts_failed', `${name} wrote more than ${MAX_WAV_BYTES} bytes`, { retryable: false }));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (text: string) => {
-      if (stderr.length < MAX_STDERR_CHARS) stderr += text;
-    });
-    // A program that exits before reading all its input closes the pipe; its exit status says why.
-    child.stdin.on('error', () => undefined);
-    child.on('close', (code, killedBy) => {
-      if (code === 0) finish(undefined, Buffer.concat(chunks));
-      else {
-        const detail = stderr.trim().slice(0, MAX_STDERR_CHARS);
-        finish(new TtsError('tts_failed', `${name} exited with ${code ?? killedBy}${detail === '' ? '' : `: ${detail}`}`, { retryable: false }));
-      }
-    });
-    child.stdin.end(input);
-  });
+/** Runs one program through the shared runner, its failures as `TtsError`s. */
+async function runProgram(name: string, path: string, args: readonly string[], input: Buffer, signal: AbortSignal): Promise<Buffer> {
+  try {
+    return await sharedRunProgram({ name, path, args, input, signal, maxOutputBytes: MAX_WAV_BYTES });
+  } catch (error) {
+    if (!(error instanceof ProgramError)) throw error;
+    throw new TtsError(error.kind === 'not_started' ? 'tts_unavailable' : 'tts_failed', error.message, { retryable: false, cause: error });
+  }
 }
 
 export function createEspeakTts(options: EspeakTtsOptions): EspeakTts {

@@ -5,7 +5,8 @@
  * (MPEG-1, 2 and 2.5) from header to header until the bytes end or stop looking like frames (an
  * ID3v1 tag, junk); it returns the frame count, sample rate and duration, or `undefined` when
  * not even one frame is found. An encoder's Xing/Info header frame (LAME writes one) carries no
- * audio and is not counted. Free-format and Layer I/II streams are not recognised — no TTS
+ * audio and is not counted. `truncated` says the bytes end inside the last frame (a cut-off
+ * upload; encoders write whole frames), `endOffset` where the walk stopped. Free-format and Layer I/II streams are not recognised — no TTS
  * provider we use produces them.
  */
 
@@ -16,6 +17,10 @@ export interface Mp3Info {
   readonly durationMs: number;
   /** Offset of the first frame (after any ID3v2 tag). */
   readonly firstFrameOffset: number;
+  /** Offset just past the last frame counted (may exceed the length when `truncated`). */
+  readonly endOffset: number;
+  /** The last frame's header promises more bytes than remain. */
+  readonly truncated: boolean;
 }
 
 const BITRATES_MPEG1 = [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320];
@@ -88,5 +93,5 @@ export function mp3Info(bytes: Uint8Array): Mp3Info | undefined {
     at += header.length;
   }
   if (sampleRate === 0) return undefined;
-  return { frames, sampleRate, durationMs: Math.round((samples * 1000) / sampleRate), firstFrameOffset };
+  return { frames, sampleRate, durationMs: Math.round((samples * 1000) / sampleRate), firstFrameOffset, endOffset: at, truncated: at > bytes.length };
 }

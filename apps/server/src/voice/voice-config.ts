@@ -62,7 +62,8 @@ export interface VoiceConfig {
 
 const MIB = 1024 * 1024;
 
-function httpUrl(raw: string | undefined, name: string, problems: string[]): string | undefined {
+/** `raw` without trailing slashes when it is an http(s) URL without query or fragment; otherwise a problem is pushed. */
+export function httpUrl(raw: string | undefined, name: string, problems: string[]): string | undefined {
   if (raw === undefined) return undefined;
   try {
     const url = new URL(raw);
