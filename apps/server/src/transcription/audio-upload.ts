@@ -76,6 +76,8 @@ export function readAudioUpload(req: IncomingMessage, limits: { maxBytes: number
     };
 
     parser.on('file', (name, stream) => {
+      // A body cut off mid-file fails the part's stream too; the parser's own 'error' answers for it.
+      stream.on('error', () => undefined);
       if (name !== TRANSCRIPTION_FILE_FIELD || sawFile) {
         stream.resume();
         return;

@@ -20,6 +20,7 @@ import {
 } from '../../src/offline-model/openai-compatible-emulator.ts';
 import { loadServerConfig, type ServerConfig } from '../../src/server-config.ts';
 import { startServer, type RunningServer } from '../../src/start-server.ts';
+import type { Transcriber } from '../../src/transcription/transcriber.ts';
 import type { TtsProvider } from '../../src/voice/tts-provider.ts';
 
 export const TEST_TOKEN_SECRET = 'test-secret-that-is-long-enough-0123456789';
@@ -35,7 +36,7 @@ export function startEmulator(options: EmulatorOptions = {}): Promise<OpenAIComp
  * The configuration tests run with: `loadServerConfig` over test defaults and the given overrides.
  * The defaults keep tests independent of each other: a private in-memory database, no rate limit
  * (suites send many chats from one user), no process metrics (their event-loop monitor never stops),
- * no upstream retries (a scripted refusal is answered as scripted).
+ * no upstream retries (a scripted refusal is answered as scripted), no voice-input rate limit.
  */
 export function testConfig(env: Env = {}): ServerConfig {
   return loadServerConfig({
@@ -47,6 +48,7 @@ export function testConfig(env: Env = {}): ServerConfig {
     SHUTDOWN_GRACE_MS: '1000',
     DATABASE_PATH: ':memory:',
     RATE_LIMIT_PER_MINUTE: '0',
+    STT_RATE_LIMIT_PER_MINUTE: '0',
     METRICS_PROCESS: 'false',
     // Refusals answer at once, as each test scripted them; the retry tests turn retries back on.
     UPSTREAM_MAX_RETRIES: '0',
@@ -72,6 +74,8 @@ export interface TestServerOptions {
   ids?: () => string;
   /** Speaks voice replies instead of the configured provider. */
   ttsProvider?: TtsProvider;
+  /** Transcribes voice input instead of the configured provider. */
+  transcriber?: Transcriber;
 }
 
 export async function startTestServer(options: TestServerOptions): Promise<TestServer> {
@@ -94,6 +98,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.ids === undefined ? {} : { ids: options.ids }),
     ...(options.ttsProvider === undefined ? {} : { ttsProvider: options.ttsProvider }),
+    ...(options.transcriber === undefined ? {} : { transcriber: options.transcriber }),
   });
   const logs: LogRecord[] = [];
   return {
