@@ -13,6 +13,7 @@ const BRANCHES: readonly Env[] = [
   { OPENAI_API_KEY: 'sk-test', OPENAI_FALLBACK_BASE_URL: 'http://127.0.0.1:1/v1', OPENAI_FALLBACK_API_KEY: 'k' },
   { WECHAT_APPID: 'wx0000000000000000', WECHAT_SECRET: 'secret' },
   { VOICE_PROVIDER: 'openai' },
+  { STT_PROVIDER: 'openai' },
   { VOICE_PROVIDER: 'youdao', YOUDAO_APP_KEY: 'key', YOUDAO_APP_SECRET: 'secret' },
   { REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://u@127.0.0.1:5432/db' },
 ];
