@@ -7,14 +7,14 @@
  * with its MIME type so servers that go by either recognise it, plus `model`, `language` when the
  * user gave one, and `response_format: json`; reads `text` from the answer. The whole exchange
  * runs under our own deadline on the injected clock; `maxRetries: 0` (a person is waiting; the
- * client retries). Errors map by HTTP status like the speech provider's: 401/403/404 are
+ * client retries). Errors map by HTTP status like the speech provider's (`classifyOpenAIFailure`): 401/403/404 are
  * `stt_unavailable`, 429 and 5xx retryable `stt_failed`, other 4xx non-retryable `stt_failed`
  * (the provider could not read this audio) — with the provider's words kept and keys removed.
  */
-import { APIConnectionError, APIError, OpenAI, toFile } from 'openai';
+import { OpenAI, toFile } from 'openai';
 import type { TranscriptionFormat } from '@wxstream/protocol';
 import type { Clock } from '../clock.ts';
-import { redactSecrets } from '../upstream/upstream-error.ts';
+import { classifyOpenAIFailure } from '../upstream/openai-service-failure.ts';
 import { TranscriptionError, type Transcriber } from './transcriber.ts';
 
 export const DEFAULT_OPENAI_TRANSCRIPTION_MODEL = 'whisper-1';
@@ -50,19 +50,8 @@ export function createOpenAITranscriber(options: OpenAITranscriberOptions): Tran
 
   function mapError(error: unknown): TranscriptionError {
     if (error instanceof TranscriptionError) return error;
-    const detail = redactSecrets(error instanceof Error ? error.message : String(error), secrets);
-    if (error instanceof APIError && typeof error.status === 'number') {
-      const status = error.status;
-      if (status === 401 || status === 403 || status === 404) {
-        return new TranscriptionError('stt_unavailable', `Transcription provider refused (HTTP ${status}): ${detail}`, { cause: error });
-      }
-      const retryable = status === 429 || status >= 500;
-      return new TranscriptionError('stt_failed', `Transcription provider answered HTTP ${status}: ${detail}`, { retryable, cause: error });
-    }
-    if (error instanceof APIConnectionError) {
-      return new TranscriptionError('stt_failed', `Transcription provider could not be reached: ${detail}`, { retryable: true, cause: error });
-    }
-    return new TranscriptionError('stt_failed', `Transcription provider failed: ${detail}`, { retryable: true, cause: error });
+    const failure = classifyOpenAIFailure(error, 'Transcription provider', secrets);
+    return new TranscriptionError(failure.kind === 'unavailable' ? 'stt_unavailable' : 'stt_failed', failure.message, { retryable: failure.retryable, cause: error });
   }
 
   return {

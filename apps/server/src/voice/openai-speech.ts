@@ -5,13 +5,13 @@
  * that answers another audio type is taken at its word (the format follows `Content-Type`). The
  * SDK's own `timeout` stops at the response headers, so the whole exchange, body included, runs
  * under our own deadline on the injected clock. `maxRetries: 0`: retrying is the synthesis
- * queue's decision. Errors map by HTTP status — 401/403/404 (bad key, no access, unknown model or
- * endpoint) are `tts_unavailable`; 429 and 5xx are retryable `tts_failed`; other 4xx are
- * non-retryable `tts_failed` — with the provider's words kept and API keys removed.
+ * queue's decision. Errors map by HTTP status (`classifyOpenAIFailure`) — 401/403/404 (bad key, no
+ * access, unknown model or endpoint) are `tts_unavailable`; 429 and 5xx are retryable `tts_failed`;
+ * other 4xx are non-retryable `tts_failed` — with the provider's words kept and API keys removed.
  */
-import { APIConnectionError, APIError, OpenAI } from 'openai';
+import { OpenAI } from 'openai';
 import type { Clock } from '../clock.ts';
-import { redactSecrets } from '../upstream/upstream-error.ts';
+import { classifyOpenAIFailure } from '../upstream/openai-service-failure.ts';
 import { mp3Info } from './mp3-info.ts';
 import { readBoundedBody } from '../http/read-bounded-body.ts';
 import type { AudioFormat, TtsProvider } from './tts-provider.ts';
@@ -66,19 +66,8 @@ export function createOpenAISpeech(options: OpenAISpeechOptions): TtsProvider {
 
   function mapError(error: unknown): TtsError {
     if (error instanceof TtsError) return error;
-    const detail = redactSecrets(error instanceof Error ? error.message : String(error), secrets);
-    if (error instanceof APIError && typeof error.status === 'number') {
-      const status = error.status;
-      if (status === 401 || status === 403 || status === 404) {
-        return new TtsError('tts_unavailable', `Speech provider refused (HTTP ${status}): ${detail}`, { cause: error });
-      }
-      const retryable = status === 429 || status >= 500;
-      return new TtsError('tts_failed', `Speech provider answered HTTP ${status}: ${detail}`, { retryable, cause: error });
-    }
-    if (error instanceof APIConnectionError) {
-      return new TtsError('tts_failed', `Speech provider could not be reached: ${detail}`, { retryable: true, cause: error });
-    }
-    return new TtsError('tts_failed', `Speech provider failed: ${detail}`, { retryable: true, cause: error });
+    const failure = classifyOpenAIFailure(error, 'Speech provider', secrets);
+    return new TtsError(failure.kind === 'unavailable' ? 'tts_unavailable' : 'tts_failed', failure.message, { retryable: failure.retryable, cause: error });
   }
 
   return {
