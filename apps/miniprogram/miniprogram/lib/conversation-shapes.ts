@@ -15,6 +15,7 @@ import type {
   StoredMessage,
   StoredMessageStatus,
 } from '../vendor/wxstream-client.js';
+import type { ConversationMessagesPage, CurrentVersionResponse, MessageFeedback, TurnVersion, TurnVersions, TurnMessage } from './reply-contract.ts';
 
 type Json = Record<string, unknown>;
 
@@ -84,4 +85,68 @@ export function readConversationDetail(value: unknown): ConversationDetail | und
     messages.push(message);
   }
   return { conversation, messages };
+}
+
+function readFeedback(value: unknown): MessageFeedback | undefined {
+  if (!isRecord(value) || (value.rating !== 'up' && value.rating !== 'down')) return undefined;
+  return typeof value.comment === 'string' ? { rating: value.rating, comment: value.comment } : { rating: value.rating };
+}
+
+function readVersions(value: unknown): TurnVersions | undefined {
+  if (!isRecord(value) || !Array.isArray(value.items) || !isCount(value.current)) return undefined;
+  const items: TurnVersion[] = [];
+  for (const item of value.items) {
+    if (!isRecord(item)) return undefined;
+    const { messageId, userMessageId, createdAt, status } = item;
+    if (typeof messageId !== 'string' || messageId === '' || typeof userMessageId !== 'string' || typeof createdAt !== 'string') return undefined;
+    const known = typeof status === 'string' && (STATUSES as readonly string[]).includes(status);
+    items.push({ messageId, userMessageId, createdAt, status: known ? (status as StoredMessageStatus) : 'error' });
+  }
+  if (value.current >= items.length) return undefined;
+  return { current: value.current, items };
+}
+
+/**
+ * A stored message with its feedback and versions. Malformed feedback or versions are dropped rather
+ * than failing the whole conversation: they decorate a message that is still worth showing. A single
+ * version is no choice, so it is dropped too.
+ */
+export function readTurnMessage(value: unknown): TurnMessage | undefined {
+  const message: TurnMessage | undefined = readStoredMessage(value);
+  if (!message || !isRecord(value)) return undefined;
+  const feedback = readFeedback(value.feedback);
+  if (feedback) message.feedback = feedback;
+  const versions = readVersions(value.versions);
+  if (versions && versions.items.length > 1) message.versions = versions;
+  return message;
+}
+
+function readTurnMessages(value: unknown): TurnMessage[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const messages: TurnMessage[] = [];
+  for (const item of value) {
+    const message = readTurnMessage(item);
+    if (!message) return undefined;
+    messages.push(message);
+  }
+  return messages;
+}
+
+/** The answer of making a version current: the turn's question and reply as they now read. */
+export function readCurrentVersionResponse(value: unknown): CurrentVersionResponse | undefined {
+  if (!isRecord(value)) return undefined;
+  const messages = readTurnMessages(value.messages);
+  return messages ? { messages } : undefined;
+}
+
+/** One page of a conversation's messages; the unpaged answer (no `nextCursor`) is a single last page. */
+export function readConversationMessagesPage(value: unknown): ConversationMessagesPage | undefined {
+  if (!isRecord(value) || !Array.isArray(value.messages)) return undefined;
+  const conversation = readConversationSummary(value.conversation);
+  if (!conversation) return undefined;
+  const { nextCursor } = value;
+  if (nextCursor !== undefined && nextCursor !== null && (typeof nextCursor !== 'string' || nextCursor === '')) return undefined;
+  const messages = readTurnMessages(value.messages);
+  if (!messages) return undefined;
+  return { conversation, messages, nextCursor: nextCursor ?? null };
 }

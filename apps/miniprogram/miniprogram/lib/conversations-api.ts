@@ -1,5 +1,6 @@
 /**
- * The conversation routes as typed calls: list (paginated), get, rename, delete.
+ * The conversation routes as typed calls: list (paginated), get (whole, or a page of its newest
+ * messages before a cursor), rename, delete.
  *
  * Contract: every call is made as the signed-in user (authed-request.ts: one re-login and resend on a
  * refused token) and resolves with a value checked against the protocol's shapes
@@ -23,9 +24,17 @@ import {
 import type { AuthSession } from './auth-session.ts';
 import { requestAuthedJson } from './authed-request.ts';
 import type { JsonMethod, WxJsonRequest } from './json-request.ts';
-import { readConversationDetail, readConversationPage, readConversationSummary } from './conversation-shapes.ts';
+import {
+  readConversationDetail,
+  readConversationMessagesPage,
+  readConversationPage,
+  readConversationSummary,
+} from './conversation-shapes.ts';
+import type { ConversationMessagesPage } from './reply-contract.ts';
 
 export const DEFAULT_PAGE_SIZE = 20;
+/** Messages per page of a conversation: a screenful and a half on a phone, and one `setData` each. */
+export const MESSAGE_PAGE_SIZE = 30;
 export const API_TIMEOUT_MS = 15_000;
 /** See the header comment: WeChat cannot send PATCH. */
 export const RENAME_METHOD: JsonMethod = 'PUT';
@@ -43,9 +52,17 @@ export interface ListOptions {
   limit?: number;
 }
 
+export interface MessagesPageOptions {
+  /** `nextCursor` of the newer page already shown; absent for the newest page. */
+  before?: string | null;
+  limit?: number;
+}
+
 export interface ConversationsApi {
   list(options?: ListOptions): Promise<ConversationPage>;
   get(id: string): Promise<ConversationDetail>;
+  /** The newest `limit` messages before `before`, in reading order, and the cursor of the page before them. */
+  messages(id: string, options?: MessagesPageOptions): Promise<ConversationMessagesPage>;
   rename(id: string, title: string): Promise<ConversationSummary>;
   remove(id: string): Promise<void>;
 }
@@ -58,6 +75,12 @@ export function conversationPath(id: string): string {
 export function listPath(options: ListOptions = {}): string {
   let path = `${ROUTES.conversations}?limit=${options.limit ?? DEFAULT_PAGE_SIZE}`;
   if (options.cursor) path += `&cursor=${encodeURIComponent(options.cursor)}`;
+  return path;
+}
+
+export function messagesPagePath(id: string, options: MessagesPageOptions = {}): string {
+  let path = `${conversationPath(id)}?limit=${options.limit ?? MESSAGE_PAGE_SIZE}`;
+  if (options.before) path += `&before=${encodeURIComponent(options.before)}`;
   return path;
 }
 
@@ -82,6 +105,10 @@ export function createConversationsApi(deps: ConversationsApiDeps): Conversation
     async get(id) {
       const answer = await call('GET', conversationPath(id));
       return shaped(readConversationDetail(answer.data), 'the conversation');
+    },
+    async messages(id, options) {
+      const answer = await call('GET', messagesPagePath(id, options));
+      return shaped(readConversationMessagesPage(answer.data), 'the page of messages');
     },
     async rename(id, title) {
       const body: RenameConversationRequest = { title };

@@ -1,6 +1,6 @@
 /**
- * The pages' addresses: what one page passes `wx.navigateTo` / `wx.reLaunch` to reach another, and
- * how the chat page reads the conversation it was opened with.
+ * The pages' addresses: what one page passes `wx.navigateTo` / `wx.reLaunch` to reach another, how
+ * the chat page reads the conversation it was opened with, and the share page the share it shows.
  *
  * Contract: the chat page URL without an id opens a new conversation; with one, `onLoad` gets that id
  * back from `conversationIdFromQuery` whether WeChat hands the query value over still escaped or
@@ -11,8 +11,20 @@
 
 export const CHAT_PAGE = '/pages/chat/chat';
 export const HISTORY_PAGE = '/pages/history/history';
+export const SHARE_PAGE = '/pages/share/share';
 
 const CONVERSATION_PARAM = 'conversationId';
+const SHARE_PARAM = 'id';
+
+/** The share page showing the shared snapshot `shareId` (what a share card opens). */
+export function sharePageUrl(shareId: string): string {
+  return `${SHARE_PAGE}?${SHARE_PARAM}=${encodeURIComponent(shareId)}`;
+}
+
+/** The query of `sharePageUrl` as `onShareTimeline` takes it (no path there: the page shares itself). */
+export function shareQuery(shareId: string): string {
+  return `${SHARE_PARAM}=${encodeURIComponent(shareId)}`;
+}
 
 export function chatPageUrl(conversationId?: string): string {
   return conversationId ? `${CHAT_PAGE}?${CONVERSATION_PARAM}=${encodeURIComponent(conversationId)}` : CHAT_PAGE;
@@ -27,9 +39,18 @@ function unescape(value: string): string {
   }
 }
 
-/** The conversation id of the chat page's `onLoad` options; undefined for a new conversation. */
-export function conversationIdFromQuery(query: Record<string, string | undefined> | undefined): string | undefined {
-  const raw = query?.[CONVERSATION_PARAM];
+function queryValue(query: Record<string, string | undefined> | undefined, name: string): string | undefined {
+  const raw = query?.[name];
   if (typeof raw !== 'string' || raw === '') return undefined;
   return unescape(raw);
+}
+
+/** The conversation id of the chat page's `onLoad` options; undefined for a new conversation. */
+export function conversationIdFromQuery(query: Record<string, string | undefined> | undefined): string | undefined {
+  return queryValue(query, CONVERSATION_PARAM);
+}
+
+/** The share id of the share page's `onLoad` options. */
+export function shareIdFromQuery(query: Record<string, string | undefined> | undefined): string | undefined {
+  return queryValue(query, SHARE_PARAM);
 }

@@ -11,6 +11,7 @@ import { createAuthSession, type AuthSession } from './auth-session.ts';
 import { createConversationsApi, type ConversationsApi } from './conversations-api.ts';
 import type { WxJsonRequest } from './json-request.ts';
 import { systemClock } from './platform.ts';
+import { createReplyActionsApi, type ReplyActionsApi } from './reply-actions-api.ts';
 import { stopReplyOnServer } from './stop-reply.ts';
 
 const wxRequest: WxJsonRequest = (options) => wx.request(options);
@@ -29,6 +30,10 @@ export function createWxAuthSession(): AuthSession {
 
 export function createWxConversationsApi(auth: AuthSession): ConversationsApi {
   return createConversationsApi({ serverUrl: SERVER_URL, auth, request: wxRequest });
+}
+
+export function createWxReplyActionsApi(auth: AuthSession): ReplyActionsApi {
+  return createReplyActionsApi({ serverUrl: SERVER_URL, auth, request: wxRequest });
 }
 
 /** Stops a reply on the server, fire and forget: the local stop has already kept the partial reply. */

@@ -46,7 +46,6 @@ import {
   type AudioPlayerError,
   type ChatRequest,
   type Clock,
-  type ConversationDetail,
   type ReplyState,
   type ReplyStreamHandle,
   type ReplyStreamHandlers,
@@ -57,17 +56,23 @@ import {
   appendMessages,
   emptyReplyRender,
   pendingReply,
+  messagePath,
   reasoningToggleData,
   replaceMessage,
   replyPatchData,
   statusData,
   storedMessages,
   userMessage,
+  versionData,
   type ChatMessage,
+  type MessageAt,
   type ReplyRender,
   type SetDataObject,
 } from './chat-view-model.ts';
 import { displayTitle } from '../../lib/conversation-title.ts';
+import type { ChatRequestBody, ConversationMessagesPage, TurnMessage } from '../../lib/reply-contract.ts';
+import { MessageLedger, type LedgerEntry } from './message-ledger.ts';
+import { OlderPages } from './older-pages.ts';
 import { ReplyAudio } from './reply-audio.ts';
 import { afterScroll, initialFollowState, nextBottomAnchor, resumeFollowing, type FollowState, type ScrollMetrics } from './scroll-follow.ts';
 
@@ -95,6 +100,20 @@ export interface ChatPageData {
   title: string;
   /** Replies are read aloud (the toggle in the toolbar). */
   voice: boolean;
+  /** Older pages of a long conversation, by key (older-pages.ts), and their keys oldest first. */
+  older: Record<string, ChatMessage[]>;
+  olderKeys: string[];
+  /** The conversation has messages before the ones shown. */
+  hasOlder: boolean;
+  loadingOlder: boolean;
+  /** Why the last older page could not be loaded ('' otherwise); tapping it loads again. */
+  olderError: string;
+  /** Follow-up questions under the last reply (its `suggestions` event); [] when none. */
+  suggestions: string[];
+  /** The composer holds the last question to send again in its place (编辑). */
+  editing: boolean;
+  /** The keyboard's height in px: the composer and the 回到底部 pill sit above it. */
+  keyboardHeight: number;
 }
 
 /** What 继续 sends after a reply that hit the length limit. */
@@ -113,8 +132,8 @@ export interface ChatControllerDeps {
   scheduler: Scheduler;
   /** Whether this WeChat version can stream (`supportsChunkedRequest`). */
   streamingSupported: boolean;
-  /** `GET /api/conversations/:id`. */
-  loadConversation(id: string): Promise<ConversationDetail>;
+  /** `GET /api/conversations/:id?limit=N&before=…`: the newest page before `before` (the newest of all without). */
+  loadMessages(id: string, before?: string, limit?: number): Promise<ConversationMessagesPage>;
   /** Goes to the history page. */
   openHistory(): void;
   /** A new, unused audio player (InnerAudioContext on a device). */
@@ -143,8 +162,21 @@ export function initialChatData(): ChatPageData {
     loadRetryable: false,
     title: '',
     voice: false,
+    older: {},
+    olderKeys: [],
+    hasOlder: false,
+    loadingOlder: false,
+    olderError: '',
+    suggestions: [],
+    editing: false,
+    keyboardHeight: 0,
   };
 }
+
+/** Shown when an older page could not be loaded; the line itself is the retry. */
+export const OLDER_LOAD_FAILED = '更早的消息加载失败，点击重试';
+/** Shown when a question cannot be edited yet (its id is not known: the turn was not read back). */
+export const CANNOT_EDIT = '这条消息暂时无法编辑，请稍后再试。';
 
 type Phase = 'ready' | 'loading' | 'load-failed';
 
@@ -171,12 +203,17 @@ export class ChatController {
    * `audio` — the latest reply's playback; it goes when the next reply starts, so only the latest
    *   reply offers 重播.
    * `disposed` — the page is gone: every entry point is a no-op.
+   * `ids` — the local id of each message in the view's `messages` list, by index.
+   * `ledger` — every message shown (older pages too), by local id: what the reply actions need.
+   * `older` — the older pages loaded on scrolling up, and the cursor of the next one.
+   * `editing` — the draft replaces the last question when sent (编辑).
+   * `keyboardHeight` — px the keyboard covers; the dock sits above it.
    */
   private count = 0;
   private readonly renders = new Map<number, ReplyRender>();
   private session: ReplySession | undefined;
   private streaming = false;
-  private lastRequest: ChatRequest | undefined;
+  private lastRequest: ChatRequestBody | undefined;
   private lastFinishReason: string | undefined;
   private conversationId: string | undefined;
   private draft = '';
@@ -191,6 +228,12 @@ export class ChatController {
   private readonly audio: ReplyAudio;
   private disposed = false;
   private nextId = 1;
+  private ids: string[] = [];
+  readonly ledger = new MessageLedger();
+  private readonly older = new OlderPages();
+  private editing = false;
+  private keyboardHeight = 0;
+  private title = '';
 
   constructor(deps: ChatControllerDeps) {
     this.deps = deps;
@@ -201,6 +244,20 @@ export class ChatController {
       scheduler: deps.scheduler,
       audioError: (index, error) => this.deps.audioError(index, error),
     });
+  }
+
+  /** The conversation shown, once the server has named it. */
+  get currentConversationId(): string | undefined {
+    return this.conversationId;
+  }
+
+  /** The conversation's title as shown ('' for a new one). */
+  get currentTitle(): string {
+    return this.title;
+  }
+
+  get isStreaming(): boolean {
+    return this.streaming;
   }
 
   /** Shows the saved voice toggle (called once, when the page is attached). */
@@ -246,9 +303,109 @@ export class ChatController {
     if (!this.canStartReply()) return false;
     const message = this.draft.trim();
     if (message === '') return false;
+    if (this.editing) return this.sendEdit(message);
     this.draft = '';
     this.sendMessage(message, { draft: '', canSend: false });
     return true;
+  }
+
+  /** A follow-up chip was tapped: it is sent as the next message (the draft stays). */
+  sendSuggestion(text: string): boolean {
+    if (!this.canStartReply() || this.editing || text.trim() === '') return false;
+    this.sendMessage(text.trim(), {});
+    return true;
+  }
+
+  /**
+   * 重新生成: a new version of the last reply from the same question, in the last reply's bubble. Only
+   * once the reply has ended (not while it streams) and its conversation is known to the server.
+   */
+  regenerate(): boolean {
+    const index = this.count - 1;
+    const render = this.renders.get(index);
+    if (!this.canStartReply() || this.conversationId === undefined || render === undefined || render.status === 'streaming') return false;
+    const request: ChatRequestBody = { conversationId: this.conversationId, regenerate: true };
+    if (this.voice) request.voice = true;
+    this.clearEditing();
+    this.streaming = true;
+    this.follow = resumeFollowing(this.follow);
+    const reply = this.place(index, pendingReply(this.newId()), { role: 'assistant', text: '' });
+    this.deps.setData({
+      ...replaceMessage(index, reply),
+      streaming: true,
+      following: true,
+      suggestions: [],
+      scrollAnchor: this.nextAnchor(),
+    });
+    this.startReply(index, request);
+    return true;
+  }
+
+  /** 编辑 on the last question: its text goes back into the composer; sending replaces the turn. */
+  editLastQuestion(): boolean {
+    const index = this.count - 2;
+    const id = this.ids[index];
+    const entry = id === undefined ? undefined : this.ledger.get(id);
+    if (this.disposed || this.streaming || this.phase !== 'ready' || entry?.role !== 'user') return false;
+    if (entry.serverId === '' || this.conversationId === undefined) {
+      this.deps.notify(CANNOT_EDIT);
+      return false;
+    }
+    this.editing = true;
+    this.draft = entry.text;
+    this.deps.setData({ draft: entry.text, editing: true, canSend: this.canSend() });
+    return true;
+  }
+
+  /** Leaves editing; the draft is kept as typed. */
+  cancelEdit(): void {
+    if (this.disposed || !this.editing) return;
+    this.clearEditing();
+    this.deps.setData({ editing: false });
+  }
+
+  private clearEditing(): void {
+    this.editing = false;
+  }
+
+  /** Sends `message` as a new version of the last turn: its question and reply bubbles start over. */
+  private sendEdit(message: string): boolean {
+    const userIndex = this.count - 2;
+    const replyIndex = this.count - 1;
+    const editedId = this.ids[userIndex];
+    const edited = editedId === undefined ? undefined : this.ledger.get(editedId);
+    if (edited?.role !== 'user' || edited.serverId === '' || this.conversationId === undefined) return false;
+    const request: ChatRequestBody = { conversationId: this.conversationId, message, editOf: edited.serverId };
+    if (this.voice) request.voice = true;
+    this.draft = '';
+    this.editing = false;
+    this.streaming = true;
+    this.follow = resumeFollowing(this.follow);
+    const question = this.place(userIndex, userMessage(this.newId(), message), { role: 'user', text: message });
+    const reply = this.place(replyIndex, pendingReply(this.newId()), { role: 'assistant', text: '' });
+    this.deps.setData({
+      ...replaceMessage(userIndex, question),
+      ...replaceMessage(replyIndex, reply),
+      draft: '',
+      canSend: false,
+      editing: false,
+      streaming: true,
+      following: true,
+      suggestions: [],
+      scrollAnchor: this.nextAnchor(),
+    });
+    this.startReply(replyIndex, request);
+    return true;
+  }
+
+  /** Records `message` as the bubble at `index` of `messages` and returns it (the caller tells the view). */
+  private place(index: number, message: ChatMessage, entry: Pick<LedgerEntry, 'role' | 'text'>): ChatMessage {
+    const previous = this.ids[index];
+    const next: LedgerEntry = { at: index, serverId: '', rating: '', ...entry };
+    if (previous === undefined) this.ledger.append(message.id, next);
+    else this.ledger.replace(previous, message.id, next);
+    this.ids[index] = message.id;
+    return message;
   }
 
   /** After a reply cut by the length limit: asks for the rest in the same conversation (the draft stays). */
@@ -275,18 +432,21 @@ export class ChatController {
   }
 
   private sendMessage(message: string, composer: SetDataObject): void {
-    const request: ChatRequest = this.conversationId === undefined ? { message } : { message, conversationId: this.conversationId };
+    const request: ChatRequestBody = this.conversationId === undefined ? { message } : { message, conversationId: this.conversationId };
     if (this.voice) request.voice = true;
     const userIndex = this.count;
     const replyIndex = userIndex + 1;
     this.count += 2;
     this.streaming = true;
     this.follow = resumeFollowing(this.follow);
+    const question = this.place(userIndex, userMessage(this.newId(), message), { role: 'user', text: message });
+    const reply = this.place(replyIndex, pendingReply(this.newId()), { role: 'assistant', text: '' });
     this.deps.setData({
-      ...appendMessages(userIndex, [userMessage(this.newId(), message), pendingReply(this.newId())]),
+      ...appendMessages(userIndex, [question, reply]),
       ...composer,
       streaming: true,
       following: true,
+      suggestions: [],
       scrollAnchor: this.nextAnchor(),
     });
     this.startReply(replyIndex, request);
@@ -321,9 +481,10 @@ export class ChatController {
   }
 
   /** Sends `request` again into the bubble at `index`, which starts over. */
-  private resend(index: number, request: ChatRequest): void {
+  private resend(index: number, request: ChatRequestBody): void {
+    const reply = this.place(index, pendingReply(this.newId()), { role: 'assistant', text: '' });
     this.deps.setData({
-      ...replaceMessage(index, pendingReply(this.newId())),
+      ...replaceMessage(index, reply),
       streaming: true,
       following: true,
       scrollAnchor: this.nextAnchor(),
@@ -384,12 +545,14 @@ export class ChatController {
     this.audio.setVisible(visible);
   }
 
-  toggleReasoning(index: number): void {
+  /** Opens or closes the reasoning panel of the reply at `at` (an index into `messages`, or an older page's path). */
+  toggleReasoning(at: MessageAt): void {
     if (this.disposed) return;
-    const render = this.renders.get(index);
+    const render = typeof at === 'number' ? this.renders.get(at) : this.older.renders.get(at);
     if (!render) return;
-    const toggled = reasoningToggleData(index, !render.reasoningOpen, render);
-    this.renders.set(index, toggled.render);
+    const toggled = reasoningToggleData(at, !render.reasoningOpen, render);
+    if (typeof at === 'number') this.renders.set(at, toggled.render);
+    else this.older.renders.set(at, toggled.render);
     this.deps.setData(toggled.data);
   }
 
@@ -423,23 +586,31 @@ export class ChatController {
     this.audio.dispose();
   }
 
+  /** Shows the newest page of the conversation `id` (older pages come on scrolling up). */
   private load(id: string): void {
     const generation = ++this.loadGeneration;
-    this.deps.loadConversation(id).then(
-      (detail) => {
+    this.deps.loadMessages(id).then(
+      (page) => {
         if (this.disposed || generation !== this.loadGeneration) return;
-        const { messages, renders } = storedMessages(detail.messages, () => this.newId());
+        const { messages, renders } = storedMessages(page.messages, () => this.newId());
         this.count = messages.length;
         for (const [index, render] of renders) this.renders.set(index, render);
-        const last = detail.messages[detail.messages.length - 1];
+        messages.forEach((message, index) => {
+          this.ids[index] = message.id;
+          this.ledger.append(message.id, ledgerEntry(index, page.messages[index]));
+        });
+        this.older.reset(page.nextCursor);
+        const last = page.messages[page.messages.length - 1];
         this.lastFinishReason = last?.role === 'assistant' ? last.finishReason : undefined;
-        this.conversationId = detail.conversation.id;
+        this.conversationId = page.conversation.id;
         this.phase = 'ready';
         this.follow = resumeFollowing(this.follow);
+        this.title = displayTitle(page.conversation.title);
         this.deps.setData({
           messages,
+          hasOlder: page.nextCursor !== null,
           loading: false,
-          title: displayTitle(detail.conversation.title),
+          title: this.title,
           canSend: this.canSend(),
           following: true,
           scrollAnchor: this.nextAnchor(),
@@ -470,6 +641,11 @@ export class ChatController {
     this.audio.drop();
     this.count = 0;
     this.renders.clear();
+    this.ids = [];
+    this.ledger.clear();
+    this.older.reset(null);
+    this.editing = false;
+    this.title = '';
     this.lastRequest = undefined;
     this.lastFinishReason = undefined;
     this.conversationId = undefined;
@@ -482,6 +658,13 @@ export class ChatController {
   private clearedData(): SetDataObject {
     return {
       messages: [],
+      older: {},
+      olderKeys: [],
+      hasOlder: false,
+      loadingOlder: false,
+      olderError: '',
+      suggestions: [],
+      editing: false,
       loading: false,
       loadError: '',
       loadRetryable: false,
@@ -491,16 +674,18 @@ export class ChatController {
     };
   }
 
-  private startReply(index: number, request: ChatRequest): void {
+  private startReply(index: number, request: ChatRequestBody): void {
     this.lastRequest = request;
     this.renders.set(index, emptyReplyRender());
     // A new reply: the previous one's audio stops (its links are short-lived anyway).
     this.audio.drop(index);
-    this.newSession(index).start(request);
+    // The protocol's ChatRequest gains regenerate / editOf (and an optional message) with #10's server
+    // half; the body is sent as JSON as it is.
+    this.newSession(index).start(request as ChatRequest);
   }
 
   /** Continues the reply `previous` in its bubble; if the server no longer has it, sends `request` again. */
-  private reopenReply(index: number, previous: ReplyState, request: ChatRequest): void {
+  private reopenReply(index: number, previous: ReplyState, request: ChatRequestBody): void {
     const session = this.newSession(index);
     session.reopen(previous, {
       onGone: () => {
@@ -524,7 +709,7 @@ export class ChatController {
       scheduler: this.deps.scheduler,
       onRender: (patch) => this.render(index, patch),
       onStateChange: (state, previous) => this.replyChanged(session, index, state, previous),
-      onSettled: (state) => this.settled(session, state),
+      onSettled: (state) => this.settled(session, index, state),
     });
     this.session = session;
     session.setVisible(this.visible);
@@ -542,13 +727,123 @@ export class ChatController {
     this.deps.setData(data);
   }
 
-  private settled(session: ReplySession, state: ReplyState): void {
+  private settled(session: ReplySession, index: number, state: ReplyState): void {
     if (this.disposed || this.session !== session) return;
     if (state.conversationId !== undefined) this.conversationId = state.conversationId;
     this.lastFinishReason = state.finishReason;
     this.streaming = false;
     if (state.error?.code === 'content_blocked') this.audio.withdraw();
     else this.audio.finish();
+    const id = this.ids[index];
+    if (id !== undefined) this.ledger.update(id, { serverId: state.messageId ?? '', text: state.text });
+    const suggestions = readSuggestions(state);
+    if (state.status === 'done' && suggestions.length > 0) this.deps.setData({ suggestions });
+    if (state.status === 'done' || state.status === 'stopped') this.readBackLastTurn(index);
+  }
+
+  /**
+   * Reads the turn that just ended back from the server (`?limit=2`): its question's id (编辑 needs it;
+   * the stream names only the reply), its versions after 重新生成 / 编辑, and the title the server may
+   * have given a new conversation. Best effort: a failure leaves the page as it is.
+   */
+  private readBackLastTurn(replyIndex: number): void {
+    const conversationId = this.conversationId;
+    const replyId = this.ids[replyIndex];
+    const questionId = this.ids[replyIndex - 1];
+    const reply = replyId === undefined ? undefined : this.ledger.get(replyId);
+    if (conversationId === undefined || replyId === undefined || reply === undefined || questionId === undefined || reply.serverId === '') return;
+    const generation = this.loadGeneration;
+    this.deps.loadMessages(conversationId, undefined, 2).then(
+      (page) => {
+        if (this.disposed || generation !== this.loadGeneration || this.ids[replyIndex] !== replyId) return;
+        const [storedQuestion, storedReply] = page.messages.slice(-2);
+        if (storedQuestion?.role !== 'user' || storedReply?.id !== reply.serverId) return;
+        this.ledger.update(questionId, { serverId: storedQuestion.id });
+        const data: SetDataObject = {};
+        if (storedReply.versions) {
+          this.ledger.update(replyId, { versions: storedReply.versions });
+          Object.assign(data, versionData(replyIndex, storedReply.versions));
+        }
+        const title = displayTitle(page.conversation.title);
+        if (title !== this.title) {
+          this.title = title;
+          data.title = title;
+        }
+        if (Object.keys(data).length > 0) this.deps.setData(data);
+      },
+      (error: unknown) => {
+        console.warn('wxstream: could not read the last turn back', error);
+      },
+    );
+  }
+
+  /** Scrolled to the top: the next older page goes above what is shown, the reader's place kept. */
+  loadOlder(): boolean {
+    if (this.disposed || this.phase !== 'ready' || this.conversationId === undefined) return false;
+    const cursor = this.older.begin();
+    if (cursor === undefined) return false;
+    const conversationId = this.conversationId;
+    const generation = this.loadGeneration;
+    this.deps.setData({ loadingOlder: true, olderError: '' });
+    this.deps.loadMessages(conversationId, cursor).then(
+      (page) => {
+        if (this.disposed || generation !== this.loadGeneration) return;
+        const { messages, renders } = storedMessages(page.messages, () => this.newId());
+        const firstShown = this.ledger.first();
+        const { key, data } = this.older.added(messages, renders, page.nextCursor, firstShown);
+        this.ledger.prepend(messages.map((message, index) => [message.id, ledgerEntry(OlderPages.path(key, index), page.messages[index])] as const));
+        this.follow = { ...this.follow, following: false };
+        if (data.scrollAnchor !== undefined) this.anchor = String(data.scrollAnchor);
+        this.deps.setData({ ...data, following: false });
+      },
+      (error: unknown) => {
+        if (this.disposed || generation !== this.loadGeneration) return;
+        this.older.failed();
+        console.warn('wxstream: could not load older messages', error);
+        this.deps.setData({ loadingOlder: false, olderError: OLDER_LOAD_FAILED });
+      },
+    );
+    return true;
+  }
+
+  /** The keyboard rose or fell: the dock moves above it, and a reader at the bottom stays there. */
+  keyboardHeightChanged(height: number): void {
+    if (this.disposed) return;
+    const next = Math.max(0, Math.round(height));
+    if (next === this.keyboardHeight) return;
+    this.keyboardHeight = next;
+    const data: SetDataObject = { keyboardHeight: next };
+    if (this.follow.following && this.count > 0) data.scrollAnchor = this.nextAnchor();
+    this.deps.setData(data);
+  }
+
+  /**
+   * A turn now reads as `turn` (its question and reply, after a version switch): the bubbles at the
+   * reply `replyId` and its question are replaced in place, wherever they are shown.
+   */
+  replaceTurn(replyId: string, turn: readonly TurnMessage[]): void {
+    if (this.disposed) return;
+    const questionId = this.ledger.previous(replyId);
+    const ids = [questionId, replyId];
+    const data: SetDataObject = {};
+    const { messages, renders } = storedMessages(turn, () => this.newId());
+    turn.forEach((stored, offset) => {
+      const id = ids[offset];
+      const entry = id === undefined ? undefined : this.ledger.get(id);
+      const message = messages[offset];
+      if (id === undefined || entry === undefined || message === undefined || entry.role !== stored.role) return;
+      this.ledger.replace(id, message.id, ledgerEntry(entry.at, stored));
+      data[messagePath(entry.at)] = message;
+      const render = renders.get(offset);
+      if (typeof entry.at === 'number') {
+        this.ids[entry.at] = message.id;
+        if (render) this.renders.set(entry.at, render);
+        if (entry.at === this.count - 1 && stored.role === 'assistant') this.lastFinishReason = stored.finishReason;
+      } else if (render) {
+        this.older.renders.set(entry.at, render);
+      }
+    });
+    if (Object.keys(data).length > 0) this.deps.setData(data);
   }
 
   /** What must not wait for a render: audio segments to the queue, and the voice-off notice. */
@@ -582,4 +877,21 @@ export class ChatController {
   private newId(): string {
     return `m${this.nextId++}`;
   }
+}
+
+/** What the ledger keeps of a stored message shown at `at`. */
+function ledgerEntry(at: MessageAt, stored: TurnMessage | undefined): LedgerEntry {
+  if (!stored) return { at, role: 'assistant', serverId: '', text: '', rating: '' };
+  const entry: LedgerEntry = { at, role: stored.role, serverId: stored.id, text: stored.text, rating: stored.feedback?.rating ?? '' };
+  if (stored.versions) entry.versions = stored.versions;
+  return entry;
+}
+
+/**
+ * The follow-up questions a reply ended with. `ReplyState.suggestions` arrives in the client core with
+ * #10's protocol change; until then the field is read as optional.
+ */
+function readSuggestions(state: ReplyState): string[] {
+  const suggestions = (state as ReplyState & { suggestions?: readonly string[] }).suggestions;
+  return suggestions ? [...suggestions] : [];
 }

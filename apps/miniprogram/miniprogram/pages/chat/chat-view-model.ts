@@ -10,7 +10,8 @@
  * only that there is some. A conversation loaded from history (`storedMessages`) is the one exception
  * to path keys: its messages arrive together and are set as one list, once.
  */
-import type { ReplyStatus, ReplyViewPatch, StoredMessage } from '../../vendor/wxstream-client.js';
+import type { ReplyStatus, ReplyViewPatch } from '../../vendor/wxstream-client.js';
+import type { Rating, TurnMessage, TurnVersions } from '../../lib/reply-contract.ts';
 import { blockChanges, splitReplyBlocks, type ReplyBlock } from './reply-blocks.ts';
 
 /** `blocked`: a stored reply the content check stopped (live replies end as `error` with its message). */
@@ -42,6 +43,11 @@ export interface ChatMessage {
   /** Why the model stopped ('' while streaming); `length` and `content_filter` get a note under the reply. */
   finishReason: string;
   audio: AudioControl;
+  /** The owner's rating of a reply: '' none. */
+  rating: '' | Rating;
+  /** 1-based position of the version shown in its turn's versions; 0 for a turn with one version. */
+  versionIndex: number;
+  versionCount: number;
 }
 
 /** What the view currently shows of one reply, so the next patch can be sent as a difference. */
@@ -70,6 +76,9 @@ export function userMessage(id: string, text: string): ChatMessage {
     retryable: false,
     finishReason: '',
     audio: '',
+    rating: '',
+    versionIndex: 0,
+    versionCount: 0,
   };
 }
 
@@ -81,8 +90,22 @@ export function emptyReplyRender(): ReplyRender {
   return { status: 'streaming', blocks: [], reasoning: '', reasoningOpen: false, reasoningBlocks: [] };
 }
 
-function messagePath(index: number): string {
-  return `messages[${index}]`;
+/**
+ * Where a message lives in page data: an index into `messages` (the newest page and everything sent on
+ * this visit), or the full path of a message on an older page (`older.p2[5]`, see older-pages.ts).
+ */
+export type MessageAt = number | string;
+
+export function messagePath(at: MessageAt): string {
+  return typeof at === 'number' ? `messages[${at}]` : at;
+}
+
+/** A message path as the template writes it (`data-at`) back to a `MessageAt`; undefined for anything else. */
+export function parseMessageAt(path: unknown): MessageAt | undefined {
+  if (typeof path !== 'string') return undefined;
+  const index = /^messages\[(\d+)\]$/.exec(path);
+  if (index) return Number(index[1]);
+  return /^older\.p\d+\[\d+\]$/.test(path) ? path : undefined;
 }
 
 /** Appends messages after the `count` already in the list, one path key each. */
@@ -95,17 +118,33 @@ export function appendMessages(count: number, messages: readonly ChatMessage[]):
 }
 
 /** Replaces the message at `index` (a retried reply starts over in its own bubble). */
-export function replaceMessage(index: number, message: ChatMessage): SetDataObject {
+export function replaceMessage(index: MessageAt, message: ChatMessage): SetDataObject {
   return { [messagePath(index)]: message };
 }
 
 /** Sets the read-aloud control of the reply at `index`. */
-export function audioControlData(index: number, control: AudioControl): SetDataObject {
+export function audioControlData(index: MessageAt, control: AudioControl): SetDataObject {
   return { [`${messagePath(index)}.audio`]: control };
 }
 
+/** The version switcher of the reply at `at` (`versions` absent: a single version, no switcher). */
+export function versionFields(versions: TurnVersions | undefined): Pick<ChatMessage, 'versionIndex' | 'versionCount'> {
+  return versions ? { versionIndex: versions.current + 1, versionCount: versions.items.length } : { versionIndex: 0, versionCount: 0 };
+}
+
+/** Sets the rating shown under the reply at `at`. */
+export function ratingData(at: MessageAt, rating: '' | Rating): SetDataObject {
+  return { [`${messagePath(at)}.rating`]: rating };
+}
+
+/** Sets the version switcher of the reply at `at`. */
+export function versionData(at: MessageAt, versions: TurnVersions | undefined): SetDataObject {
+  const fields = versionFields(versions);
+  return { [`${messagePath(at)}.versionIndex`]: fields.versionIndex, [`${messagePath(at)}.versionCount`]: fields.versionCount };
+}
+
 /** Sets only the status of the message at `index` (a reopened reply keeps its text while it reconnects). */
-export function statusData(index: number, status: MessageStatus): SetDataObject {
+export function statusData(index: MessageAt, status: MessageStatus): SetDataObject {
   return { [`${messagePath(index)}.status`]: status };
 }
 
@@ -113,7 +152,7 @@ export function statusData(index: number, status: MessageStatus): SetDataObject 
  * The `setData` object for one render patch of the reply shown at `index` (which starts out as a
  * `pendingReply`, i.e. as `emptyReplyRender()`), and what the view then holds.
  */
-export function replyPatchData(index: number, patch: ReplyViewPatch, render: ReplyRender): { data: SetDataObject; render: ReplyRender } {
+export function replyPatchData(index: MessageAt, patch: ReplyViewPatch, render: ReplyRender): { data: SetDataObject; render: ReplyRender } {
   const at = messagePath(index);
   const data: SetDataObject = {};
   const next: ReplyRender = { ...render };
@@ -143,7 +182,7 @@ export function replyPatchData(index: number, patch: ReplyViewPatch, render: Rep
 }
 
 /** Opens or closes the reasoning panel of the reply at `index`; opening sends the reasoning the view lacks. */
-export function reasoningToggleData(index: number, open: boolean, render: ReplyRender): { data: SetDataObject; render: ReplyRender } {
+export function reasoningToggleData(index: MessageAt, open: boolean, render: ReplyRender): { data: SetDataObject; render: ReplyRender } {
   const at = messagePath(index);
   const data: SetDataObject = { [`${at}.reasoningOpen`]: open };
   if (!open) return { data, render: { ...render, reasoningOpen: false } };
@@ -161,7 +200,7 @@ export function reasoningToggleData(index: number, open: boolean, render: ReplyR
  * resends the last message of this visit, and there is none yet).
  */
 export function storedMessages(
-  stored: readonly StoredMessage[],
+  stored: readonly TurnMessage[],
   newId: () => string,
 ): { messages: ChatMessage[]; renders: Map<number, ReplyRender> } {
   const messages: ChatMessage[] = [];
@@ -184,6 +223,8 @@ export function storedMessages(
       hasReasoning: reasoning !== '',
       errorMessage: status === 'error' ? INCOMPLETE_REPLY : '',
       finishReason: entry.finishReason ?? '',
+      rating: entry.feedback?.rating ?? '',
+      ...versionFields(entry.versions),
     });
     renders.set(index, { status, blocks, reasoning, reasoningOpen: false, reasoningBlocks: [] });
   });

@@ -11,7 +11,9 @@
  * `wx.onNetworkStatusChange` so a reply broken in the background continues as soon as the app or the
  * network is back; both listeners are removed on detach (they are app-wide and would outlive the page).
  * Spoken replies play through InnerAudioContext (lib/inner-audio.ts); the voice toggle is kept in
- * storage (lib/voice-preference.ts); detaching destroys every audio context the page made.
+ * storage (lib/voice-preference.ts); detaching destroys every audio context the page made. The reply
+ * action bar's taps go to `ReplyCommands` (copy, rate, versions, share card); 重新生成, 编辑, the
+ * follow-up chips, older pages and the keyboard go to the controller.
  */
 import {
   openReplyEvents,
@@ -24,12 +26,18 @@ import {
 } from '../../vendor/wxstream-client.js';
 import { SERVER_URL } from '../../config.ts';
 import { openAuthed, openAuthedStream } from '../../lib/authed-stream.ts';
-import { conversationIdFromQuery, HISTORY_PAGE } from '../../lib/page-routes.ts';
+import { CHAT_PAGE, conversationIdFromQuery, HISTORY_PAGE } from '../../lib/page-routes.ts';
 import { createInnerAudioPlayerFactory } from '../../lib/inner-audio.ts';
 import { baseLibraryVersion, systemClock, systemRandom, timerScheduler } from '../../lib/platform.ts';
 import { loadVoicePreference, saveVoicePreference } from '../../lib/voice-preference.ts';
-import { createWxAuthSession, createWxConversationsApi, createWxReplyStopper } from '../../lib/wx-services.ts';
+import { createWxAuthSession, createWxConversationsApi, createWxReplyActionsApi, createWxReplyStopper } from '../../lib/wx-services.ts';
+import type { AuthSession } from '../../lib/auth-session.ts';
+import { askFeedbackComment } from '../../lib/feedback-dialog.ts';
+import { rememberShare } from '../../lib/own-shares.ts';
+import type { Rating } from '../../lib/reply-contract.ts';
+import { parseMessageAt } from './chat-view-model.ts';
 import { ChatController, initialChatData } from './chat-controller.ts';
+import { ReplyCommands } from './reply-commands.ts';
 
 /**
  * `wx.request`'s own limit for one whole request, streaming included. WeChat's default (60 s) would cut
@@ -39,6 +47,37 @@ const STREAM_REQUEST_TIMEOUT_MS = 10 * 60_000;
 
 /** One controller per page instance; a WeakMap so a page that WeChat drops takes its controller with it. */
 const controllers = new WeakMap<object, ChatController>();
+const commands = new WeakMap<object, ReplyCommands>();
+
+/** The `data-id` a template event carries: the local id of the message it belongs to. */
+type MessageEvent<Detail extends WechatMiniprogram.IAnyObject = Record<string, never>> = WechatMiniprogram.CustomEvent<Detail, Record<string, never>, { id?: string }>;
+
+function messageIdOf(event: { currentTarget: { dataset: { id?: string } } }): string | undefined {
+  const id = event.currentTarget.dataset.id;
+  return typeof id === 'string' && id !== '' ? id : undefined;
+}
+
+function toast(message: string): void {
+  wx.showToast({ title: message, icon: 'none' });
+}
+
+function createCommands(page: WechatMiniprogram.Component.TrivialInstance, controller: ChatController, auth: AuthSession): ReplyCommands {
+  return new ReplyCommands({
+    ledger: controller.ledger,
+    setData: (data) => page.setData(data),
+    api: createWxReplyActionsApi(auth),
+    conversationId: () => controller.currentConversationId,
+    busy: () => controller.isStreaming,
+    replaceTurn: (replyId, turn) => controller.replaceTurn(replyId, turn),
+    copyText: (text) =>
+      new Promise<void>((resolve, reject) => {
+        wx.setClipboardData({ data: text, success: () => resolve(), fail: (error) => reject(new Error(error.errMsg)) });
+      }),
+    askComment: () => askFeedbackComment({ showModal: (options) => wx.showModal(options), notify: toast }),
+    rememberShare: (shareId) => rememberShare(wx, shareId),
+    notify: toast,
+  });
+}
 
 /** The app-wide listeners a page instance registered, to remove exactly those on detach. */
 interface AppListeners {
@@ -67,9 +106,8 @@ function stopListeningToApp(page: object): void {
   wx.offNetworkStatusChange(listeners.networkChange as unknown as WechatMiniprogram.OffNetworkStatusChangeCallback);
 }
 
-function createController(page: WechatMiniprogram.Component.TrivialInstance): ChatController {
+function createController(page: WechatMiniprogram.Component.TrivialInstance, auth: AuthSession): ChatController {
   const streamingSupported = supportsChunkedRequest(baseLibraryVersion(wx));
-  const auth = createWxAuthSession();
   const conversations = createWxConversationsApi(auth);
   const openEvents = (messageId: string, lastEventId: number, handlers: ReplyStreamHandlers) =>
     openAuthed(
@@ -112,7 +150,7 @@ function createController(page: WechatMiniprogram.Component.TrivialInstance): Ch
     clock: systemClock,
     scheduler: timerScheduler,
     streamingSupported,
-    loadConversation: (id) => conversations.get(id),
+    loadMessages: (id, before, limit) => conversations.messages(id, { before, limit }),
     openHistory: () => wx.navigateTo({ url: HISTORY_PAGE }),
     createAudioPlayer: createInnerAudioPlayerFactory(),
     audioBaseUrl: SERVER_URL,
@@ -120,7 +158,7 @@ function createController(page: WechatMiniprogram.Component.TrivialInstance): Ch
       load: () => loadVoicePreference(wx),
       save: (on) => saveVoicePreference(wx, on),
     },
-    notify: (message) => wx.showToast({ title: message, icon: 'none' }),
+    notify: toast,
     audioError: (index, error) => console.warn(`wxstream: spoken segment ${index} skipped (${error.errCode} ${error.errMsg})`),
   });
   controller.restoreVoice();
@@ -134,8 +172,10 @@ Component({
 
   lifetimes: {
     attached() {
-      const controller = createController(this);
+      const auth = createWxAuthSession();
+      const controller = createController(this, auth);
       controllers.set(this, controller);
+      commands.set(this, createCommands(this, controller, auth));
       listenToApp(this, controller);
     },
     ready() {
@@ -155,6 +195,7 @@ Component({
       stopListeningToApp(this);
       controllers.get(this)?.dispose();
       controllers.delete(this);
+      commands.delete(this);
     },
   },
 
@@ -171,6 +212,20 @@ Component({
     onLoad(query: Record<string, string | undefined>) {
       const conversationId = conversationIdFromQuery(query);
       if (conversationId !== undefined) controllers.get(this)?.openConversation(conversationId);
+      // 转发 is on by default; 分享到朋友圈 (Android only) must be switched on.
+      if (typeof wx.showShareMenu === 'function') wx.showShareMenu({ menus: ['shareAppMessage', 'shareTimeline'] });
+    },
+    /** 转发 from the menu or the 分享 button of a reply: a snapshot of the conversation (reply-commands.ts). */
+    onShareAppMessage() {
+      const controller = controllers.get(this);
+      return commands.get(this)?.shareContent(controller?.currentTitle ?? '') ?? { title: '', path: CHAT_PAGE };
+    },
+    /**
+     * 朋友圈 gets the app, not the conversation: the timeline takes no promise, so a snapshot would have
+     * to be made on every opening of the menu, and a private chat should not reach Moments in one tap.
+     */
+    onShareTimeline() {
+      return { title: 'AI 对话', query: '' };
     },
     onShow() {
       controllers.get(this)?.setVisible(true);
@@ -202,8 +257,42 @@ Component({
     onContinue() {
       controllers.get(this)?.continueReply();
     },
-    onToggleReasoning(event: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { index: number }>) {
-      controllers.get(this)?.toggleReasoning(Number(event.currentTarget.dataset.index));
+    onToggleReasoning(event: WechatMiniprogram.TouchEvent<Record<string, never>, Record<string, never>, { at?: string }>) {
+      const at = parseMessageAt(event.currentTarget.dataset.at);
+      if (at !== undefined) controllers.get(this)?.toggleReasoning(at);
+    },
+    onCopyReply(event: MessageEvent) {
+      const id = messageIdOf(event);
+      if (id !== undefined) void commands.get(this)?.copy(id);
+    },
+    onRateReply(event: MessageEvent<{ rating: Rating }>) {
+      const id = messageIdOf(event);
+      if (id !== undefined) void commands.get(this)?.rate(id, event.detail.rating);
+    },
+    onSwitchVersion(event: MessageEvent<{ delta: number }>) {
+      const id = messageIdOf(event);
+      if (id !== undefined) void commands.get(this)?.switchVersion(id, event.detail.delta);
+    },
+    onRegenerate() {
+      controllers.get(this)?.regenerate();
+    },
+    onEditQuestion() {
+      controllers.get(this)?.editLastQuestion();
+    },
+    onCancelEdit() {
+      controllers.get(this)?.cancelEdit();
+    },
+    onPickSuggestion(event: WechatMiniprogram.CustomEvent<{ text: string }>) {
+      controllers.get(this)?.sendSuggestion(event.detail.text);
+    },
+    onListReachTop() {
+      controllers.get(this)?.loadOlder();
+    },
+    onLoadOlder() {
+      controllers.get(this)?.loadOlder();
+    },
+    onKeyboardHeightChange(event: WechatMiniprogram.CustomEvent<{ height: number; duration: number }>) {
+      controllers.get(this)?.keyboardHeightChanged(event.detail.height);
     },
     onListScroll(event: WechatMiniprogram.ScrollViewScroll) {
       const { scrollTop, scrollHeight } = event.detail;
