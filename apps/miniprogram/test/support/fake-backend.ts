@@ -7,6 +7,11 @@
  * The cursor is an offset into the list, the simplest cursor a server might use — which means pages
  * overlap when a conversation is added between two page loads, the case the client must dedupe.
  *
+ * #10's routes too: a conversation's messages in pages (`?limit=N&before=<cursor>`, newest first, each
+ * page in reading order, an offset cursor), feedback on a reply, versions of a turn (`PUT …/current`
+ * answers the turn as it now reads), and shares (`POST …/shares`, `GET /api/shares/:id` without a
+ * token and without any owner's identifiers, `DELETE` by the owner only; 404 afterwards).
+ *
  * Contract: `handle` decides an answer synchronously from the request and the current state. Tests
  * seed conversations and tokens, read `requests` and the state back, and may replace the next answer
  * for a route with `answerNext` (an error body, or a network failure).
@@ -43,6 +48,21 @@ interface StoredConversation {
   owner: string;
   summary: ConversationSummary;
   messages: StoredMessage[];
+  /** Turns with several versions, by the reply id of each of their versions. */
+  turns: Map<string, StoredTurn>;
+}
+
+/** The versions of one turn: question and reply each; `current` is the one in `messages`. */
+interface StoredTurn {
+  versions: { question: StoredMessage; reply: StoredMessage }[];
+  current: number;
+}
+
+interface StoredShare {
+  owner: string;
+  title: string;
+  createdAt: string;
+  messages: { role: 'user' | 'assistant'; text: string; createdAt: string }[];
 }
 
 export interface SeedConversation {
@@ -101,8 +121,58 @@ export class FakeBackend {
   addConversation(seed: SeedConversation): ConversationSummary {
     const createdAt = seed.createdAt ?? seed.updatedAt ?? new Date(this.now()).toISOString();
     const summary: ConversationSummary = { id: seed.id, title: seed.title, createdAt, updatedAt: seed.updatedAt ?? createdAt };
-    this.conversations.push({ owner: seed.owner ?? DEFAULT_USER, summary, messages: copy(seed.messages ?? []) });
+    this.conversations.push({ owner: seed.owner ?? DEFAULT_USER, summary, messages: copy(seed.messages ?? []), turns: new Map() });
     return copy(summary);
+  }
+
+  /** A conversation `id` of `count` messages, alternating question (q-1…) and reply (a-2…), oldest first. */
+  addLongConversation(id: string, count: number, title = '长对话'): void {
+    const messages: StoredMessage[] = [];
+    for (let i = 1; i <= count; i++) {
+      const role = i % 2 === 1 ? 'user' : 'assistant';
+      messages.push(storedMessage({ id: `${role === 'user' ? 'q' : 'a'}-${i}`, role, text: role === 'user' ? `问题 ${i}` : `回答 ${i}：第 ${i} 条消息。` }));
+    }
+    this.addConversation({ id, title, messages });
+  }
+
+  /** Appends a turn to conversation `id` (what the server stores after a reply the test streamed). */
+  appendTurn(id: string, question: StoredMessage, reply: StoredMessage): void {
+    const found = this.find(id);
+    found.messages.push(copy(question), copy(reply));
+  }
+
+  /**
+   * Makes the last turn of `id` have another version, `question`/`reply`, now current (what regenerate
+   * and edit store). The previous last turn stays as a version.
+   */
+  addVersion(id: string, question: StoredMessage, reply: StoredMessage): void {
+    const found = this.find(id);
+    const last = found.messages.length - 2;
+    const oldQuestion = found.messages[last];
+    const oldReply = found.messages[last + 1];
+    if (!oldQuestion || !oldReply) throw new Error(`conversation ${id} has no turn to version`);
+    const turn = found.turns.get(oldReply.id) ?? { versions: [{ question: oldQuestion, reply: oldReply }], current: 0 };
+    turn.versions.push({ question: copy(question), reply: copy(reply) });
+    turn.current = turn.versions.length - 1;
+    for (const version of turn.versions) found.turns.set(version.reply.id, turn);
+    found.messages.splice(last, 2, copy(question), copy(reply));
+  }
+
+  /** The stored message `messageId` of conversation `id`, as the server holds it now. */
+  message(id: string, messageId: string): StoredMessage | undefined {
+    const found = this.conversations.find((entry) => entry.summary.id === id);
+    const message = found?.messages.find((entry) => entry.id === messageId);
+    return message ? copy(message) : undefined;
+  }
+
+  /** Every share made, by id. */
+  readonly shares = new Map<string, StoredShare>();
+  private shareSeq = 0;
+
+  private find(id: string): StoredConversation {
+    const found = this.conversations.find((entry) => entry.summary.id === id);
+    if (!found) throw new Error(`no conversation ${id}`);
+    return found;
   }
 
   /** `count` conversations c-1 … c-count, c-1 the most recent, one minute apart, ending `minutesAgo` before now. */
@@ -145,8 +215,22 @@ export class FakeBackend {
   }
 
   private route(request: BackendRequest): BackendAnswer {
+    const share = /^\/api\/shares\/([^/]+)$/.exec(request.path);
+    // Reading a share needs no token (revoking one does).
+    if (share && request.method === 'GET') return this.readShare(decodeURIComponent(share[1] ?? ''));
     const user = this.authenticate(request.authorization);
     if (typeof user !== 'string') return user;
+    if (share && request.method === 'DELETE') return this.revokeShare(user, decodeURIComponent(share[1] ?? ''));
+    const feedback = /^\/api\/messages\/([^/]+)\/feedback$/.exec(request.path);
+    if (feedback) return this.feedback(user, decodeURIComponent(feedback[1] ?? ''), request);
+    const nested = /^\/api\/conversations\/([^/]+)\/(shares|messages\/([^/]+)\/current)$/.exec(request.path);
+    if (nested) {
+      const found = this.conversations.find((entry) => entry.summary.id === decodeURIComponent(nested[1] ?? '') && entry.owner === user);
+      if (!found) return fail('not_found', 404, 'conversation not found');
+      if (nested[2] === 'shares' && request.method === 'POST') return this.createShare(found);
+      if (nested[3] !== undefined && request.method === 'PUT') return this.makeCurrent(found, decodeURIComponent(nested[3]));
+      return fail('method_not_allowed', 405, `${request.method} is not allowed here`);
+    }
     if (request.path === ROUTES.conversations) {
       if (request.method !== 'GET') return fail('method_not_allowed', 405, `${request.method} is not allowed here`);
       return this.list(user, request.query);
@@ -160,7 +244,7 @@ export class FakeBackend {
     if (!found) return fail('not_found', 404, `conversation ${id} not found`);
     switch (request.method) {
       case 'GET':
-        return { statusCode: 200, data: { conversation: found.summary, messages: found.messages } };
+        return this.detail(found, request.query);
       case 'PATCH':
       case 'PUT':
         return this.rename(found, request.body);
@@ -170,6 +254,93 @@ export class FakeBackend {
       default:
         return fail('method_not_allowed', 405, `${request.method} is not allowed here`);
     }
+  }
+
+  /** The whole conversation (no `limit` / `before`), or one page of it, newest first, in reading order. */
+  private detail(found: StoredConversation, query: URLSearchParams): BackendAnswer {
+    const messages = found.messages.map((message) => this.withVersions(found, message));
+    const limitText = query.get('limit');
+    const before = query.get('before');
+    if (limitText === null && before === null) return { statusCode: 200, data: { conversation: found.summary, messages } };
+    const limit = Number(limitText ?? '30');
+    if (!/^\d+$/.test(limitText ?? '30') || limit < 1 || limit > 100) return fail('invalid_request', 400, `bad limit ${limitText}`);
+    const end = before === null ? messages.length : decodeCursor(before);
+    if (end === undefined || end > messages.length) return fail('invalid_request', 400, 'bad cursor');
+    const start = Math.max(0, end - limit);
+    return {
+      statusCode: 200,
+      data: { conversation: found.summary, messages: messages.slice(start, end), nextCursor: start > 0 ? encodeCursor(start) : null },
+    };
+  }
+
+  /** A reply of a turn with several versions carries them, as the contract says. */
+  private withVersions(found: StoredConversation, message: StoredMessage): StoredMessage {
+    const turn = found.turns.get(message.id);
+    if (!turn) return message;
+    const items = turn.versions.map(({ question, reply }) => ({
+      messageId: reply.id,
+      userMessageId: question.id,
+      createdAt: reply.createdAt,
+      status: reply.status,
+    }));
+    return { ...message, versions: { current: turn.current, items } } as StoredMessage;
+  }
+
+  private makeCurrent(found: StoredConversation, messageId: string): BackendAnswer {
+    const turn = found.turns.get(messageId);
+    if (!turn) return fail('not_found', 404, `no version ${messageId}`);
+    const shown = turn.versions[turn.current];
+    const target = turn.versions.findIndex((version) => version.reply.id === messageId);
+    const next = turn.versions[target];
+    const at = shown ? found.messages.findIndex((message) => message.id === shown.reply.id) : -1;
+    if (!next || at < 1) return fail('not_found', 404, `no version ${messageId}`);
+    turn.current = target;
+    found.messages.splice(at - 1, 2, copy(next.question), copy(next.reply));
+    return { statusCode: 200, data: { messages: [next.question, this.withVersions(found, next.reply)] } };
+  }
+
+  private feedback(user: string, messageId: string, request: BackendRequest): BackendAnswer {
+    if (request.method !== 'PUT') return fail('method_not_allowed', 405, `${request.method} is not allowed here`);
+    const message = this.conversations
+      .filter((entry) => entry.owner === user)
+      .flatMap((entry) => entry.messages)
+      .find((entry) => entry.id === messageId && entry.role === 'assistant');
+    if (!message) return fail('not_found', 404, `message ${messageId} not found`);
+    const body = (request.body ?? {}) as { rating?: unknown; comment?: unknown };
+    if (body.rating !== null && body.rating !== 'up' && body.rating !== 'down') return fail('invalid_request', 400, 'rating must be up, down or null');
+    if (body.comment !== undefined && (typeof body.comment !== 'string' || Array.from(body.comment).length > 500)) {
+      return fail('invalid_request', 400, 'comment must be a string of at most 500 characters');
+    }
+    const record = message as StoredMessage & { feedback?: unknown };
+    if (body.rating === null) delete record.feedback;
+    else record.feedback = body.comment === undefined ? { rating: body.rating, updatedAt: record.updatedAt } : { rating: body.rating, comment: body.comment, updatedAt: record.updatedAt };
+    return { statusCode: 204, data: '' };
+  }
+
+  private createShare(found: StoredConversation): BackendAnswer {
+    const shareId = `share${String(++this.shareSeq).padStart(19, '0')}`;
+    const createdAt = new Date(this.now()).toISOString();
+    const messages = found.messages
+      .filter((message) => message.status !== 'blocked')
+      .map((message) => ({ role: message.role, text: message.text, createdAt: message.createdAt }));
+    this.shares.set(shareId, { owner: found.owner, title: found.summary.title, createdAt, messages });
+    return {
+      statusCode: 201,
+      data: { shareId, title: found.summary.title, createdAt, messageCount: messages.length, path: `/api/shares/${shareId}` },
+    };
+  }
+
+  private readShare(shareId: string): BackendAnswer {
+    const share = this.shares.get(shareId);
+    if (!share) return fail('not_found', 404, 'share not found');
+    return { statusCode: 200, data: { title: share.title, createdAt: share.createdAt, messages: share.messages } };
+  }
+
+  private revokeShare(user: string, shareId: string): BackendAnswer {
+    const share = this.shares.get(shareId);
+    if (!share || share.owner !== user) return fail('not_found', 404, 'share not found');
+    this.shares.delete(shareId);
+    return { statusCode: 204, data: '' };
   }
 
   private authenticate(authorization: string | undefined): string | BackendAnswer {

@@ -5,7 +5,7 @@
  *
  * Contract: `wx.request` refuses a method WeChat does not have (PATCH) with a `fail`, as WeChat does.
  * To the login route it answers from `loginAnswers` (one per call, in order; a valid token by default,
- * which `backend` then accepts); to the conversation routes it answers from `backend`, an in-memory
+ * which `backend` then accepts); to the conversation, feedback and share routes it answers from `backend`, an in-memory
  * server (fake-backend.ts) — immediately, or when the test calls `releaseJson()` after `holdJson()`.
  * A reply's stop route answers from `stopAnswers` (`{"status":"stopping"}` by default) and is recorded
  * in `stopRequests`. Every other request — the chat POST and a reply's events route — becomes a
@@ -144,6 +144,8 @@ export interface Navigation {
 type NetworkListener = (result: { isConnected: boolean; networkType: string }) => void;
 
 const STOP_ROUTE = /^\/api\/chat\/[^/]+\/stop$/;
+/** The JSON routes the in-memory server answers: conversations, feedback on messages, shares. */
+const BACKEND_ROUTES = /^\/api\/(conversations|messages|shares)(\/|$)/;
 
 export class FakeWx {
   readonly storage = new Map<string, unknown>();
@@ -191,7 +193,7 @@ export class FakeWx {
       });
       return task;
     }
-    if (new URL(options.url).pathname.startsWith(ROUTES.conversations)) {
+    if (BACKEND_ROUTES.test(new URL(options.url).pathname)) {
       this.jsonRequests.push(options);
       const deliver = () => {
         const outcome = this.backend.handle(method, options.url, options.header, options.data);
@@ -289,6 +291,24 @@ export class FakeWx {
 
   showToast = (options: { title: string }): void => {
     this.toasts.push(options.title);
+  };
+
+  /** What the page put on the clipboard, in order. */
+  readonly clipboard: string[] = [];
+
+  setClipboardData = (options: WxCallbacks<{ errMsg: string }> & { data: string }): void => {
+    this.clipboard.push(options.data);
+    later(() => {
+      options.success?.({ errMsg: 'setClipboardData:ok' });
+      options.complete?.();
+    });
+  };
+
+  /** Menus the page switched on with `showShareMenu`. */
+  readonly shareMenus: string[][] = [];
+
+  showShareMenu = (options: { menus?: string[] }): void => {
+    this.shareMenus.push(options.menus ?? []);
   };
 
   navigateTo = (options: { url: string }): void => {

@@ -18,6 +18,11 @@ export interface ReplyScript {
   voice?: boolean;
   /** Spoken segments, spread evenly among the deltas, each after the text it speaks. */
   audio?: readonly AudioData[];
+  /** Ids `start` names (default `c-1` / `r-1`). */
+  conversationId?: string;
+  messageId?: string;
+  /** Follow-up questions: one `suggestions` event right before `done`. */
+  suggestions?: readonly string[];
 }
 
 /** A spoken segment as the server sends it: a signed, server-relative URL. */
@@ -36,7 +41,7 @@ function pieces(text: string, count: number): string[] {
 export function replyEvents(script: ReplyScript): ReplyEvent[] {
   const events: ReplyEvent[] = [];
   let id = 0;
-  const start = { conversationId: 'c-1', messageId: 'r-1', model: 'test-model' };
+  const start = { conversationId: script.conversationId ?? 'c-1', messageId: script.messageId ?? 'r-1', model: 'test-model' };
   events.push({ id: ++id, type: 'start', data: script.voice === undefined ? start : { ...start, voice: script.voice } });
   for (const text of pieces(script.reasoning ?? '', 8)) events.push({ id: ++id, type: 'reasoning', data: { text } });
   const deltas = pieces(script.text, script.deltas ?? 40);
@@ -54,6 +59,7 @@ export function replyEvents(script: ReplyScript): ReplyEvent[] {
     events.push({ id: ++id, type: 'error', data: script.error });
   } else {
     events.push({ id: ++id, type: 'usage', data: { promptTokens: 12, completionTokens: 345 } });
+    if (script.suggestions) events.push({ id: ++id, type: 'suggestions', data: { items: [...script.suggestions] } } as unknown as ReplyEvent);
     events.push({ id: ++id, type: 'done', data: { finishReason: script.finishReason ?? 'stop' } });
   }
   return events;
