@@ -37,9 +37,22 @@ test('app.json uses the v2 style, on-demand code loading and a Chinese title', (
 test('pages built with Component declare usingComponents and do not scroll themselves', () => {
   for (const page of app.pages as string[]) {
     const json = readJson(join(miniprogramRoot, `${page}.json`));
-    assert.deepEqual(json.usingComponents, {});
+    assert.equal(typeof json.usingComponents, 'object');
     assert.match(String(json.navigationBarTitleText), CHINESE);
     assert.equal(json.disableScroll, true);
+  }
+});
+
+test('every component a page uses exists, with its script, template, style and JSON', () => {
+  for (const page of app.pages as string[]) {
+    const used = readJson(join(miniprogramRoot, `${page}.json`)).usingComponents as Record<string, string>;
+    for (const [tag, path] of Object.entries(used)) {
+      assert.ok(path.startsWith('/components/'), `${page} uses ${tag} from ${path}`);
+      for (const suffix of ['.ts', '.js', '.wxml', '.wxss']) {
+        assert.ok(existsSync(join(miniprogramRoot, `${path}${suffix}`)), `${path}${suffix} is missing`);
+      }
+      assert.equal(readJson(join(miniprogramRoot, `${path}.json`)).component, true);
+    }
   }
 });
 
