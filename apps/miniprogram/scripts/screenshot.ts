@@ -1,5 +1,5 @@
 /**
- * Takes the picture of the chat page for the README (`docs/images/chat-page.png`) from a real render.
+ * Takes the pictures of the chat page for the README (`docs/images/*.png`) from a real render.
  *
  * How: the chat page is rendered exactly as the page tests render it (test/support: miniprogram-simulate,
  * the template compiled by WeChat's official WXML compiler, jsdom, a fake `wx`, simulated timers). One
@@ -13,9 +13,17 @@
  * look-alike with the title from chat.json / app.json) and the base styles of the built-in components
  * (COMPONENT_BASE_CSS below, with why). Nothing else is added, so what the WXSS gets wrong shows.
  *
+ * Scenes: `stream` (a reply being typed out: docs/images/chat-page.png) and `actions` (finished replies
+ * with their action bar — a turn with two versions, a 👍 — and follow-up chips under the last reply:
+ * docs/images/chat-actions-<theme>.png). Themes: `light`, and `dark` — WeChat's dark mode as the page
+ * gets it: the `prefers-color-scheme: dark` block of app.wxss applies, and the navigation bar takes its
+ * colours from theme.json's dark entries. Component styles are kept scoped to their component, as
+ * WeChat's style isolation keeps them. Without options every scene is taken in both themes.
+ *
  * Run by hand, never from `pnpm test`: `pnpm --filter @wxstream/miniprogram screenshot`
- * Options: `--out <png>` (default docs/images/chat-page.png), `--html <file>` (keep the HTML),
- * `--width`, `--height` (CSS px, default 375×720), `--scale` (device pixel ratio, default 2).
+ * Options: `--scene stream|actions`, `--theme light|dark` (with both, `--out <png>` names the file),
+ * `--html <file>` (keep the HTML), `--width`, `--height` (CSS px, default 375×720), `--scale` (device
+ * pixel ratio, default 2).
  * Needs Chromium with CJK and emoji fonts (Debian: `apt-get install chromium fonts-noto-cjk
  * fonts-noto-color-emoji`); `CHROMIUM=/path/to/chrome` picks another binary.
  */
@@ -29,6 +37,7 @@ import { ChatPage } from '../test/support/chat-page.ts';
 // Plain Node (not jest) must be told the generated .js files are CommonJS before simulate requires them.
 import '../test/support/miniprogram-require.ts';
 import { appDir, miniprogramRoot } from '../test/support/paths.ts';
+import { storedMessage } from '../test/support/fake-backend.ts';
 import { byteChunks, replyEvents, sseText, utf8 } from '../test/support/sse-stream.ts';
 
 // ---------------------------------------------------------------------------------------------------
@@ -59,6 +68,9 @@ const SHOW_UNTIL = '这样回复会一个字一个字地出现';
 /** The prefix of the page's classes: miniprogram-simulate scopes a page's classes by its tag name. */
 const SCOPE_PREFIX = 'chat-page--';
 
+type Theme = 'light' | 'dark';
+type Scene = 'stream' | 'actions';
+
 // ---------------------------------------------------------------------------------------------------
 // Rendering the page mid-reply.
 
@@ -68,6 +80,54 @@ interface RenderedPage {
   /** The id the page's scroll-view is told to scroll into view. */
   scrollAnchor: string;
   close(): void;
+}
+
+// The conversation of the `actions` scene: a first turn regenerated once (so ‹ 2/2 ›) and rated 👍,
+// then a question streamed on this visit whose reply ends with follow-up suggestions.
+const ACTIONS_FIRST_QUESTION = '小程序里怎么做流式输出？';
+const ACTIONS_FIRST_ANSWER = '用 `wx.request` 打开 **enableChunked**，在 `onChunkReceived` 里按字节流解码，再按帧合并 setData。';
+const ACTIONS_QUESTION = '为什么要按帧合并？';
+const ACTIONS_ANSWER = [
+  '每次 setData 都要跨线程传输，调用太密会卡顿：',
+  '',
+  '1. 逻辑层和视图层分开运行；',
+  '2. 每帧最多更新一次就够流畅；',
+  '3. 只发送变化的段落。',
+].join('\n');
+const ACTIONS_SUGGESTIONS = ['一帧多长时间合适？', '怎么只发送变化的段落？'];
+
+async function renderActions(): Promise<RenderedPage> {
+  const page = new ChatPage({
+    beforeLoad: (wx) => {
+      wx.backend.addConversation({
+        id: 'c-1',
+        title: '流式输出',
+        messages: [storedMessage({ id: 'q-1', role: 'user', text: ACTIONS_FIRST_QUESTION }), storedMessage({ id: 'a-1', role: 'assistant', text: '先打开 enableChunked。' })],
+      });
+      const reply = { ...storedMessage({ id: 'a-2', role: 'assistant', text: ACTIONS_FIRST_ANSWER }), feedback: { rating: 'up' as const, updatedAt: '2025-01-01T00:00:00.000Z' } };
+      wx.backend.addVersion('c-1', storedMessage({ id: 'q-1', role: 'user', text: ACTIONS_FIRST_QUESTION }), reply);
+    },
+  });
+  try {
+    await page.load({ conversationId: 'c-1' });
+    await page.send(ACTIONS_QUESTION);
+    const task = page.wx.lastTask();
+    task.respond(200);
+    const events = replyEvents({ text: ACTIONS_ANSWER, conversationId: 'c-1', messageId: 'a-3', suggestions: ACTIONS_SUGGESTIONS });
+    await page.feed(task, byteChunks(utf8(sseText(events))));
+    task.succeed();
+    await page.advance(3000);
+    const problems: string[] = [];
+    if (page.findAll('.reply-actions').length !== 2) problems.push('not two action bars');
+    if (!page.text('.reply-actions').includes('2/2')) problems.push('no version switcher 2/2 on the first turn');
+    if (page.findAll('.suggestions').length !== 1) problems.push('no follow-up chips');
+    if (page.replyText() !== ACTIONS_ANSWER) problems.push('the last reply is not typed out');
+    if (problems.length > 0) throw new Error(`the rendered page is not the intended picture:\n- ${problems.join('\n- ')}`);
+    return { root: page.root.dom, scrollAnchor: String(page.data.scrollAnchor ?? ''), close: () => page.close() };
+  } catch (error) {
+    page.close();
+    throw error;
+  }
 }
 
 async function renderMidReply(): Promise<RenderedPage> {
@@ -147,6 +207,8 @@ function elementHtml(element: Element): string {
   const tag = element.tagName.toLowerCase() === 'chat-page' ? 'page' : element.tagName.toLowerCase();
   // An attribute's value; `true` for a boolean attribute written without one.
   const attributes = new Map<string, string | true>();
+  // Page classes lose their scope (the page's WXSS is written unscoped); component classes keep theirs,
+  // and the components' WXSS is scoped to match (componentCss), as WeChat's style isolation does.
   const classes = Array.from(element.classList).map((c) => (c.startsWith(SCOPE_PREFIX) ? c.slice(SCOPE_PREFIX.length) : c));
   if (classes.length > 0) attributes.set('class', classes.join(' '));
   for (const { name, value } of Array.from(element.attributes)) {
@@ -195,6 +257,33 @@ function wxssToCss(wxss: string, windowWidth: number): string {
   return wxss.replace(/(-?(?:\d+\.?\d*|\.\d+))rpx\b/g, (_, n: string) => `${rpxToPx(Number(n), windowWidth)}px`);
 }
 
+/** A WXSS file with its relative `@import`s inlined, as WeChat's build does. */
+function readWxss(path: string): string {
+  return readFileSync(path, 'utf8').replace(/@import\s+["']([^"']+)["'];?/g, (_, file: string) => readWxss(join(dirname(path), file)));
+}
+
+/**
+ * The palette as the theme sets it: in the dark theme WeChat applies the `prefers-color-scheme: dark`
+ * block; here it is made unconditional, so the picture does not depend on Chromium's own setting.
+ */
+function themedCss(css: string, theme: Theme): string {
+  const query = '@media (prefers-color-scheme: dark)';
+  return theme === 'dark' ? css.replace(query, '@media all') : css.replace(query, '@media not all');
+}
+
+/** A component's WXSS with every class selector scoped as simulate scopes the component's classes. */
+function componentCss(wxss: string, tag: string): string {
+  return wxss.replace(/(^|[\s,{}>+~(])\.([A-Za-z_][\w-]*)/g, (_, before: string, name: string) => `${before}.${tag}--${name}`);
+}
+
+/** The WXSS of the components the chat page uses, each scoped to its tag. */
+function componentsCss(windowWidth: number): string {
+  const used = readJson<{ usingComponents?: Record<string, string> }>(join(miniprogramRoot, 'pages/chat/chat.json')).usingComponents ?? {};
+  return Object.entries(used)
+    .map(([tag, path]) => `/* ${path}.wxss */\n${componentCss(wxssToCss(readWxss(join(miniprogramRoot, `${path}.wxss`)), windowWidth), tag)}`)
+    .join('\n');
+}
+
 // ---------------------------------------------------------------------------------------------------
 // The stand-ins for what WeChat itself provides.
 
@@ -238,13 +327,25 @@ wx-image { display: inline-block; width: 320px; height: 240px; overflow: hidden;
 `;
 
 /**
+ * With `"darkmode": true` WeChat draws its built-in components in WeUI's dark colours (the values of
+ * WeUI 2's dark variables; approximate like the light ones above).
+ */
+const DARK_COMPONENT_BASE_CSS = `
+wx-button { color: #06ae56; background-color: rgba(255, 255, 255, .08); }
+wx-button[type=primary] { color: #fff; background-color: #07c160; }
+wx-button[disabled] { color: rgba(255, 255, 255, .2); background-color: rgba(255, 255, 255, .08); }
+.wx-field-placeholder { color: rgba(255, 255, 255, .3); }
+`;
+
+/**
  * WeChat's navigation bar is native chrome above the page's webview (so the page's `100vh` ends below
  * it). A look-alike: the page title centred, the capsule (menu, close) on the right, the bar's colours
  * from the page config.
  */
 function navigationBarHtml(title: string, background: string, textStyle: string): string {
   const color = textStyle === 'white' ? '#ffffff' : '#000000';
-  return `<div class="nav" style="background:${escapeAttr(background)};color:${color}">
+  // The capsule follows the bar's text style, as WeChat's does (dark glass with white marks in dark mode).
+  return `<div class="nav${textStyle === 'white' ? ' nav-dark' : ''}" style="background:${escapeAttr(background)};color:${color}">
   <div class="nav-title">${escapeText(title)}</div>
   <div class="capsule"><span class="capsule-dots"><i></i><i></i><i></i></span><span class="capsule-line"></span><span class="capsule-close"></span></div>
 </div>`;
@@ -270,6 +371,10 @@ body { display: flex; flex-direction: column; font-family: -apple-system, BlinkM
   box-shadow: inset 0 0 0 2.5px #fff, inset 0 0 0 6px #000;
 }
 iframe { flex: 1; width: 100%; border: 0; display: block; }
+.nav-dark .capsule { background: rgba(0, 0, 0, .4); border-color: rgba(255, 255, 255, .15); }
+.nav-dark .capsule-dots i { background: #fff; }
+.nav-dark .capsule-line { background: rgba(255, 255, 255, .2); }
+.nav-dark .capsule-close::before { border-color: #fff; box-shadow: inset 0 0 0 2.5px #000, inset 0 0 0 6px #fff; }
 `;
 
 /**
@@ -294,17 +399,28 @@ function readJson<T>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;
 }
 
-function standaloneHtml(root: HTMLElement, scrollAnchor: string, windowWidth: number): string {
-  const app = readJson<{ window?: PageConfig }>(join(miniprogramRoot, 'app.json')).window ?? {};
-  const page = { ...app, ...readJson<PageConfig>(join(miniprogramRoot, 'pages/chat/chat.json')) };
-  const appCss = wxssToCss(readFileSync(join(miniprogramRoot, 'app.wxss'), 'utf8'), windowWidth);
-  const pageCss = wxssToCss(readFileSync(join(miniprogramRoot, 'pages/chat/chat.wxss'), 'utf8'), windowWidth);
+/** Window settings with theme.json's `@name` references resolved for `theme`. */
+function themedWindow(theme: Theme): PageConfig {
+  const app = readJson<{ window?: PageConfig; themeLocation?: string }>(join(miniprogramRoot, 'app.json'));
+  const variables = app.themeLocation ? (readJson<Record<Theme, Record<string, string>>>(join(miniprogramRoot, app.themeLocation))[theme] ?? {}) : {};
+  const resolved: Record<string, string> = {};
+  for (const [key, value] of Object.entries(app.window ?? {})) {
+    if (typeof value === 'string') resolved[key] = value.startsWith('@') ? (variables[value.slice(1)] ?? value) : value;
+  }
+  return resolved;
+}
+
+function standaloneHtml(root: HTMLElement, scrollAnchor: string, windowWidth: number, theme: Theme): string {
+  const page = { ...themedWindow(theme), ...readJson<PageConfig>(join(miniprogramRoot, 'pages/chat/chat.json')) };
+  const appCss = themedCss(wxssToCss(readFileSync(join(miniprogramRoot, 'app.wxss'), 'utf8'), windowWidth), theme);
+  const pageCss = wxssToCss(readWxss(join(miniprogramRoot, 'pages/chat/chat.wxss')), windowWidth);
   // The page is its own document, as in WeChat's webview: `100vh` and `height: 100%` mean the area
   // under the navigation bar, not the whole screen.
   const webview = `<!doctype html><html><head><meta charset="utf-8">
-<style>/* built-in component base styles (stand-in) */${COMPONENT_BASE_CSS}</style>
+<style>/* built-in component base styles (stand-in) */${COMPONENT_BASE_CSS}${theme === 'dark' ? DARK_COMPONENT_BASE_CSS : ''}</style>
 <style>/* app.wxss */\n${appCss}</style>
 <style>/* pages/chat/chat.wxss */\n${pageCss}</style>
+<style>${componentsCss(windowWidth)}</style>
 ${scrollIntoViewScript(scrollAnchor)}
 </head><body>${elementHtml(root)}</body></html>`;
   return `<!doctype html>
@@ -361,37 +477,60 @@ function positive(name: string, text: string): number {
   return value;
 }
 
+async function shoot(scene: Scene, theme: Theme, out: string, keepHtml: string | undefined, size: { width: number; height: number; scale: number }): Promise<void> {
+  const rendered = scene === 'stream' ? await renderMidReply() : await renderActions();
+  let html: string;
+  try {
+    html = standaloneHtml(rendered.root, rendered.scrollAnchor, size.width, theme);
+  } finally {
+    rendered.close();
+  }
+  const htmlDir = keepHtml === undefined ? mkdtempSync(join(tmpdir(), 'wxstream-screenshot-')) : undefined;
+  const htmlPath = keepHtml === undefined ? join(htmlDir ?? '', 'chat-page.html') : resolve(keepHtml);
+  try {
+    mkdirSync(dirname(htmlPath), { recursive: true });
+    writeFileSync(htmlPath, html);
+    screenshot(htmlPath, resolve(out), size.width, size.height, size.scale);
+  } finally {
+    if (htmlDir) rmSync(htmlDir, { recursive: true, force: true });
+  }
+  console.log(`wrote ${resolve(out)} (${scene}, ${theme}, ${size.width}×${size.height} CSS px at ${size.scale}x)${keepHtml === undefined ? '' : ` and ${htmlPath}`}`);
+}
+
+/** Where a scene's picture goes by default. The streaming picture stays the README's light one. */
+function defaultOut(scene: Scene, theme: Theme): string {
+  const images = resolve(appDir, '../../docs/images');
+  if (scene === 'stream') return join(images, theme === 'light' ? 'chat-page.png' : 'chat-page-dark.png');
+  return join(images, `chat-actions-${theme}.png`);
+}
+
+function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T[] {
+  if (value === undefined) return [...allowed];
+  if (!(allowed as readonly string[]).includes(value)) throw new Error(`--${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+  return [value as T];
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      out: { type: 'string', default: resolve(appDir, '../../docs/images/chat-page.png') },
+      scene: { type: 'string' },
+      theme: { type: 'string' },
+      out: { type: 'string' },
       html: { type: 'string' },
       width: { type: 'string', default: '375' },
       height: { type: 'string', default: '720' },
       scale: { type: 'string', default: '2' },
     },
   });
-  const width = positive('width', values.width);
-  const height = positive('height', values.height);
-  const scale = positive('scale', values.scale);
-
-  const rendered = await renderMidReply();
-  let html: string;
-  try {
-    html = standaloneHtml(rendered.root, rendered.scrollAnchor, width);
-  } finally {
-    rendered.close();
+  const size = { width: positive('width', values.width), height: positive('height', values.height), scale: positive('scale', values.scale) };
+  const scenes = oneOf<Scene>('scene', values.scene, ['stream', 'actions']);
+  const themes = oneOf<Theme>('theme', values.theme, ['light', 'dark']);
+  if ((values.out !== undefined || values.html !== undefined) && scenes.length * themes.length > 1) {
+    throw new Error('--out and --html name one picture: give --scene and --theme too');
   }
-  const htmlDir = values.html === undefined ? mkdtempSync(join(tmpdir(), 'wxstream-screenshot-')) : undefined;
-  const htmlPath = values.html === undefined ? join(htmlDir ?? '', 'chat-page.html') : resolve(values.html);
-  try {
-    mkdirSync(dirname(htmlPath), { recursive: true });
-    writeFileSync(htmlPath, html);
-    screenshot(htmlPath, resolve(values.out), width, height, scale);
-  } finally {
-    if (htmlDir) rmSync(htmlDir, { recursive: true, force: true });
+  for (const scene of scenes) {
+    for (const theme of themes) await shoot(scene, theme, values.out ?? defaultOut(scene, theme), values.html, size);
   }
-  console.log(`wrote ${resolve(values.out)} (${width}×${height} CSS px at ${scale}x)${values.html === undefined ? '' : ` and ${htmlPath}`}`);
 }
 
 await main();

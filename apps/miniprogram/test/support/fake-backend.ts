@@ -165,6 +165,12 @@ export class FakeBackend {
     return message ? copy(message) : undefined;
   }
 
+  /**
+   * Answer conversation reads in the unpaged form whatever the query says — how a server from before
+   * paging answers `?limit=N` (the benchmark's "before").
+   */
+  unpaged = false;
+
   /** Every share made, by id. */
   readonly shares = new Map<string, StoredShare>();
   private shareSeq = 0;
@@ -261,7 +267,7 @@ export class FakeBackend {
     const messages = found.messages.map((message) => this.withVersions(found, message));
     const limitText = query.get('limit');
     const before = query.get('before');
-    if (limitText === null && before === null) return { statusCode: 200, data: { conversation: found.summary, messages } };
+    if (this.unpaged || (limitText === null && before === null)) return { statusCode: 200, data: { conversation: found.summary, messages } };
     const limit = Number(limitText ?? '30');
     if (!/^\d+$/.test(limitText ?? '30') || limit < 1 || limit > 100) return fail('invalid_request', 400, `bad limit ${limitText}`);
     const end = before === null ? messages.length : decodeCursor(before);
