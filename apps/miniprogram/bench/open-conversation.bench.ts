@@ -20,22 +20,11 @@ import { ChatPage, type SetDataCall } from '../test/support/chat-page.ts';
 import '../test/support/miniprogram-require.ts';
 import { storedMessage } from '../test/support/fake-backend.ts';
 import type { StoredMessage } from '@wxstream/protocol';
+import { seeded } from './seeded-random.ts';
 
 const MESSAGES = 200;
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const WARMUP = 3;
-
-/** mulberry32, as in setdata.bench.ts: every run opens the same conversation. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SENTENCES = [
   '流式输出让用户在第一时间看到回复的开头。',

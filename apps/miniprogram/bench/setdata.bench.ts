@@ -24,21 +24,10 @@ import '../test/support/miniprogram-require.ts';
 import type { FakeRequestTask } from '../test/support/fake-wx.ts';
 import { vendorBundlePath } from '../test/support/paths.ts';
 import { utf8 } from '../test/support/sse-stream.ts';
+import { seeded } from './seeded-random.ts';
 
 type VendorModule = typeof import('../miniprogram/vendor/wxstream-client.js');
 const vendor = createRequire(import.meta.url)(vendorBundlePath) as VendorModule;
-
-/** mulberry32: a small seeded generator so every run streams the same reply at the same cadence. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SENTENCES = [
   '流式输出让用户在第一时间看到回复的开头。',

@@ -9,7 +9,7 @@
  */
 import { WxstreamError } from '../vendor/wxstream-client.js';
 import type { AuthSession } from './auth-session.ts';
-import { requestJson, type JsonRequest, type JsonResponse, type WxJsonRequest } from './json-request.ts';
+import { requestJson, type JsonMethod, type JsonRequest, type JsonResponse, type WxJsonRequest } from './json-request.ts';
 
 export interface AuthedRequestDeps {
   auth: AuthSession;
@@ -42,4 +42,13 @@ export async function requestAuthedJson(deps: AuthedRequestDeps, request: Omit<J
     deps.auth.invalidate();
     return send();
   }
+}
+
+/** `call(method, path, body?)` on one server as the signed-in user: what each API module builds its routes on. */
+export type AuthedCall = (method: JsonMethod, path: string, body?: object) => Promise<JsonResponse>;
+
+export function authedCaller(deps: AuthedRequestDeps & { serverUrl: string; timeoutMs: number }): AuthedCall {
+  const { serverUrl, timeoutMs } = deps;
+  return (method, path, body) =>
+    requestAuthedJson(deps, body === undefined ? { url: serverUrl + path, method, timeoutMs } : { url: serverUrl + path, method, body, timeoutMs });
 }

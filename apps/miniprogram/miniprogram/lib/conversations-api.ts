@@ -22,7 +22,7 @@ import {
   type RenameConversationRequest,
 } from '../vendor/wxstream-client.js';
 import type { AuthSession } from './auth-session.ts';
-import { requestAuthedJson } from './authed-request.ts';
+import { authedCaller } from './authed-request.ts';
 import type { JsonMethod, WxJsonRequest } from './json-request.ts';
 import {
   readConversationDetail,
@@ -90,12 +90,7 @@ function shaped<T>(value: T | undefined, what: string): T {
 }
 
 export function createConversationsApi(deps: ConversationsApiDeps): ConversationsApi {
-  const timeoutMs = deps.timeoutMs ?? API_TIMEOUT_MS;
-  const call = (method: JsonMethod, path: string, body?: object) =>
-    requestAuthedJson(
-      { auth: deps.auth, request: deps.request },
-      body === undefined ? { url: deps.serverUrl + path, method, timeoutMs } : { url: deps.serverUrl + path, method, body, timeoutMs },
-    );
+  const call = authedCaller({ auth: deps.auth, request: deps.request, serverUrl: deps.serverUrl, timeoutMs: deps.timeoutMs ?? API_TIMEOUT_MS });
 
   return {
     async list(options) {

@@ -9,10 +9,10 @@
  */
 import { WxstreamError } from '../vendor/wxstream-client.js';
 import type { AuthSession } from './auth-session.ts';
-import { requestAuthedJson } from './authed-request.ts';
+import { authedCaller } from './authed-request.ts';
 import { readCurrentVersionResponse } from './conversation-shapes.ts';
 import { conversationPath } from './conversations-api.ts';
-import type { JsonMethod, WxJsonRequest } from './json-request.ts';
+import type { WxJsonRequest } from './json-request.ts';
 import type { CreatedShare, CurrentVersionResponse, Rating } from './reply-contract.ts';
 
 export const ACTIONS_TIMEOUT_MS = 15_000;
@@ -52,12 +52,7 @@ export function sharePath(shareId: string): string {
 }
 
 export function createReplyActionsApi(deps: ReplyActionsApiDeps): ReplyActionsApi {
-  const timeoutMs = deps.timeoutMs ?? ACTIONS_TIMEOUT_MS;
-  const call = (method: JsonMethod, path: string, body?: object) =>
-    requestAuthedJson(
-      { auth: deps.auth, request: deps.request },
-      body === undefined ? { url: deps.serverUrl + path, method, timeoutMs } : { url: deps.serverUrl + path, method, body, timeoutMs },
-    );
+  const call = authedCaller({ auth: deps.auth, request: deps.request, serverUrl: deps.serverUrl, timeoutMs: deps.timeoutMs ?? ACTIONS_TIMEOUT_MS });
 
   return {
     async rate(messageId, rating, comment) {

@@ -656,22 +656,11 @@ export class ChatController {
 
   /** The view of an empty page (after `reset`). */
   private clearedData(): SetDataObject {
-    return {
-      messages: [],
-      older: {},
-      olderKeys: [],
-      hasOlder: false,
-      loadingOlder: false,
-      olderError: '',
-      suggestions: [],
-      editing: false,
-      loading: false,
-      loadError: '',
-      loadRetryable: false,
-      title: '',
-      following: true,
-      scrollAnchor: '',
-    };
+    // Everything about the conversation shown goes back to its initial value; the composer, the
+    // notice, the voice toggle and the keyboard belong to the page and stay.
+    const { draft: _draft, canSend: _canSend, streaming: _streaming, notice: _notice, voice: _voice, keyboardHeight: _keyboard, ...conversation } =
+      initialChatData();
+    return { ...conversation };
   }
 
   private startReply(index: number, request: ChatRequestBody): void {
