@@ -4,14 +4,15 @@
  * messages. The keyboard and the dock under the list.
  */
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
+import { test } from '@jest/globals';
+import { afterThisTest } from './support/after-this-test.ts';
 import { ChatPage, type SetDataCall } from './support/chat-page.ts';
 
 const PAGE = 30;
 
-async function openLong(t: TestContext, count = 200): Promise<ChatPage> {
+async function openLong(count = 200): Promise<ChatPage> {
   const page = new ChatPage({ beforeLoad: (wx) => wx.backend.addLongConversation('c-long', count) });
-  t.after(() => page.close());
+  afterThisTest(() => page.close());
   await page.load({ conversationId: 'c-long' });
   return page;
 }
@@ -34,8 +35,8 @@ async function scrollToTop(page: ChatPage): Promise<void> {
   await page.dispatch('.list', 'scrolltoupper', { direction: 'top' });
 }
 
-test('opening a 200-message conversation shows its newest page with one setData', async (t) => {
-  const page = await openLong(t);
+test('opening a 200-message conversation shows its newest page with one setData', async () => {
+  const page = await openLong();
   const texts = shownTexts(page);
   assert.equal(texts.length, PAGE);
   assert.equal(texts[0], '问题 171');
@@ -46,8 +47,8 @@ test('opening a 200-message conversation shows its newest page with one setData'
   assert.equal(page.exists('.older-state'), true, 'there is more above');
 });
 
-test('scrolling up loads older pages above, keeps the reader in place, and reaches the first message', async (t) => {
-  const page = await openLong(t);
+test('scrolling up loads older pages above, keeps the reader in place, and reaches the first message', async () => {
+  const page = await openLong();
   let expectedTop = 171;
   for (let round = 0; round < 10 && page.data.hasOlder === true; round++) {
     const topId = (page.data.messages as { id: string }[])[0]?.id;
@@ -77,8 +78,8 @@ test('scrolling up loads older pages above, keeps the reader in place, and reach
   assert.equal(page.wx.jsonRequests.length, requests, 'no request past the first message');
 });
 
-test('a burst of scroll events at the top loads the page once', async (t) => {
-  const page = await openLong(t);
+test('a burst of scroll events at the top loads the page once', async () => {
+  const page = await openLong();
   page.wx.holdJson();
   await scrollToTop(page);
   await scrollToTop(page);
@@ -90,8 +91,8 @@ test('a burst of scroll events at the top loads the page once', async (t) => {
   assert.equal(shownTexts(page).length, 60);
 });
 
-test('an older page that fails to load says so, and tapping the line loads it again', async (t) => {
-  const page = await openLong(t);
+test('an older page that fails to load says so, and tapping the line loads it again', async () => {
+  const page = await openLong();
   page.wx.backend.answerNext('GET', '/api/conversations/c-long', { network: 'request:fail timeout' });
   await scrollToTop(page);
   assert.equal(page.text('.older-state'), '更早的消息加载失败，点击重试');
@@ -100,8 +101,8 @@ test('an older page that fails to load says so, and tapping the line loads it ag
   assert.equal(page.text('.older-state'), '查看更早的消息');
 });
 
-test('a rating on a message of an older page is sent for that message and set by its path', async (t) => {
-  const page = await openLong(t, 40);
+test('a rating on a message of an older page is sent for that message and set by its path', async () => {
+  const page = await openLong(40);
   await scrollToTop(page);
   const bars = page.findAll('.reply-actions');
   assert.equal(bars.length, 20);
@@ -112,14 +113,14 @@ test('a rating on a message of an older page is sent for that message and set by
   assert.ok(page.calls.some((call) => 'older.p1[1].rating' in call.data));
 });
 
-test('a conversation that fits one page shows no older-messages line', async (t) => {
-  const page = await openLong(t, 12);
+test('a conversation that fits one page shows no older-messages line', async () => {
+  const page = await openLong(12);
   assert.equal(shownTexts(page).length, 12);
   assert.equal(page.exists('.older-state'), false);
 });
 
-test('the keyboard raises the dock (composer and pill) instead of pushing the page up', async (t) => {
-  const page = await openLong(t, 12);
+test('the keyboard raises the dock (composer and pill) instead of pushing the page up', async () => {
+  const page = await openLong(12);
   assert.equal(page.attr('.input', 'adjustPosition'), false);
   await page.scrollList(0, 4000);
   await page.scrollList(-100, 4000);
@@ -132,8 +133,8 @@ test('the keyboard raises the dock (composer and pill) instead of pushing the pa
   assert.equal(page.find('.keyboard-spacer')?.dom.getAttribute('style'), 'height: 0px');
 });
 
-test('a reader at the bottom stays there when the keyboard rises', async (t) => {
-  const page = await openLong(t, 12);
+test('a reader at the bottom stays there when the keyboard rises', async () => {
+  const page = await openLong(12);
   const before = page.data.scrollAnchor;
   await page.dispatch('.input', 'keyboardheightchange', { height: 280, duration: 0.25 });
   assert.notEqual(page.data.scrollAnchor, before);

@@ -5,26 +5,17 @@
 import assert from 'node:assert/strict';
 import { test } from '@jest/globals';
 import { errorBody } from '@wxstream/protocol';
-import { createAuthSession, STORAGE_KEY } from '../miniprogram/lib/auth-session.ts';
+import { STORAGE_KEY } from '../miniprogram/lib/auth-session.ts';
 import { conversationPath, createConversationsApi, listPath, RENAME_METHOD } from '../miniprogram/lib/conversations-api.ts';
 import { WxstreamError } from '../miniprogram/vendor/wxstream-client.js';
 import { storedMessage } from './support/fake-backend.ts';
-import { FakeWx } from './support/fake-wx.ts';
+import { apiDeps, TEST_SERVER } from './support/api-deps.ts';
 
-const SERVER = 'https://api.example.test';
+const SERVER = TEST_SERVER;
 
 function setup() {
-  const wx = new FakeWx();
-  const auth = createAuthSession({
-    serverUrl: SERVER,
-    clock: { now: () => Date.now() },
-    login: wx.login,
-    request: wx.request,
-    getStorageSync: wx.getStorageSync,
-    setStorageSync: wx.setStorageSync,
-    removeStorageSync: wx.removeStorageSync,
-  });
-  const api = createConversationsApi({ serverUrl: SERVER, auth, request: wx.request });
+  const { wx, deps } = apiDeps();
+  const api = createConversationsApi(deps);
   return { wx, api, backend: wx.backend };
 }
 

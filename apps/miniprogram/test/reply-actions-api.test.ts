@@ -3,29 +3,18 @@
  * over the fake `wx.request` and the in-memory server (support/fake-backend.ts).
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { createAuthSession } from '../miniprogram/lib/auth-session.ts';
+import { test } from '@jest/globals';
 import { createConversationsApi, messagesPagePath } from '../miniprogram/lib/conversations-api.ts';
 import { createReplyActionsApi, currentVersionPath, feedbackPath, sharePath, sharesPath } from '../miniprogram/lib/reply-actions-api.ts';
 import { fetchSharedConversation, readSharedConversation } from '../miniprogram/lib/shared-conversation.ts';
 import { WxstreamError } from '../miniprogram/vendor/wxstream-client.js';
 import { storedMessage } from './support/fake-backend.ts';
-import { FakeWx } from './support/fake-wx.ts';
+import { apiDeps, TEST_SERVER } from './support/api-deps.ts';
 
-const SERVER = 'https://api.example.test';
+const SERVER = TEST_SERVER;
 
 function setup() {
-  const wx = new FakeWx();
-  const auth = createAuthSession({
-    serverUrl: SERVER,
-    clock: { now: () => Date.now() },
-    login: wx.login,
-    request: wx.request,
-    getStorageSync: wx.getStorageSync,
-    setStorageSync: wx.setStorageSync,
-    removeStorageSync: wx.removeStorageSync,
-  });
-  const deps = { serverUrl: SERVER, auth, request: wx.request };
+  const { wx, deps } = apiDeps();
   return { wx, backend: wx.backend, actions: createReplyActionsApi(deps), conversations: createConversationsApi(deps) };
 }
 

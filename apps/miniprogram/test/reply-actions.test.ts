@@ -4,7 +4,8 @@
  * 重新生成, 编辑 of the last question, the version switcher, the 分享 card and the follow-up chips.
  */
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
+import { test } from '@jest/globals';
+import { afterThisTest } from './support/after-this-test.ts';
 import { ChatPage } from './support/chat-page.ts';
 import { storedMessage, type FakeBackend } from './support/fake-backend.ts';
 import { byteChunks, replyEvents, sseText, utf8, type ReplyScript } from './support/sse-stream.ts';
@@ -19,9 +20,9 @@ function seedTurn(backend: FakeBackend): void {
   });
 }
 
-async function openSeeded(t: TestContext, seed: (backend: FakeBackend) => void = seedTurn): Promise<ChatPage> {
+async function openSeeded(seed: (backend: FakeBackend) => void = seedTurn): Promise<ChatPage> {
   const page = new ChatPage({ beforeLoad: (wx) => seed(wx.backend) });
-  t.after(() => page.close());
+  afterThisTest(() => page.close());
   await page.load({ conversationId: 'c-1' });
   return page;
 }
@@ -62,17 +63,17 @@ function jsonRequests(page: ChatPage, method: string, pattern: RegExp): { url: s
   return page.wx.jsonRequests.filter((r) => (r.method ?? 'GET') === method && pattern.test(r.url)).map((r) => ({ url: r.url, data: r.data }));
 }
 
-test('复制 puts the reply’s Markdown source on the clipboard, exactly as the model wrote it', async (t) => {
-  const page = await openSeeded(t);
+test('复制 puts the reply’s Markdown source on the clipboard, exactly as the model wrote it', async () => {
+  const page = await openSeeded();
   assert.equal(page.findAll('.reply-actions').length, 1, 'one finished reply, one action bar');
   await tapAction(page, '.copy');
   assert.deepEqual(page.wx.clipboard, [MARKDOWN]);
   assert.deepEqual(page.wx.toasts, ['已复制']);
 });
 
-test('a reply streamed on this visit gets its action bar once it ends, not while it streams', async (t) => {
+test('a reply streamed on this visit gets its action bar once it ends, not while it streams', async () => {
   const page = new ChatPage();
-  t.after(() => page.close());
+  afterThisTest(() => page.close());
   await page.send('你好');
   const task = page.wx.lastTask();
   task.respond(200);
@@ -87,8 +88,8 @@ test('a reply streamed on this visit gets its action bar once it ends, not while
   assert.deepEqual(page.wx.clipboard, ['你好！有什么可以帮你？']);
 });
 
-test('👍 is saved at once and a second tap takes it back', async (t) => {
-  const page = await openSeeded(t);
+test('👍 is saved at once and a second tap takes it back', async () => {
+  const page = await openSeeded();
   await tapAction(page, '.rate-up');
   assert.equal(pressed(page, '.rate-up'), true);
   assert.deepEqual(jsonRequests(page, 'PUT', /\/api\/messages\/a-1\/feedback$/).map((r) => r.data), [{ rating: 'up' }]);
@@ -100,8 +101,8 @@ test('👍 is saved at once and a second tap takes it back', async (t) => {
   assert.equal((page.wx.backend.message('c-1', 'a-1') as { feedback?: unknown }).feedback, undefined);
 });
 
-test('👎 asks for an optional comment and sends it with the rating', async (t) => {
-  const page = await openSeeded(t);
+test('👎 asks for an optional comment and sends it with the rating', async () => {
+  const page = await openSeeded();
   page.wx.modalAnswers.push({ confirm: true, content: '  代码跑不起来  ' });
   await tapAction(page, '.rate-down');
   assert.equal(pressed(page, '.rate-down'), true);
@@ -110,8 +111,8 @@ test('👎 asks for an optional comment and sends it with the rating', async (t)
   assert.deepEqual(page.wx.toasts, ['感谢反馈']);
 });
 
-test('a comment over 500 characters is not cut: the modal opens again with it', async (t) => {
-  const page = await openSeeded(t);
+test('a comment over 500 characters is not cut: the modal opens again with it', async () => {
+  const page = await openSeeded();
   const long = '长'.repeat(501);
   page.wx.modalAnswers.push({ confirm: true, content: long }, { confirm: false });
   await tapAction(page, '.rate-down');
@@ -121,16 +122,16 @@ test('a comment over 500 characters is not cut: the modal opens again with it', 
   assert.ok(page.wx.toasts.some((toast) => toast.includes('500')));
 });
 
-test('a rating the server refuses is taken back and the error shown', async (t) => {
-  const page = await openSeeded(t);
+test('a rating the server refuses is taken back and the error shown', async () => {
+  const page = await openSeeded();
   page.wx.backend.answerNext('PUT', '/api/messages/a-1/feedback', { network: 'request:fail timeout' });
   await tapAction(page, '.rate-up');
   assert.equal(pressed(page, '.rate-up'), false);
   assert.equal(page.wx.toasts.length, 1);
 });
 
-test('重新生成 streams a new version of the last reply in its bubble; the switcher then shows 2/2', async (t) => {
-  const page = await openSeeded(t);
+test('重新生成 streams a new version of the last reply in its bubble; the switcher then shows 2/2', async () => {
+  const page = await openSeeded();
   assert.equal(actionText(page, '.regenerate'), '重新生成');
   await tapAction(page, '.regenerate');
   assert.deepEqual(lastBody(page), { conversationId: 'c-1', regenerate: true });
@@ -144,8 +145,8 @@ test('重新生成 streams a new version of the last reply in its bubble; the sw
   assert.equal(actionText(page, '.version-label'), '2/2');
 });
 
-test('only the last reply offers 重新生成', async (t) => {
-  const page = await openSeeded(t, (backend) =>
+test('only the last reply offers 重新生成', async () => {
+  const page = await openSeeded((backend) =>
     backend.addConversation({
       id: 'c-1',
       title: '两轮',
@@ -163,8 +164,8 @@ test('only the last reply offers 重新生成', async (t) => {
   assert.ok(bars[1]?.querySelector('.regenerate'));
 });
 
-test('the version switcher shows the other version in place, question and reply', async (t) => {
-  const page = await openSeeded(t, (backend) => {
+test('the version switcher shows the other version in place, question and reply', async () => {
+  const page = await openSeeded((backend) => {
     seedTurn(backend);
     backend.addVersion('c-1', storedMessage({ id: 'q-2', role: 'user', text: '改过的问题' }), storedMessage({ id: 'a-2', role: 'assistant', text: '改过的回答' }));
   });
@@ -184,8 +185,8 @@ test('the version switcher shows the other version in place, question and reply'
   assert.equal(page.findAll('.answer')[1]?.dom.textContent, '改过的回答');
 });
 
-test('编辑 puts the last question back in the composer; sending replaces the turn with a new version', async (t) => {
-  const page = await openSeeded(t);
+test('编辑 puts the last question back in the composer; sending replaces the turn with a new version', async () => {
+  const page = await openSeeded();
   assert.equal(page.findAll('.question-edit').length, 1, 'only the last question');
   await page.tap('.question-edit');
   assert.equal(page.data.draft, '怎么做流式输出？');
@@ -199,8 +200,8 @@ test('编辑 puts the last question back in the composer; sending replaces the t
   assert.equal(page.exists('.editing-bar'), false);
 });
 
-test('取消 leaves editing and the next send is a new turn', async (t) => {
-  const page = await openSeeded(t);
+test('取消 leaves editing and the next send is a new turn', async () => {
+  const page = await openSeeded();
   await page.tap('.question-edit');
   await page.tap('.editing-cancel');
   assert.equal(page.exists('.editing-bar'), false);
@@ -209,8 +210,8 @@ test('取消 leaves editing and the next send is a new turn', async (t) => {
   assert.equal(page.findAll('.row').length, 4);
 });
 
-test('a question sent on this visit can be edited once its turn has been read back', async (t) => {
-  const page = await openSeeded(t);
+test('a question sent on this visit can be edited once its turn has been read back', async () => {
+  const page = await openSeeded();
   await page.send('再举个例子');
   page.wx.backend.appendTurn('c-1', storedMessage({ id: 'q-3', role: 'user', text: '再举个例子' }), storedMessage({ id: 'a-3', role: 'assistant', text: '例子' }));
   await stream(page, { text: '例子', conversationId: 'c-1', messageId: 'a-3' });
@@ -221,8 +222,8 @@ test('a question sent on this visit can be edited once its turn has been read ba
   assert.deepEqual(lastBody(page), { conversationId: 'c-1', message: '再举两个例子', editOf: 'q-3' });
 });
 
-test('分享 hands WeChat a card at once and the snapshot’s share page when the server has made it', async (t) => {
-  const page = await openSeeded(t);
+test('分享 hands WeChat a card at once and the snapshot’s share page when the server has made it', async () => {
+  const page = await openSeeded();
   const share = page.root.instance.onShareAppMessage as () => { title: string; path: string; promise?: Promise<{ title: string; path: string }> };
   const card = share.call(page.root.instance);
   assert.equal(card.title, '流式输出');
@@ -235,16 +236,16 @@ test('分享 hands WeChat a card at once and the snapshot’s share page when th
   assert.deepEqual(page.wx.shareMenus, [['shareAppMessage', 'shareTimeline']]);
 });
 
-test('a new, unsent conversation shares the app without making a snapshot', async (t) => {
+test('a new, unsent conversation shares the app without making a snapshot', async () => {
   const page = new ChatPage();
-  t.after(() => page.close());
+  afterThisTest(() => page.close());
   const card = (page.root.instance.onShareAppMessage as () => { path: string; promise?: unknown }).call(page.root.instance);
   assert.equal(card.path, '/pages/chat/chat');
   assert.equal(card.promise, undefined);
 });
 
-test('follow-up suggestions appear as chips under the last reply; tapping one sends it', async (t) => {
-  const page = await openSeeded(t);
+test('follow-up suggestions appear as chips under the last reply; tapping one sends it', async () => {
+  const page = await openSeeded();
   await page.send('再说说');
   await stream(page, { text: '好的。', conversationId: 'c-1', messageId: 'a-5', suggestions: ['解码怎么做？', 'setData 多快合适？'] });
   const chips = page.findAll('.suggestions');

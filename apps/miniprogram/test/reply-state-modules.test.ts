@@ -3,7 +3,7 @@
  * message paths, the feedback dialog, the list of own shares and the share page route.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from '@jest/globals';
 import { askFeedbackComment, FEEDBACK_TOO_LONG, type FeedbackDialogDeps, type ModalResult } from '../miniprogram/lib/feedback-dialog.ts';
 import { forgetShare, isOwnShare, MAX_OWN_SHARES, OWN_SHARES_KEY, rememberShare } from '../miniprogram/lib/own-shares.ts';
 import { shareIdFromQuery, sharePageUrl, shareQuery } from '../miniprogram/lib/page-routes.ts';

@@ -3,7 +3,8 @@
  * link, without signing in; 开始我的对话; a revoked share; the owner's 取消分享.
  */
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
+import { test } from '@jest/globals';
+import { afterThisTest } from './support/after-this-test.ts';
 import { ChatPage } from './support/chat-page.ts';
 import { storedMessage, type FakeBackend } from './support/fake-backend.ts';
 import { FakeWx } from './support/fake-wx.ts';
@@ -18,7 +19,7 @@ function seed(backend: FakeBackend, count = 2): void {
 }
 
 /** Shares conversation c-1 from the chat page, as its owner; returns the wx (storage) and the share id. */
-async function shareFromChat(t: TestContext, count = 2): Promise<{ wx: FakeWx; shareId: string }> {
+async function shareFromChat(count = 2): Promise<{ wx: FakeWx; shareId: string }> {
   const chat = new ChatPage({ beforeLoad: (wx) => seed(wx.backend, count) });
   await chat.load({ conversationId: 'c-1' });
   const card = (chat.root.instance.onShareAppMessage as () => { promise?: Promise<{ path: string }> }).call(chat.root.instance);
@@ -36,17 +37,17 @@ function strangerWx(owner: FakeWx): FakeWx {
   return wx;
 }
 
-async function openShare(t: TestContext, wx: FakeWx, shareId: string): Promise<SharePage> {
+async function openShare(wx: FakeWx, shareId: string): Promise<SharePage> {
   const page = new SharePage({ wx });
-  t.after(() => page.close());
+  afterThisTest(() => page.close());
   await page.load({ id: shareId });
   return page;
 }
 
-test('a stranger reads the snapshot without signing in, rendered like the chat', async (t) => {
-  const { wx: owner, shareId } = await shareFromChat(t);
+test('a stranger reads the snapshot without signing in, rendered like the chat', async () => {
+  const { wx: owner, shareId } = await shareFromChat();
   const wx = strangerWx(owner);
-  const page = await openShare(t, wx, shareId);
+  const page = await openShare(wx, shareId);
   assert.equal(page.text('.title'), '流式输出');
   assert.deepEqual(page.bubbles(), ['消息 1', '用 **enableChunked**：\n\njswx.request({})'], 'the code block under its language label');
   assert.equal(page.text('.code-text'), 'wx.request({})');
@@ -58,24 +59,24 @@ test('a stranger reads the snapshot without signing in, rendered like the chat',
   assert.deepEqual(wx.navigations, [{ api: 'reLaunch', url: '/pages/chat/chat' }]);
 });
 
-test('the page shares the same snapshot on, to chats and to Moments', async (t) => {
-  const { wx: owner, shareId } = await shareFromChat(t);
-  const page = await openShare(t, strangerWx(owner), shareId);
+test('the page shares the same snapshot on, to chats and to Moments', async () => {
+  const { wx: owner, shareId } = await shareFromChat();
+  const page = await openShare(strangerWx(owner), shareId);
   const instance = page.root.instance;
   assert.deepEqual((instance.onShareAppMessage as () => unknown).call(instance), { title: '流式输出', path: `/pages/share/share?id=${shareId}` });
   assert.deepEqual((instance.onShareTimeline as () => unknown).call(instance), { title: '流式输出', query: `id=${shareId}` });
 });
 
-test('a revoked or unknown share says so', async (t) => {
+test('a revoked or unknown share says so', async () => {
   const wx = new FakeWx();
-  const page = await openShare(t, wx, 'AAAAAAAAAAAAAAAAAAAAAAAA');
+  const page = await openShare(wx, 'AAAAAAAAAAAAAAAAAAAAAAAA');
   assert.equal(page.text('.state-message'), '这个分享已被取消或不存在。');
   assert.equal(page.exists('.start-chat'), true, 'the way into the app stays');
 });
 
-test('the owner revokes the share from its page; afterwards it is gone for everyone', async (t) => {
-  const { wx, shareId } = await shareFromChat(t);
-  const page = await openShare(t, wx, shareId);
+test('the owner revokes the share from its page; afterwards it is gone for everyone', async () => {
+  const { wx, shareId } = await shareFromChat();
+  const page = await openShare(wx, shareId);
   assert.equal(page.exists('.revoke'), true, 'offered on the phone that shared it');
   wx.modalAnswers.push({ confirm: true });
   await page.tap('.revoke');
@@ -83,22 +84,22 @@ test('the owner revokes the share from its page; afterwards it is gone for every
   assert.equal(wx.backend.shares.has(shareId), false);
   assert.deepEqual(wx.storage.get('wxstream.shares'), []);
 
-  const later = await openShare(t, strangerWx(wx), shareId);
+  const later = await openShare(strangerWx(wx), shareId);
   assert.equal(later.text('.state-message'), '这个分享已被取消或不存在。');
 });
 
-test('revoking asks first; 保留 keeps the share', async (t) => {
-  const { wx, shareId } = await shareFromChat(t);
-  const page = await openShare(t, wx, shareId);
+test('revoking asks first; 保留 keeps the share', async () => {
+  const { wx, shareId } = await shareFromChat();
+  const page = await openShare(wx, shareId);
   wx.modalAnswers.push({ confirm: false });
   await page.tap('.revoke');
   assert.equal(wx.backend.shares.has(shareId), true);
   assert.equal(page.exists('.bubble'), true);
 });
 
-test('a long snapshot is shown a page per setData as the reader reaches the end', async (t) => {
-  const { wx: owner, shareId } = await shareFromChat(t, 75);
-  const page = await openShare(t, strangerWx(owner), shareId);
+test('a long snapshot is shown a page per setData as the reader reaches the end', async () => {
+  const { wx: owner, shareId } = await shareFromChat(75);
+  const page = await openShare(strangerWx(owner), shareId);
   assert.equal(page.bubbles().length, 30);
   await page.reachEnd();
   await page.reachEnd();
@@ -110,11 +111,11 @@ test('a long snapshot is shown a page per setData as the reader reaches the end'
   }
 });
 
-test('a failure other than not-found offers 重试', async (t) => {
-  const { wx: owner, shareId } = await shareFromChat(t);
+test('a failure other than not-found offers 重试', async () => {
+  const { wx: owner, shareId } = await shareFromChat();
   const wx = strangerWx(owner);
   owner.backend.answerNext('GET', `/api/shares/${shareId}`, { network: 'request:fail timeout' });
-  const page = await openShare(t, wx, shareId);
+  const page = await openShare(wx, shareId);
   assert.equal(page.exists('.retry'), true);
   await page.tap('.retry');
   assert.equal(page.bubbles().length, 2);
