@@ -4,7 +4,7 @@
  * byte-split stream, 重播, 停止 and 停止朗读, failures that skip, the voice-off notice, hiding and leaving.
  */
 import assert from 'node:assert/strict';
-import { test } from '@jest/globals';
+import { expect, jest, test } from '@jest/globals';
 import { afterThisTest } from './support/after-this-test.ts';
 import { userMessageFor } from '@wxstream/protocol';
 import { ChatPage, type ChatPageOptions } from './support/chat-page.ts';
@@ -171,7 +171,9 @@ test('a segment that fails to play, or was skipped by the server, is passed over
   };
   await streamReply(page, page.wx.lastTask(), script);
   assert.equal(page.replyText(), REPLY);
+  const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
   page.wx.audio.current().fail(10004, 'format error');
+  expect(warn.mock.calls).toEqual([['wxstream: spoken segment 0 skipped (10004 format error)']]); // the developer console says why, once
   assert.equal(segmentOf(page.wx.audio.current().src), 2, 'segment 1 was skipped by the server, segment 0 failed');
   page.wx.audio.current().end();
   page.wx.audio.current().end();
