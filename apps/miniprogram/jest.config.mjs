@@ -32,6 +32,8 @@ export default {
       '@swc/jest',
       { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' }, sourceMaps: 'inline' },
     ],
+    // The built scripts run as built; their source maps point coverage and stack traces at the .ts.
+    '/miniprogram/miniprogram/.+\\.js$': '<rootDir>/test/jest/built-script.cjs',
   },
   globalSetup: '<rootDir>/test/jest/build-before-run.mjs',
   setupFilesAfterEnv: ['<rootDir>/test/jest/after-each-test.ts'],
@@ -40,8 +42,9 @@ export default {
   snapshotSerializers: ['miniprogram-simulate/jest-snapshot-plugin'],
   // The build rewrites the generated .js files on every run: watching them would re-run forever.
   watchPathIgnorePatterns: ['<rootDir>/miniprogram/.+\\.js$'],
-  // Pure modules are tested from their .ts sources; pages run as built .js (es2017, imports kept), so
-  // both are reported. The vendor bundle is the client core's, covered by that package's own tests.
+  // Pure modules are tested from their .ts sources, pages run as built .js: both are instrumented, and
+  // the build's source maps fold the .js into its .ts, so the report lists each source once. The vendor
+  // bundle is the client core's, covered by that package's own tests.
   collectCoverageFrom: ['miniprogram/**/*.{ts,js}', '!miniprogram/**/*.d.ts', '!miniprogram/vendor/**'],
   coverageDirectory: '<rootDir>/coverage',
   coverageReporters: ['text-summary', 'html', 'lcov'],

@@ -16,7 +16,7 @@
  * sources or the client/protocol packages and reports errors without exiting.
  */
 import { build } from 'esbuild';
-import { existsSync, readdirSync, readFileSync, rmSync, watch } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,10 +120,34 @@ function assertClean(result, what) {
 }
 
 /**
+ * Writes a build's output files (esbuild `write: false`): each script where it belongs, each source map
+ * to `sourcemapDir` at the script's path relative to `root` plus `.map`, with absolute `sources` (they
+ * were relative to the script, which the map no longer sits beside).
+ */
+function writeWithMaps(outputFiles, root, sourcemapDir) {
+  for (const file of outputFiles) {
+    if (!file.path.endsWith('.map')) {
+      writeFileSync(file.path, file.contents);
+      continue;
+    }
+    const map = JSON.parse(file.text);
+    map.sources = map.sources.map((source) => resolve(dirname(file.path), source));
+    const target = join(sourcemapDir, relative(root, file.path));
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, JSON.stringify(map));
+  }
+}
+
+/**
  * One full build of the mini-program root `root` (the real one by default; tests pass a scratch copy).
  * Throws with esbuild's messages on any error or warning. Returns the generated files, sorted.
+ *
+ * `sourcemapDir` (the jest set-up passes one): also writes a source map of every generated page and
+ * module script there, for coverage and stack traces in the .ts. The maps stay outside the root, so
+ * DevTools never loads or uploads them, and the scripts are byte for byte those of a build without
+ * maps (esbuild's external maps add no sourceMappingURL comment).
  */
-export async function buildMiniprogram(root = defaultRoot) {
+export async function buildMiniprogram(root = defaultRoot, { sourcemapDir } = {}) {
   const vendorBundle = join(root, VENDOR_BUNDLE);
   const vendor = await build({
     ...common,
@@ -146,8 +170,10 @@ export async function buildMiniprogram(root = defaultRoot) {
     outdir: root,
     outbase: root,
     plugins: [keepImportsInside(root)],
+    ...(sourcemapDir ? { sourcemap: 'external', write: false } : {}),
   });
   assertClean(pages, 'mini-program sources');
+  if (sourcemapDir) writeWithMaps(pages.outputFiles, root, sourcemapDir);
 
   const expected = new Set([vendorBundle, ...sources.map((s) => s.replace(/\.ts$/, '.js'))]);
   for (const stale of listGenerated(root)) {

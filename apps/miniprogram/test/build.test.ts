@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { test } from '@jest/globals';
 import { afterThisTest } from './support/after-this-test.ts';
 import { appDir, miniprogramRoot, vendorBundlePath } from './support/paths.ts';
@@ -93,6 +94,29 @@ test('building the same sources twice gives byte-identical output', () => {
   assert.equal(runBuild(root).status, 0);
   assert.deepEqual(digest(root), first);
   assert.deepEqual([...first.keys()].sort(), [...digest(miniprogramRoot).keys()].sort());
+});
+
+test('a build with a source map folder (the jest set-up) writes the maps there, not in the root, and the same scripts', () => {
+  const root = scratchRoot();
+  const maps = mkdtempSync(join(tmpdir(), 'wxstream-maps-'));
+  afterThisTest(() => rmSync(root, { recursive: true, force: true }));
+  afterThisTest(() => rmSync(maps, { recursive: true, force: true }));
+  assert.equal(runBuild(root).status, 0);
+  const plain = digest(root);
+
+  const buildUrl = pathToFileURL(join(appDir, 'scripts', 'build.mjs')).href;
+  const script = `import { buildMiniprogram } from ${JSON.stringify(buildUrl)};
+await buildMiniprogram(${JSON.stringify(root)}, { sourcemapDir: ${JSON.stringify(maps)} });`;
+  const withMaps = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(withMaps.status, 0, withMaps.stderr);
+  assert.deepEqual(digest(root), plain, 'byte for byte what DevTools gets from a plain build');
+  assert.deepEqual([...walk(root, '.map')], [], 'no map inside the root'); // spread: readdirSync's arrays are Node's realm
+  const scripts = [...plain.keys()].filter((file) => !file.startsWith(`vendor${sep}`));
+  assert.ok(scripts.length > 5);
+  for (const file of scripts) {
+    const map = JSON.parse(readFileSync(join(maps, `${file}.map`), 'utf8')) as { sources: string[] };
+    assert.deepEqual(map.sources, [join(root, file.replace(/\.js$/, '.ts'))], `${file} maps to its source`);
+  }
 });
 
 test('a generated file whose source was deleted is removed', () => {
