@@ -7,6 +7,7 @@
  * - an event whose id is not above `lastEventId` has already been applied and is ignored, so a replayed
  *   or duplicated event never repeats text;
  * - `usage` replaces, never sums: the server reports totals, and a repeated report must not double them;
+ * - `suggestions` replaces, like `usage` (a reply carries at most one);
  * - `audio` segments are kept in index order, each index once (a segment out of its place is dropped,
  *   so a player walking the list never plays one twice or out of order).
  * A state is returned unchanged (the same object) when an event is ignored, so callers can compare
@@ -37,6 +38,8 @@ export interface ReplyState {
   voice?: boolean;
   /** Spoken segments so far, `audio[i].index === i`. */
   audio: readonly AudioData[];
+  /** Follow-up questions the server offered (its `suggestions` event); absent when none came. */
+  suggestions?: readonly string[];
 }
 
 export function initialReplyState(): ReplyState {
@@ -69,6 +72,9 @@ export function reduceReply(state: ReplyState, event: ReplyEvent): ReplyState {
     case 'audio':
       if (event.data.index !== state.audio.length) return { ...state, lastEventId: event.id };
       next.audio = [...state.audio, event.data];
+      return next;
+    case 'suggestions':
+      next.suggestions = [...event.data.items];
       return next;
     case 'done':
       next.status = 'done';

@@ -150,3 +150,13 @@ test('audio segments are kept in index order, and a replayed or misplaced segmen
   assert.equal(state.lastEventId, 6);
   assert.equal(state.status, 'done');
 });
+
+test('a suggestions event keeps its questions for the UI; a replayed one changes nothing', () => {
+  const suggestions: ReplyEvent = { id: 3, type: 'suggestions', data: { items: ['再举个例子？', '有什么风险？'] } };
+  const state = fold([start, { id: 2, type: 'delta', data: { text: '好' } }, suggestions, { id: 4, type: 'done', data: { finishReason: 'stop' } }]);
+  assert.deepEqual(state.suggestions, ['再举个例子？', '有什么风险？']);
+  assert.equal(state.status, 'done');
+  assert.equal(state.text, '好');
+  const before = fold([start, suggestions]);
+  assert.equal(reduceReply(before, suggestions), before, 'a replayed event is ignored');
+});

@@ -28,6 +28,14 @@ export const ROUTES = {
    * speech to text → `TranscriptionResponse`. `GET`: what voice input can do here → `TranscriptionCapabilities`.
    */
   transcriptions: '/api/transcriptions',
+  /** `PUT`: make a version of a turn current (`:messageId` is the version's reply). */
+  currentVersion: '/api/conversations/:id/messages/:messageId/current',
+  /** `PUT {rating, comment?}`: the owner's feedback on an assistant message. */
+  feedback: '/api/messages/:messageId/feedback',
+  /** `POST`: snapshot the conversation as a share; `GET`: the owner's shares of it. */
+  conversationShares: '/api/conversations/:id/shares',
+  /** `GET` (no token): a shared snapshot; `DELETE` (owner): revoke it. */
+  share: '/api/shares/:shareId',
   /** `GET` (with `Range`): one spoken segment, through the signed URL of its `audio` event. No Authorization. */
   audio: '/api/audio/:id',
 } as const;
@@ -42,9 +50,19 @@ export const STREAM_HEADERS = {
 /** Header carrying the protocol version on every stream response. */
 export const PROTOCOL_HEADER = 'X-Wxstream-Protocol';
 
+/**
+ * A new turn: `message` (and `conversationId` to continue one). Regenerating the last reply:
+ * `{conversationId, regenerate: true}` with no `message`. Editing the last question:
+ * `{conversationId, message, editOf: <id of the last user message>}` — a new version of the turn.
+ */
 export interface ChatRequest {
-  message: string;
+  /** Absent only when `regenerate` is true (the reply is made again from the stored question). */
+  message?: string;
   conversationId?: string;
+  /** Make a new version of the conversation's last reply, from the same question. Needs `conversationId`. */
+  regenerate?: boolean;
+  /** The id of the conversation's last user message: `message` replaces it as a new version of that turn. */
+  editOf?: string;
   /** Ask for the reply to be spoken too: `audio` events join the stream. */
   voice?: boolean;
   /** The provider's voice to speak in (1-64 of `A-Za-z0-9_.-`); the server's default when absent. */

@@ -8,3 +8,4 @@ export * from './reply-events.ts';
 export * from './sse-format.ts';
 export * from './http-contract.ts';
 export * from './conversations.ts';
+export * from './shares.ts';

@@ -5,7 +5,9 @@
  * parts come before the first `delta`; at most one `usage`; exactly one terminal event (`done` or
  * `error`) ends it and nothing follows. A reply that asked for voice (and whose `start` says
  * `voice: true`) also carries `audio` events, one per spoken segment with indexes 0, 1, 2 … in
- * strict order, interleaved with the text that they speak and all before the terminal event. `parseReplyEvent` is the single gate through which clients
+ * strict order, interleaved with the text that they speak and all before the terminal event. When the
+ * server offers follow-up questions, at most one `suggestions` event comes after the reply's last text
+ * and right before `done` (never with `error`); a client that does not know it skips it. `parseReplyEvent` is the single gate through which clients
  * turn an SSE message into a typed event, so a malformed or unknown event never reaches UI state.
  */
 import { isErrorCode, type ErrorCode } from './error-codes.ts';
@@ -17,6 +19,8 @@ export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls' |
 export interface StartData {
   conversationId: string;
   messageId: string;
+  /** The user message this reply answers (the id `editOf` takes to edit it). Absent from older servers. */
+  userMessageId?: string;
   model: string;
   /** Present when the request asked for voice: true when `audio` events follow, false when voice is off on this server. */
   voice?: boolean;
@@ -62,12 +66,23 @@ export function isSkippedAudio(data: AudioData): data is AudioSkippedData {
   return 'skipped' in data && data.skipped === true;
 }
 
+/** Most follow-up questions one `suggestions` event carries. */
+export const MAX_SUGGESTIONS = 3;
+/** Longest follow-up question, in code points. */
+export const MAX_SUGGESTION_CHARS = 60;
+
+/** Short follow-up questions the user may tap to send next (1…`MAX_SUGGESTIONS`, each non-blank). */
+export interface SuggestionsData {
+  items: string[];
+}
+
 export interface ReplyEventDataMap {
   start: StartData;
   reasoning: TextData;
   delta: TextData;
   usage: UsageData;
   audio: AudioData;
+  suggestions: SuggestionsData;
   done: DoneData;
   error: WireError;
 }
@@ -80,7 +95,7 @@ export type ReplyEvent = {
 
 export type TerminalReplyEvent = Extract<ReplyEvent, { type: 'done' | 'error' }>;
 
-export const REPLY_EVENT_TYPES: readonly ReplyEventType[] = ['start', 'reasoning', 'delta', 'usage', 'audio', 'done', 'error'];
+export const REPLY_EVENT_TYPES: readonly ReplyEventType[] = ['start', 'reasoning', 'delta', 'usage', 'audio', 'suggestions', 'done', 'error'];
 
 export function isTerminalEvent(event: ReplyEvent): event is TerminalReplyEvent {
   return event.type === 'done' || event.type === 'error';
@@ -101,6 +116,7 @@ function validData(type: ReplyEventType, data: unknown): boolean {
       return (
         typeof data.conversationId === 'string' &&
         typeof data.messageId === 'string' &&
+        (data.userMessageId === undefined || typeof data.userMessageId === 'string') &&
         typeof data.model === 'string' &&
         (data.voice === undefined || typeof data.voice === 'boolean')
       );
@@ -118,6 +134,13 @@ function validData(type: ReplyEventType, data: unknown): boolean {
         typeof data.text === 'string' &&
         (AUDIO_FORMATS as readonly unknown[]).includes(data.format) &&
         (data.durationMs === undefined || isCount(data.durationMs))
+      );
+    case 'suggestions':
+      return (
+        Array.isArray(data.items) &&
+        data.items.length >= 1 &&
+        data.items.length <= MAX_SUGGESTIONS &&
+        data.items.every((item) => typeof item === 'string' && item.trim() !== '')
       );
     case 'done':
       return typeof data.finishReason === 'string';
@@ -151,6 +174,7 @@ export function parseReplyEvent(message: { event: string; data: string; id: stri
     return { ok: true, event: { id, type, data: { code, message: wire.message, retryable: wire.retryable } } };
   }
   if (type === 'audio') return { ok: true, event: { id, type, data: audioData(data as Record<string, unknown>) } };
+  if (type === 'suggestions') return { ok: true, event: { id, type, data: { items: [...(data as SuggestionsData).items] } } };
   return { ok: true, event: { id, type, data } as ReplyEvent };
 }
 

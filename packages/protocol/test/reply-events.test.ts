@@ -93,3 +93,21 @@ test('start may say whether the reply is spoken', () => {
   });
   assert.equal(parseReplyEvent({ event: 'start', data: '{"conversationId":"c","messageId":"m","model":"x","voice":"yes"}', id: '1' }).ok, false);
 });
+
+test('a suggestions event is pinned on the wire and parses back with only its items', () => {
+  const event: ReplyEvent = { id: 8, type: 'suggestions', data: { items: ['为什么天是蓝的？', '日落为什么是红的？'] } };
+  const frame = formatSseEvent(event);
+  assert.equal(frame, 'id: 8\nevent: suggestions\ndata: {"items":["为什么天是蓝的？","日落为什么是红的？"]}\n\n');
+  const data = /data: (.*)\n/.exec(frame)?.[1] ?? '';
+  assert.deepEqual(parseReplyEvent({ event: 'suggestions', data, id: '8' }), { ok: true, event });
+  assert.deepEqual(parseReplyEvent({ event: 'suggestions', data: '{"items":["a"],"extra":1}', id: '3' }), {
+    ok: true,
+    event: { id: 3, type: 'suggestions', data: { items: ['a'] } },
+  });
+});
+
+test('suggestions events with no items, more than three, or a blank or non-string item are refused', () => {
+  for (const data of ['{}', '{"items":[]}', '{"items":["a","b","c","d"]}', '{"items":["a"," "]}', '{"items":[1]}', '{"items":"a"}']) {
+    assert.equal(parseReplyEvent({ event: 'suggestions', data, id: '2' }).ok, false, data);
+  }
+});

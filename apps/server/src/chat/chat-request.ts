@@ -25,7 +25,10 @@ export function countCodePoints(text: string): number {
   return count;
 }
 
-export function parseChatRequest(body: unknown, limits: { maxMessageChars: number }): ChatRequest {
+/** A new turn's request as the route uses it: the message is there. */
+export type NewTurnRequest = ChatRequest & { message: string };
+
+export function parseChatRequest(body: unknown, limits: { maxMessageChars: number }): NewTurnRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new WxstreamError('invalid_request', 'Request body must be a JSON object');
   }
@@ -38,7 +41,7 @@ export function parseChatRequest(body: unknown, limits: { maxMessageChars: numbe
   if (length > limits.maxMessageChars) {
     throw new WxstreamError('message_too_long', `message has ${length} characters; the limit is ${limits.maxMessageChars}`);
   }
-  const request: ChatRequest = { message };
+  const request: NewTurnRequest = { message };
   if (conversationId !== undefined) {
     if (typeof conversationId !== 'string' || !CONVERSATION_ID_PATTERN.test(conversationId)) {
       throw new WxstreamError('invalid_request', 'conversationId must be 1-64 characters of A-Z, a-z, 0-9, _ or -');
