@@ -14,11 +14,12 @@ import { after, describe, test } from 'node:test';
 import { Client, Pool } from 'pg';
 import { MIGRATIONS, MigrationError, type Migration } from '../src/storage/migrations.ts';
 import { describeDatabaseUrl, openStore } from '../src/storage/open-store.ts';
-import { openPostgresStore, type PostgresConversationStore } from '../src/storage/postgres-store.ts';
+import { applyPostgresMigrations, openPostgresStore, type PostgresConversationStore } from '../src/storage/postgres-store.ts';
 import { MEMORY_DATABASE_PATH, openSqliteStore } from '../src/storage/sqlite-store.ts';
 import type { ConversationStore } from '../src/storage/conversation-store.ts';
 import { createManualClock } from './support/manual-clock.ts';
 import { describeConversationStoreContract, rejectsWithCode, scrambledIds } from './support/store-contract.ts';
+import { assertVersionOneUpgraded, V1_TIME, VERSION_ONE_ROWS } from './support/version-one-data.ts';
 
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const START = Date.UTC(2025, 5, 1);
@@ -89,14 +90,17 @@ async function tableCount(schema: string): Promise<number> {
   return Number(rows[0]?.count);
 }
 
-const V2_ADD_PINNED: Migration = {
-  version: 2,
+/** Every version this server knows, and a migration a next release might add. */
+const ALL_VERSIONS = MIGRATIONS.map((migration) => migration.version);
+const NEXT = MIGRATIONS.length + 1;
+const NEXT_ADD_PINNED: Migration = {
+  version: NEXT,
   name: 'conversations can be pinned',
   sql: 'ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0',
 };
 
 /** Holds the migration lock long enough that a second server starting "at once" really overlaps. */
-const V2_SLOW_ADD_PINNED: Migration = { ...V2_ADD_PINNED, sql: `SELECT pg_sleep(0.2); ${V2_ADD_PINNED.sql}` };
+const NEXT_SLOW_ADD_PINNED: Migration = { ...NEXT_ADD_PINNED, sql: `SELECT pg_sleep(0.2); ${NEXT_ADD_PINNED.sql}` };
 
 describe('PostgreSQL store', { skip }, () => {
   describeConversationStoreContract('PostgreSQL', async (deps) => openIn(await freshSchema(), deps));
@@ -106,7 +110,7 @@ describe('PostgreSQL store', { skip }, () => {
     const clock = createManualClock(START);
     const ids = scrambledIds();
     const store = await openIn(schema, { clock, ids });
-    assert.deepEqual(store.appliedMigrations, [1]);
+    assert.deepEqual(store.appliedMigrations, ALL_VERSIONS);
     const user = await store.ensureUser('wechat:openid-1');
     const conversation = await store.createConversation(user.id, '上海天气');
     await store.addUserMessage(user.id, conversation.id, { text: '明天上海下雨吗？' });
@@ -153,18 +157,18 @@ describe('PostgreSQL store', { skip }, () => {
     const user = await first.ensureUser('dev:alice');
     const conversation = await first.createConversation(user.id, 'before the upgrade');
     await first.close();
-    assert.deepEqual(await appliedVersions(schema), [1]);
+    assert.deepEqual(await appliedVersions(schema), ALL_VERSIONS);
 
     const again = await openIn(schema, { clock });
     assert.deepEqual(again.appliedMigrations, []);
     await again.close();
 
     clock.advance(60_000);
-    const upgraded = await openIn(schema, { clock, migrations: [...MIGRATIONS, V2_ADD_PINNED] });
-    assert.deepEqual(upgraded.appliedMigrations, [2]);
+    const upgraded = await openIn(schema, { clock, migrations: [...MIGRATIONS, NEXT_ADD_PINNED] });
+    assert.deepEqual(upgraded.appliedMigrations, [NEXT]);
     assert.deepEqual(await upgraded.getConversation(user.id, conversation.id), conversation);
     await upgraded.close();
-    const current = await openIn(schema, { clock, migrations: [...MIGRATIONS, V2_ADD_PINNED] });
+    const current = await openIn(schema, { clock, migrations: [...MIGRATIONS, NEXT_ADD_PINNED] });
     assert.deepEqual(current.appliedMigrations, []);
     await current.close();
 
@@ -173,46 +177,63 @@ describe('PostgreSQL store', { skip }, () => {
     );
     assert.deepEqual(
       rows.map((row) => [row.version, row.name, Number(row.applied_at)]),
-      [
-        [1, MIGRATIONS[0]?.name, START],
-        [2, V2_ADD_PINNED.name, START + 60_000],
-      ],
+      [...MIGRATIONS.map((migration) => [migration.version, migration.name, START]), [NEXT, NEXT_ADD_PINNED.name, START + 60_000]],
     );
     const pinned = await adminPool().query(`SELECT pinned FROM ${schema}.conversations WHERE id = $1`, [conversation.id]);
     assert.deepEqual(pinned.rows, [{ pinned: 0 }]);
   });
 
+  test('a version-1 schema is upgraded in place: its messages become turns, its replies name their questions', async () => {
+    const schema = await freshSchema();
+    const client = await adminPool().connect();
+    try {
+      await client.query(`SET search_path TO ${schema}`);
+      await applyPostgresMigrations(client, MIGRATIONS.slice(0, 1), V1_TIME);
+      await client.query(VERSION_ONE_ROWS);
+      await client.query('RESET search_path');
+    } finally {
+      client.release();
+    }
+    const store = await openIn(schema);
+    try {
+      assert.deepEqual(store.appliedMigrations, ALL_VERSIONS.slice(1));
+      await assertVersionOneUpgraded(store);
+    } finally {
+      await store.close();
+    }
+  });
+
   test('a failing migration rolls back every migration of that open, the bookkeeping table included', async () => {
     const schema = await freshSchema();
-    const broken: Migration = { version: 3, name: 'broken', sql: 'ALTER TABLE no_such_table ADD COLUMN x INTEGER' };
+    const broken: Migration = { version: NEXT + 1, name: 'broken', sql: 'ALTER TABLE no_such_table ADD COLUMN x INTEGER' };
     await assert.rejects(
-      openIn(schema, { migrations: [...MIGRATIONS, V2_ADD_PINNED, broken] }),
-      (error: unknown) => error instanceof MigrationError && /migration 3 \(broken\) failed/.test(error.message),
+      openIn(schema, { migrations: [...MIGRATIONS, NEXT_ADD_PINNED, broken] }),
+      (error: unknown) => error instanceof MigrationError && error.message.includes(`migration ${NEXT + 1} (broken) failed`),
     );
     assert.equal(await tableCount(schema), 0);
 
     const store = await openIn(schema);
-    assert.deepEqual(store.appliedMigrations, [1]);
+    assert.deepEqual(store.appliedMigrations, ALL_VERSIONS);
     await store.close();
   });
 
   test('a schema from a newer server is refused instead of used', async () => {
     const schema = await freshSchema();
-    await (await openIn(schema, { migrations: [...MIGRATIONS, V2_ADD_PINNED] })).close();
+    await (await openIn(schema, { migrations: [...MIGRATIONS, NEXT_ADD_PINNED] })).close();
     await assert.rejects(
       openIn(schema),
-      (error: unknown) => error instanceof MigrationError && /schema version 2, newer than this server knows \(1\)/.test(error.message),
+      (error: unknown) => error instanceof MigrationError && error.message.includes(`schema version ${NEXT}, newer than this server knows (${MIGRATIONS.length})`),
     );
   });
 
   test('three servers starting at once on an empty schema apply each migration exactly once', async () => {
     const schema = await freshSchema();
-    const migrations = [...MIGRATIONS, V2_SLOW_ADD_PINNED];
+    const migrations = [...MIGRATIONS, NEXT_SLOW_ADD_PINNED];
     const stores = await Promise.all([openIn(schema, { migrations }), openIn(schema, { migrations }), openIn(schema, { migrations })]);
     try {
       const applied = stores.map((store) => store.appliedMigrations.join(',')).sort();
-      assert.deepEqual(applied, ['', '', '1,2']);
-      assert.deepEqual(await appliedVersions(schema), [1, 2]);
+      assert.deepEqual(applied, ['', '', [...ALL_VERSIONS, NEXT].join(',')]);
+      assert.deepEqual(await appliedVersions(schema), [...ALL_VERSIONS, NEXT]);
       // All three work on the one schema.
       const [a, b, c] = stores as [ConversationStore, ConversationStore, ConversationStore];
       const user = await a.ensureUser('dev:alice');
@@ -355,7 +376,7 @@ describe('PostgreSQL store', { skip }, () => {
     try {
       assert.equal(store.engine, 'postgres');
       assert.equal(store.location, describeDatabaseUrl(DATABASE_URL));
-      assert.deepEqual(store.appliedMigrations, [1]);
+      assert.deepEqual(store.appliedMigrations, ALL_VERSIONS);
       await store.ensureUser('dev:alice');
       const { rows } = await adminPool().query(`SELECT identity FROM ${schema}.users`);
       assert.deepEqual(rows, [{ identity: 'dev:alice' }]);
@@ -372,7 +393,7 @@ test('openStore uses the SQLite file when DATABASE_URL is unset or blank', async
       { clock: createManualClock(START), onIdleConnectionError: (error) => idleConnectionErrors.push(error) },
     );
     try {
-      assert.deepEqual([store.engine, store.location, store.appliedMigrations], ['sqlite', MEMORY_DATABASE_PATH, [1]]);
+      assert.deepEqual([store.engine, store.location, store.appliedMigrations], ['sqlite', MEMORY_DATABASE_PATH, ALL_VERSIONS]);
     } finally {
       await store.close();
     }

@@ -8,7 +8,7 @@ import { decodeListCursor, encodeListCursor } from '../src/storage/list-cursor.t
 const T0 = Date.UTC(2025, 5, 1, 8, 30, 0, 125);
 
 test('a conversation summary carries ISO 8601 UTC times', () => {
-  assert.deepEqual(toConversationSummary({ id: 'c1', userId: 'u1', title: '标题', createdAt: T0, updatedAt: T0 + 1000 }), {
+  assert.deepEqual(toConversationSummary({ id: 'c1', userId: 'u1', title: '标题', titleSource: 'auto', createdAt: T0, updatedAt: T0 + 1000 }), {
     id: 'c1',
     title: '标题',
     createdAt: '2025-06-01T08:30:00.125Z',
@@ -31,6 +31,10 @@ const baseMessage: MessageRecord = {
   model: null,
   createdAt: T0,
   updatedAt: T0,
+  turn: 1,
+  questionId: 'q1',
+  current: true,
+  feedback: null,
 };
 
 test('a stored message leaves out the optional fields it does not have', () => {

@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { MIGRATIONS, MigrationError, checkMigrationList, type Migration } from '../src/storage/migrations.ts';
+import { MIGRATIONS, MigrationError, applyMigrations, checkMigrationList, type Migration } from '../src/storage/migrations.ts';
 import { MEMORY_DATABASE_PATH, openSqliteStore } from '../src/storage/sqlite-store.ts';
 import { createManualClock } from './support/manual-clock.ts';
 import { describeConversationStoreContract, rejectsWithCode, scrambledIds } from './support/store-contract.ts';
+import { assertVersionOneUpgraded, V1_TIME, VERSION_ONE_ROWS } from './support/version-one-data.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'wxstream-storage-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,8 +26,11 @@ describeConversationStoreContract('SQLite file', (deps) => openSqliteStore({ pat
 
 const START = Date.UTC(2025, 5, 1);
 
-const V2_ADD_PINNED: Migration = {
-  version: 2,
+/** Every version this server knows, and a migration a next release might add. */
+const ALL_VERSIONS = MIGRATIONS.map((migration) => migration.version);
+const NEXT = MIGRATIONS.length + 1;
+const NEXT_ADD_PINNED: Migration = {
+  version: NEXT,
   name: 'conversations can be pinned',
   sql: 'ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0',
 };
@@ -45,7 +49,7 @@ test('everything written is there after closing and reopening the file', async (
   const clock = createManualClock(START);
   const ids = scrambledIds();
   const store = await openSqliteStore({ path, clock, ids });
-  assert.deepEqual(store.appliedMigrations, [1]);
+  assert.deepEqual(store.appliedMigrations, ALL_VERSIONS);
   const user = await store.ensureUser('wechat:openid-1');
   const conversation = await store.createConversation(user.id, '上海天气');
   await store.addUserMessage(user.id, conversation.id, { text: '明天上海下雨吗？' });
@@ -103,7 +107,7 @@ test('the file is in WAL mode and schema_migrations records version and time', a
     assert.equal(db.prepare('PRAGMA journal_mode').get()?.journal_mode, 'wal');
     assert.deepEqual(
       db.prepare('SELECT version, name, applied_at FROM schema_migrations').all().map((row) => ({ ...row })),
-      [{ version: 1, name: MIGRATIONS[0]?.name, applied_at: START }],
+      MIGRATIONS.map((migration) => ({ version: migration.version, name: migration.name, applied_at: START })),
     );
   } finally {
     db.close();
@@ -117,57 +121,82 @@ test('reopening applies only migrations that are new, once, and keeps the data',
   const user = await first.ensureUser('dev:alice');
   const conversation = await first.createConversation(user.id, 'before the upgrade');
   await first.close();
-  assert.deepEqual(appliedVersions(path), [1]);
+  assert.deepEqual(appliedVersions(path), ALL_VERSIONS);
 
   clock.advance(60_000);
-  const upgraded = await openSqliteStore({ path, clock, migrations: [...MIGRATIONS, V2_ADD_PINNED] });
-  assert.deepEqual(upgraded.appliedMigrations, [2]);
+  const upgraded = await openSqliteStore({ path, clock, migrations: [...MIGRATIONS, NEXT_ADD_PINNED] });
+  assert.deepEqual(upgraded.appliedMigrations, [NEXT]);
   assert.deepEqual(await upgraded.getConversation(user.id, conversation.id), conversation);
   await upgraded.close();
 
-  const again = await openSqliteStore({ path, clock, migrations: [...MIGRATIONS, V2_ADD_PINNED] });
+  const again = await openSqliteStore({ path, clock, migrations: [...MIGRATIONS, NEXT_ADD_PINNED] });
   assert.deepEqual(again.appliedMigrations, []);
   await again.close();
-  assert.deepEqual(appliedVersions(path), [1, 2]);
+  assert.deepEqual(appliedVersions(path), [...ALL_VERSIONS, NEXT]);
 
   const db = new DatabaseSync(path, { readOnly: true });
   try {
     const row = db.prepare('SELECT pinned FROM conversations WHERE id = ?').get(conversation.id);
     assert.equal(row?.pinned, 0);
-    assert.equal(db.prepare('SELECT applied_at FROM schema_migrations WHERE version = 2').get()?.applied_at, START + 60_000);
+    assert.equal(db.prepare('SELECT applied_at FROM schema_migrations WHERE version = ?').get(NEXT)?.applied_at, START + 60_000);
   } finally {
     db.close();
   }
 });
 
+test('a version-1 file is upgraded in place: its messages become turns, its replies name their questions', async () => {
+  const path = freshPath();
+  const db = new DatabaseSync(path);
+  try {
+    applyMigrations(db, MIGRATIONS.slice(0, 1), V1_TIME);
+    db.exec(VERSION_ONE_ROWS);
+  } finally {
+    db.close();
+  }
+  const store = await openSqliteStore({ path, clock: createManualClock(START) });
+  try {
+    assert.deepEqual(store.appliedMigrations, ALL_VERSIONS.slice(1));
+    await assertVersionOneUpgraded(store);
+  } finally {
+    await store.close();
+  }
+  // …and what was written after the upgrade is there after a restart.
+  const reopened = await openSqliteStore({ path, clock: createManualClock(START) });
+  try {
+    assert.equal((await reopened.listTurnVersions('u-old', 'c-old')).length, 2);
+  } finally {
+    await reopened.close();
+  }
+});
+
 test('a failing migration rolls back every migration of that open', async () => {
   const path = freshPath();
-  const broken: Migration = { version: 3, name: 'broken', sql: 'ALTER TABLE no_such_table ADD COLUMN x INTEGER' };
+  const broken: Migration = { version: NEXT + 1, name: 'broken', sql: 'ALTER TABLE no_such_table ADD COLUMN x INTEGER' };
   await assert.rejects(
-    openSqliteStore({ path, clock: createManualClock(START), migrations: [...MIGRATIONS, V2_ADD_PINNED, broken] }),
-    (error: unknown) => error instanceof MigrationError && /migration 3 \(broken\) failed/.test(error.message),
+    openSqliteStore({ path, clock: createManualClock(START), migrations: [...MIGRATIONS, NEXT_ADD_PINNED, broken] }),
+    (error: unknown) => error instanceof MigrationError && error.message.includes(`migration ${NEXT + 1} (broken) failed`),
   );
   assert.deepEqual(appliedVersions(path), []);
 
   const store = await openSqliteStore({ path, clock: createManualClock(START) });
-  assert.deepEqual(store.appliedMigrations, [1]);
+  assert.deepEqual(store.appliedMigrations, ALL_VERSIONS);
   await store.close();
 });
 
 test('a database from a newer server is refused instead of used', async () => {
   const path = freshPath();
-  const newer = await openSqliteStore({ path, clock: createManualClock(START), migrations: [...MIGRATIONS, V2_ADD_PINNED] });
+  const newer = await openSqliteStore({ path, clock: createManualClock(START), migrations: [...MIGRATIONS, NEXT_ADD_PINNED] });
   await newer.close();
   await assert.rejects(
     openSqliteStore({ path, clock: createManualClock(START) }),
-    (error: unknown) => error instanceof MigrationError && /schema version 2, newer than this server knows \(1\)/.test(error.message),
+    (error: unknown) => error instanceof MigrationError && error.message.includes(`schema version ${NEXT}, newer than this server knows (${MIGRATIONS.length})`),
   );
 });
 
 test('a migration list with a gap or a duplicate version is a programming error', () => {
-  assert.throws(() => checkMigrationList([...MIGRATIONS, { ...V2_ADD_PINNED, version: 3 }]), MigrationError);
-  assert.throws(() => checkMigrationList([...MIGRATIONS, { ...V2_ADD_PINNED, version: 1 }]), MigrationError);
-  checkMigrationList([...MIGRATIONS, V2_ADD_PINNED]);
+  assert.throws(() => checkMigrationList([...MIGRATIONS, { ...NEXT_ADD_PINNED, version: NEXT + 1 }]), MigrationError);
+  assert.throws(() => checkMigrationList([...MIGRATIONS, { ...NEXT_ADD_PINNED, version: 1 }]), MigrationError);
+  checkMigrationList([...MIGRATIONS, NEXT_ADD_PINNED]);
 });
 
 test('two stores on one file see each other and the one-reply rule holds across them', async () => {

@@ -97,7 +97,7 @@ export function mountConversationRoutes(router: Router<AppState>, guard: Middlew
       const ended = await Promise.all(streaming.map((message) => endAbandonedReply(deps.abandoned, message.id, ctx.state.log)));
       if (ended.includes(true)) messages = await store.listMessages(user.id, id);
     }
-    const answer: ConversationDetail = { conversation: toConversationSummary(conversation), messages: messages.map(toStoredMessage) };
+    const answer: ConversationDetail = { conversation: toConversationSummary(conversation), messages: messages.map((message) => toStoredMessage(message)) };
     ctx.set('Cache-Control', 'no-store');
     ctx.body = answer;
   });

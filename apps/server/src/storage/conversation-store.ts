@@ -21,10 +21,24 @@
  *   conversation must not hand a user their daily quota back.
  * - `updatedAt` of a conversation is its last message activity (a message added), not a rename:
  *   renaming an old conversation should not reshuffle the list the user is looking at.
+ * - Turns and versions: a conversation is a list of turns (a question and its reply), numbered 1, 2,
+ *   3 …; a turn may have several versions — a regenerated reply to the same question, or an edited
+ *   question with its own reply — of which exactly one is current. Every read of "the messages"
+ *   (`listMessages`, `listMessagePage`, `countMessages`, shares) sees current versions only, in turn
+ *   order; only the last turn can get a new version (`startRegeneration`, `startEdit`), any turn can
+ *   have another version made current (`setCurrentVersion`). Versions are rows like any message, so
+ *   they live and die with the conversation.
+ * - A title has a source: the first message, the model (`setGeneratedTitle`) or the user
+ *   (`renameConversation`); nothing overwrites a user's title.
+ * - Shares are snapshots: `createShare` copies the current, shareable messages (never `blocked` or
+ *   `streaming` replies, nor the question of one) and nothing that happens to the conversation later
+ *   changes them; deleting the conversation deletes them.
  */
 import type {
   ConversationSummary,
+  FeedbackRating,
   FinishReason,
+  MessageFeedback,
   StoredMessage,
   StoredMessageStatus,
   UsageData,
@@ -42,11 +56,22 @@ export interface UserRecord {
   readonly createdAt: number;
 }
 
+/** Where a title came from: the first message (automatic), the model, or the user (never overwritten). */
+export type TitleSource = 'auto' | 'model' | 'user';
+
 export interface ConversationRecord {
   readonly id: string;
   readonly userId: string;
   readonly title: string;
+  readonly titleSource: TitleSource;
   readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface FeedbackRecord {
+  readonly rating: FeedbackRating;
+  /** Null when the rating came without one. */
+  readonly comment: string | null;
   readonly updatedAt: number;
 }
 
@@ -67,6 +92,77 @@ export interface MessageRecord {
   readonly model: string | null;
   readonly createdAt: number;
   readonly updatedAt: number;
+  /** The turn (question and reply) it belongs to: 1, 2, 3 … in its conversation. */
+  readonly turn: number;
+  /** A reply's question; null for user messages. */
+  readonly questionId: string | null;
+  /** Whether it belongs to its turn's current version. */
+  readonly current: boolean;
+  /** The owner's rating (assistant messages only); null when none. */
+  readonly feedback: FeedbackRecord | null;
+}
+
+/** One version of a turn, named by its reply. */
+export interface TurnVersionRecord {
+  readonly turn: number;
+  readonly replyId: string;
+  readonly questionId: string | null;
+  readonly createdAt: number;
+  readonly status: StoredMessageStatus;
+  readonly current: boolean;
+}
+
+export interface MessagePageOptions {
+  /** Page size; clamped to 1…`MAX_MESSAGE_PAGE_SIZE`, default `DEFAULT_MESSAGE_PAGE_SIZE`. */
+  readonly limit?: number;
+  /** `nextCursor` of the previous (newer) page; absent for the newest page. */
+  readonly before?: string | null;
+}
+
+export interface MessagePage {
+  /** Oldest first within the page; the page itself is the newest messages before `before`. */
+  readonly items: readonly MessageRecord[];
+  /** The cursor of the next older page; null when this page reaches the first message. */
+  readonly nextCursor: string | null;
+}
+
+/** The first and last turn of a range, both included. */
+export interface TurnRange {
+  readonly fromTurn: number;
+  readonly toTurn: number;
+}
+
+export interface NewRegeneration {
+  readonly conversationId: string;
+  /** The last turn's current question, as the caller read it (the history it built the prompt from). */
+  readonly questionId: string;
+  readonly model: string;
+}
+
+export interface NewEdit {
+  readonly conversationId: string;
+  /** The last turn's current question, which `text` replaces in a new version of the turn. */
+  readonly questionId: string;
+  readonly text: string;
+  readonly model: string;
+}
+
+export interface NewFeedback {
+  readonly rating: FeedbackRating;
+  readonly comment?: string;
+}
+
+export interface ShareRecord {
+  readonly id: string;
+  readonly title: string;
+  readonly createdAt: number;
+  readonly messageCount: number;
+}
+
+export interface SharedSnapshot {
+  readonly title: string;
+  readonly createdAt: number;
+  readonly messages: readonly { readonly role: MessageRole; readonly text: string; readonly createdAt: number }[];
 }
 
 export interface ConversationListOptions {
@@ -104,6 +200,7 @@ export interface NewTurn {
 
 export interface StartedTurn {
   readonly conversationId: string;
+  /** The question: new, or (regeneration) the one the reply answers again. */
   readonly userMessage: MessageRecord;
   /** Empty, `streaming`. */
   readonly reply: MessageRecord;
@@ -148,12 +245,33 @@ export interface ConversationStore {
    * with `invalid_request`.
    */
   listConversations(userId: string, options?: ConversationListOptions): Promise<ConversationListPage>;
+  /** Also marks the title as the user's: `setGeneratedTitle` never replaces it. */
   renameConversation(userId: string, conversationId: string, title: string): Promise<ConversationRecord>;
-  /** Removes the conversation and its messages in one transaction. */
+  /**
+   * Stores a title the model made, unless the user has named the conversation (or it is gone):
+   * then it changes nothing and answers `undefined`. The check and the write are one statement, so
+   * a rename racing it always wins. The title is normalised; an invalid one is `invalid_request`.
+   */
+  setGeneratedTitle(userId: string, conversationId: string, title: string): Promise<ConversationRecord | undefined>;
+  /** Removes the conversation, its messages (every version) and its shares in one transaction. */
   deleteConversation(userId: string, conversationId: string): Promise<void>;
 
-  /** In the order they were added. */
+  /** The current version of every turn, in turn order (question before reply). */
   listMessages(userId: string, conversationId: string): Promise<MessageRecord[]>;
+  /**
+   * The same messages a page at a time, newest page first (keyset on turn and seq, so versions made
+   * or switched between pages never repeat or skip a turn). A malformed cursor is `invalid_request`.
+   */
+  listMessagePage(userId: string, conversationId: string, options?: MessagePageOptions): Promise<MessagePage>;
+  /** Every version of each turn that has more than one (within `range` when given), by turn, oldest first. */
+  listTurnVersions(userId: string, conversationId: string, range?: TurnRange): Promise<TurnVersionRecord[]>;
+  /**
+   * Makes the version whose reply is `replyId` its turn's current one and answers the turn as it now
+   * reads (question, reply). `not_found` unless `replyId` is a reply of this user's conversation;
+   * `reply_in_progress` while a reply of that turn streams.
+   */
+  setCurrentVersion(userId: string, conversationId: string, replyId: string): Promise<MessageRecord[]>;
+  /** Current messages. */
   countMessages(userId: string, conversationId: string): Promise<number>;
   /** Also makes the conversation the most recently updated. */
   addUserMessage(userId: string, conversationId: string, message: NewUserMessage): Promise<MessageRecord>;
@@ -167,6 +285,19 @@ export interface ConversationStore {
    */
   startTurn(userId: string, turn: NewTurn): Promise<StartedTurn>;
   /**
+   * A new version of the last reply, answering the same question: in one transaction, under the same
+   * one-reply check as `startTurn`, the last turn's current reply stops being current and a new
+   * `streaming` reply to `questionId` becomes current. `invalid_request` when the conversation has
+   * no reply yet or `questionId` is no longer the last turn's current question.
+   */
+  startRegeneration(userId: string, regeneration: NewRegeneration): Promise<StartedTurn>;
+  /**
+   * A new version of the last turn: its current question and reply stop being current, the new
+   * question and a `streaming` reply to it become current (one transaction, same checks).
+   * `invalid_request` when `questionId` is not the last turn's current question.
+   */
+  startEdit(userId: string, edit: NewEdit): Promise<StartedTurn>;
+  /**
    * The updated message, or `undefined` when it does not exist (its conversation was deleted) or has
    * already ended. Usage given for a reply whose conversation was deleted is still recorded.
    */
@@ -177,7 +308,26 @@ export interface ConversationStore {
    */
   markInterruptedReplies(options?: InterruptedRepliesOptions): Promise<number>;
 
-  /** Prompt plus completion tokens of the user's replies started at or after `sinceMs`. */
+  /**
+   * Sets (or with `null` removes) the owner's rating of an assistant message and answers the message.
+   * `not_found` for a user message, an unknown id or another user's message.
+   */
+  setFeedback(userId: string, messageId: string, feedback: NewFeedback | null): Promise<MessageRecord>;
+
+  /**
+   * Snapshots the conversation's current, shareable messages under `shareId` (the caller makes it
+   * unguessable). `not_found` for another user's conversation; `invalid_request` when nothing is
+   * shareable yet (and then nothing is stored).
+   */
+  createShare(userId: string, conversationId: string, shareId: string): Promise<ShareRecord>;
+  /** Anyone's share by id; `undefined` when unknown or revoked. */
+  getShare(shareId: string): Promise<SharedSnapshot | undefined>;
+  /** The user's shares of one conversation, newest first. */
+  listShares(userId: string, conversationId: string): Promise<ShareRecord[]>;
+  /** Revokes a share; `not_found` unless it is this user's. */
+  deleteShare(userId: string, shareId: string): Promise<void>;
+
+  /** Prompt plus completion tokens of the user's replies (and other model calls) started at or after `sinceMs`. */
   tokensUsedSince(userId: string, sinceMs: number): Promise<number>;
 
   /** Idempotent. Nothing may be called afterwards. */
@@ -186,6 +336,7 @@ export interface ConversationStore {
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
+export { DEFAULT_MESSAGE_PAGE_SIZE, MAX_MESSAGE_PAGE_SIZE } from '@wxstream/protocol';
 
 /**
  * `stream_interrupted` ("连接中断了，回复不完整。", retryable) is what the mini-program showed live
@@ -196,9 +347,9 @@ export const MAX_PAGE_SIZE = 100;
  */
 export const INTERRUPTED_REPLY_ERROR_CODE = 'stream_interrupted';
 
-export function pageSize(limit: number | undefined): number {
-  if (limit === undefined || !Number.isFinite(limit)) return DEFAULT_PAGE_SIZE;
-  return Math.min(MAX_PAGE_SIZE, Math.max(1, Math.trunc(limit)));
+export function pageSize(limit: number | undefined, defaults: { size: number; max: number } = { size: DEFAULT_PAGE_SIZE, max: MAX_PAGE_SIZE }): number {
+  if (limit === undefined || !Number.isFinite(limit)) return defaults.size;
+  return Math.min(defaults.max, Math.max(1, Math.trunc(limit)));
 }
 
 function isoTime(ms: number): string {
@@ -214,8 +365,17 @@ export function toConversationSummary(conversation: ConversationRecord): Convers
   };
 }
 
-/** Optional protocol fields are left out rather than sent empty or null. */
-export function toStoredMessage(message: MessageRecord): StoredMessage {
+function toMessageFeedback(feedback: FeedbackRecord): MessageFeedback {
+  const answer: MessageFeedback = { rating: feedback.rating, updatedAt: isoTime(feedback.updatedAt) };
+  if (feedback.comment !== null) answer.comment = feedback.comment;
+  return answer;
+}
+
+/**
+ * Optional protocol fields are left out rather than sent empty or null. `versions` (all versions of
+ * the message's turn, from `listTurnVersions`) is attached to a reply whose turn has more than one.
+ */
+export function toStoredMessage(message: MessageRecord, versions?: readonly TurnVersionRecord[]): StoredMessage {
   const stored: StoredMessage = {
     id: message.id,
     role: message.role,
@@ -231,5 +391,31 @@ export function toStoredMessage(message: MessageRecord): StoredMessage {
     stored.usage = { promptTokens: message.promptTokens, completionTokens: message.completionTokens };
   }
   if (message.model !== null) stored.model = message.model;
+  if (message.feedback !== null) stored.feedback = toMessageFeedback(message.feedback);
+  if (message.role === 'assistant' && versions !== undefined && versions.length > 1) {
+    const current = versions.findIndex((version) => version.replyId === message.id);
+    if (current >= 0) {
+      stored.versions = {
+        current,
+        items: versions.map((version) => ({
+          messageId: version.replyId,
+          userMessageId: version.questionId ?? '',
+          createdAt: isoTime(version.createdAt),
+          status: version.status,
+        })),
+      };
+    }
+  }
   return stored;
+}
+
+/** Messages as the API returns them, each reply with its turn's versions (from `listTurnVersions`). */
+export function toStoredMessages(messages: readonly MessageRecord[], versions: readonly TurnVersionRecord[]): StoredMessage[] {
+  const byTurn = new Map<number, TurnVersionRecord[]>();
+  for (const version of versions) {
+    const list = byTurn.get(version.turn);
+    if (list === undefined) byTurn.set(version.turn, [version]);
+    else list.push(version);
+  }
+  return messages.map((message) => toStoredMessage(message, byTurn.get(message.turn)));
 }

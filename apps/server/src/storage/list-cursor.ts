@@ -1,10 +1,11 @@
 /**
- * The opaque cursor of the conversation list: the (updatedAt, id) of the last item of a page.
+ * The opaque cursors of keyset pagination: the conversation list's (updatedAt, id) of the last item
+ * of a page, and a conversation's message pages' (turn, seq) of the oldest message of a page.
  *
- * Contract: pure. `encodeListCursor` gives a URL-safe string (base64url of a JSON pair) that
- * clients pass back untouched; `decodeListCursor` accepts exactly what `encodeListCursor` makes and
- * rejects anything else with `invalid_request`, so a tampered cursor never reaches a query. The
- * position is a key, not an offset, so it stays meaningful when rows are added or deleted.
+ * Contract: pure. `encode…` gives a URL-safe string (base64url of a JSON pair) that clients pass back
+ * untouched; `decode…` accepts exactly what its `encode…` makes and rejects anything else with
+ * `invalid_request`, so a tampered cursor never reaches a query. The position is a key, not an
+ * offset, so it stays meaningful when rows are added or deleted.
  */
 import { WxstreamError } from '@wxstream/protocol';
 
@@ -13,12 +14,19 @@ export interface ListPosition {
   readonly id: string;
 }
 
-export function encodeListCursor(position: ListPosition): string {
-  return Buffer.from(JSON.stringify([position.updatedAt, position.id]), 'utf8').toString('base64url');
+/** A message's place in its conversation: turn order, then insertion order within the turn. */
+export interface MessagePosition {
+  readonly turn: number;
+  readonly seq: number;
 }
 
-export function decodeListCursor(cursor: string): ListPosition {
-  const invalid = () => new WxstreamError('invalid_request', 'cursor is not one this server issued');
+function encodePair(first: number, second: number | string): string {
+  return Buffer.from(JSON.stringify([first, second]), 'utf8').toString('base64url');
+}
+
+/** The two values of a cursor this module made, or `invalid_request`. */
+function decodePair(cursor: string, name: string): [number, unknown] {
+  const invalid = () => new WxstreamError('invalid_request', `${name} is not a cursor this server issued`);
   if (!/^[A-Za-z0-9_-]{1,512}$/.test(cursor)) throw invalid();
   let value: unknown;
   try {
@@ -27,7 +35,29 @@ export function decodeListCursor(cursor: string): ListPosition {
     throw invalid();
   }
   if (!Array.isArray(value) || value.length !== 2) throw invalid();
-  const [updatedAt, id] = value as unknown[];
-  if (typeof updatedAt !== 'number' || !Number.isSafeInteger(updatedAt) || typeof id !== 'string' || id === '') throw invalid();
+  const [first, second] = value as unknown[];
+  if (typeof first !== 'number' || !Number.isSafeInteger(first)) throw invalid();
+  return [first, second];
+}
+
+export function encodeListCursor(position: ListPosition): string {
+  return encodePair(position.updatedAt, position.id);
+}
+
+export function decodeListCursor(cursor: string): ListPosition {
+  const [updatedAt, id] = decodePair(cursor, 'cursor');
+  if (typeof id !== 'string' || id === '') throw new WxstreamError('invalid_request', 'cursor is not a cursor this server issued');
   return { updatedAt, id };
+}
+
+export function encodeMessageCursor(position: MessagePosition): string {
+  return encodePair(position.turn, position.seq);
+}
+
+export function decodeMessageCursor(cursor: string): MessagePosition {
+  const [turn, seq] = decodePair(cursor, 'before');
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || turn < 0 || seq < 1) {
+    throw new WxstreamError('invalid_request', 'before is not a cursor this server issued');
+  }
+  return { turn, seq };
 }

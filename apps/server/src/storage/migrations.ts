@@ -103,12 +103,65 @@ function usersConversationsMessagesAndLedger(dialect: SqlDialect): string {
     `;
 }
 
+/**
+ * Version 2: turns with versions, feedback, title sources and shares.
+ * - `turn` numbers a conversation's questions and their replies; `question_id` links a reply to its
+ *   question; `is_current` (0/1: PostgreSQL has no implicit integer-boolean) marks the version shown.
+ *   Existing messages are numbered from their order: a user message starts a turn, a reply joins the
+ *   turn of the user message before it. Every existing message is current (nothing had versions).
+ * - Feedback is three nullable columns of the reply it rates (one rating per reply, the owner's).
+ * - `title_source`: existing titles count as automatic (`auto`); a later rename makes them `user`.
+ * - A share is a row plus a copy of the messages it showed (`share_messages`), so nothing done to
+ *   the conversation later changes what its readers see. Their ids are app-made random strings.
+ * One text for both engines: SQLite takes one ADD COLUMN per ALTER TABLE, which PostgreSQL accepts too.
+ */
+const TURN_VERSIONS_FEEDBACK_TITLES_SHARES = `
+  ALTER TABLE messages ADD COLUMN turn INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE messages ADD COLUMN question_id TEXT;
+  ALTER TABLE messages ADD COLUMN is_current INTEGER NOT NULL DEFAULT 1 CHECK (is_current IN (0, 1));
+  ALTER TABLE messages ADD COLUMN feedback_rating TEXT CHECK (feedback_rating IN ('up', 'down'));
+  ALTER TABLE messages ADD COLUMN feedback_comment TEXT;
+  ALTER TABLE messages ADD COLUMN feedback_at BIGINT;
+  UPDATE messages SET turn = (
+    SELECT COUNT(*) FROM messages q
+    WHERE q.conversation_id = messages.conversation_id AND q.role = 'user' AND q.seq <= messages.seq
+  );
+  UPDATE messages SET question_id = (
+    SELECT q.id FROM messages q
+    WHERE q.conversation_id = messages.conversation_id AND q.role = 'user' AND q.seq < messages.seq
+    ORDER BY q.seq DESC LIMIT 1
+  ) WHERE role = 'assistant';
+  -- Reading a conversation (whole or a page): its current messages in turn order.
+  CREATE INDEX messages_current_in_order ON messages (conversation_id, is_current, turn, seq);
+
+  ALTER TABLE conversations ADD COLUMN title_source TEXT NOT NULL DEFAULT 'auto' CHECK (title_source IN ('auto', 'model', 'user'));
+
+  CREATE TABLE shares (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id),
+    conversation_id TEXT NOT NULL REFERENCES conversations (id),
+    title TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+  );
+  CREATE INDEX shares_by_conversation ON shares (conversation_id, created_at);
+
+  CREATE TABLE share_messages (
+    share_id TEXT NOT NULL REFERENCES shares (id),
+    ord INTEGER NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+    text TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (share_id, ord)
+  );
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'users, conversations, messages and the token ledger',
     sql: { sqlite: usersConversationsMessagesAndLedger('sqlite'), postgres: usersConversationsMessagesAndLedger('postgres') },
   },
+  { version: 2, name: 'turn versions, feedback, title sources and shares', sql: TURN_VERSIONS_FEEDBACK_TITLES_SHARES },
 ];
 
 /** The same on both engines. */

@@ -27,7 +27,9 @@ import { randomUUID } from 'node:crypto';
 import { Pool, type PoolClient, type QueryConfig } from 'pg';
 import { WxstreamError, type StoredMessageStatus } from '@wxstream/protocol';
 import {
+  DEFAULT_MESSAGE_PAGE_SIZE,
   INTERRUPTED_REPLY_ERROR_CODE,
+  MAX_MESSAGE_PAGE_SIZE,
   pageSize,
   type AssistantMessagePatch,
   type ConversationListOptions,
@@ -41,8 +43,18 @@ import {
   type StartedTurn,
 } from './conversation-store.ts';
 import { normalizeTitle } from './conversation-title.ts';
-import { decodeListCursor, encodeListCursor } from './list-cursor.ts';
-import { assertValidPatch, CONVERSATION_COLUMNS, MESSAGE_COLUMNS, recordReaders, type Row } from './record-rows.ts';
+import { decodeListCursor, decodeMessageCursor, encodeListCursor, encodeMessageCursor } from './list-cursor.ts';
+import {
+  assertValidPatch,
+  CONVERSATION_COLUMNS,
+  MESSAGE_COLUMNS,
+  NEW_MESSAGE_COLUMNS,
+  recordReaders,
+  SHARE_COLUMNS,
+  VERSION_COLUMNS,
+  type Row,
+} from './record-rows.ts';
+import { newestPage, nothingToShare, notFound, noTurnToRevise, sharedSnapshot } from './store-rules.ts';
 import {
   CREATE_MIGRATIONS_TABLE,
   MIGRATIONS,
@@ -99,7 +111,7 @@ function integer(row: Row, column: string): number {
   return number;
 }
 
-const { toUser, toConversation, toMessage } = recordReaders(integer);
+const { toUser, toConversation, toMessage, toVersion, toShare } = recordReaders(integer);
 
 function qualified(columns: string, table: string): string {
   return columns
@@ -112,7 +124,8 @@ function qualified(columns: string, table: string): string {
 const SQL = {
   insertUser: 'INSERT INTO users (id, identity, created_at) VALUES ($1, $2, $3) ON CONFLICT (identity) DO NOTHING',
   userByIdentity: 'SELECT id, identity, created_at FROM users WHERE identity = $1',
-  insertConversation: `INSERT INTO conversations (${CONVERSATION_COLUMNS}) VALUES ($1, $2, $3, $4, $4) RETURNING ${CONVERSATION_COLUMNS}`,
+  insertConversation: `INSERT INTO conversations (id, user_id, title, title_source, created_at, updated_at)
+    VALUES ($1, $2, $3, 'auto', $4, $4) RETURNING ${CONVERSATION_COLUMNS}`,
   conversation: `SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE id = $1 AND user_id = $2`,
   lockConversation: 'SELECT id FROM conversations WHERE id = $1 AND user_id = $2 FOR UPDATE',
   firstPage: `SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE user_id = $1
@@ -120,23 +133,43 @@ const SQL = {
   pageAfter: `SELECT ${CONVERSATION_COLUMNS} FROM conversations
     WHERE user_id = $1 AND (updated_at < $2 OR (updated_at = $2 AND id < $3))
     ORDER BY updated_at DESC, id DESC LIMIT $4`,
-  renameConversation: `UPDATE conversations SET title = $1 WHERE id = $2 AND user_id = $3 RETURNING ${CONVERSATION_COLUMNS}`,
+  renameConversation: `UPDATE conversations SET title = $1, title_source = 'user' WHERE id = $2 AND user_id = $3
+    RETURNING ${CONVERSATION_COLUMNS}`,
+  generatedTitle: `UPDATE conversations SET title = $1, title_source = 'model' WHERE id = $2 AND user_id = $3 AND title_source <> 'user'
+    RETURNING ${CONVERSATION_COLUMNS}`,
   deleteMessages: 'DELETE FROM messages WHERE conversation_id = $1',
+  deleteConversationShareMessages: 'DELETE FROM share_messages WHERE share_id IN (SELECT id FROM shares WHERE conversation_id = $1)',
+  deleteConversationShares: 'DELETE FROM shares WHERE conversation_id = $1',
   deleteConversation: 'DELETE FROM conversations WHERE id = $1',
   // One snapshot for "is it yours" and "what is in it": no rows means not found, one row with a
   // NULL message id means an empty conversation.
   messages: `SELECT ${qualified(MESSAGE_COLUMNS, 'm')} FROM conversations c
-    LEFT JOIN messages m ON m.conversation_id = c.id
-    WHERE c.id = $1 AND c.user_id = $2 ORDER BY m.seq`,
-  messageCount: `SELECT (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS count
+    LEFT JOIN messages m ON m.conversation_id = c.id AND m.is_current = 1
+    WHERE c.id = $1 AND c.user_id = $2 ORDER BY m.turn, m.seq`,
+  newestMessages: `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND is_current = 1
+    ORDER BY turn DESC, seq DESC LIMIT $2`,
+  messagesBefore: `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND is_current = 1
+      AND (turn < $2 OR (turn = $2 AND seq < $3))
+    ORDER BY turn DESC, seq DESC LIMIT $4`,
+  versions: `SELECT ${VERSION_COLUMNS} FROM messages WHERE conversation_id = $1 AND role = 'assistant' AND turn BETWEEN $2 AND $3
+      AND turn IN (SELECT turn FROM messages WHERE conversation_id = $1 AND role = 'assistant' GROUP BY turn HAVING COUNT(*) > 1)
+    ORDER BY turn, seq`,
+  reply: `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = $1 AND conversation_id = $2 AND role = 'assistant'`,
+  turnMessages: `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND turn = $2 AND is_current = 1 ORDER BY seq`,
+  streamingInTurn: `SELECT id FROM messages WHERE conversation_id = $1 AND turn = $2 AND status = 'streaming' LIMIT 1`,
+  makeCurrent: 'UPDATE messages SET is_current = CASE WHEN id = $1 OR id = $2 THEN 1 ELSE 0 END WHERE conversation_id = $3 AND turn = $4',
+  retireTurn: 'UPDATE messages SET is_current = 0 WHERE conversation_id = $1 AND turn = $2 AND is_current = 1',
+  retireReplies: `UPDATE messages SET is_current = 0 WHERE conversation_id = $1 AND turn = $2 AND role = 'assistant' AND is_current = 1`,
+  messageCount: `SELECT (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id AND m.is_current = 1) AS count
     FROM conversations c WHERE c.id = $1 AND c.user_id = $2`,
   // Runs after the row lock, so it reads what the previous holder committed.
   replyInFlightAndNextSeq: `SELECT
       EXISTS (SELECT 1 FROM messages WHERE conversation_id = $1 AND status = 'streaming') AS in_flight,
-      (SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation_id = $1) AS seq`,
+      (SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation_id = $1) AS seq,
+      (SELECT COALESCE(MAX(turn), 0) FROM messages WHERE conversation_id = $1) AS turn`,
   insertMessage: `WITH inserted AS (
-      INSERT INTO messages (${MESSAGE_COLUMNS})
-      VALUES ($1, $2, $3, $4, $5, '', $6, NULL, NULL, NULL, NULL, $7, $8::bigint, $8::bigint)
+      INSERT INTO messages (${NEW_MESSAGE_COLUMNS})
+      VALUES ($1, $2, $3, $4, $5, '', $6, $7, $8::bigint, $8::bigint, $10::integer, $11::text, 1)
       RETURNING ${MESSAGE_COLUMNS}
     ), touched AS (
       UPDATE conversations SET updated_at = $8::bigint WHERE id = $2
@@ -172,11 +205,24 @@ const SQL = {
     WHERE status = 'streaming' AND updated_at < $3`,
   usageSince: `SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0) AS total FROM token_usage
     WHERE user_id = $1 AND created_at >= $2`,
+  setFeedback: `UPDATE messages SET feedback_rating = $1::text, feedback_comment = $2::text, feedback_at = $3::bigint
+    WHERE id = $4 AND role = 'assistant' AND conversation_id IN (SELECT id FROM conversations WHERE user_id = $5)
+    RETURNING ${MESSAGE_COLUMNS}`,
+  insertShare: 'INSERT INTO shares (id, user_id, conversation_id, title, created_at) VALUES ($1, $2, $3, $4, $5)',
+  snapshotMessages: `INSERT INTO share_messages (share_id, ord, role, text, created_at)
+    SELECT $1, ROW_NUMBER() OVER (ORDER BY m.turn, m.seq), m.role, m.text, m.created_at FROM messages m
+    WHERE m.conversation_id = $2 AND m.is_current = 1 AND m.text <> '' AND m.status NOT IN ('blocked', 'streaming')
+      AND NOT EXISTS (SELECT 1 FROM messages r WHERE r.conversation_id = m.conversation_id AND r.turn = m.turn
+                      AND r.is_current = 1 AND r.role = 'assistant' AND r.status IN ('blocked', 'streaming'))`,
+  share: 'SELECT title, created_at FROM shares WHERE id = $1',
+  shareMessages: 'SELECT role, text, created_at FROM share_messages WHERE share_id = $1 ORDER BY ord',
+  shares: `SELECT ${SHARE_COLUMNS} FROM (SELECT s.id, s.title, s.created_at,
+      (SELECT COUNT(*) FROM share_messages sm WHERE sm.share_id = s.id) AS message_count
+    FROM shares s WHERE s.conversation_id = $1 AND s.user_id = $2) AS owned ORDER BY created_at DESC, id DESC`,
+  ownShare: 'SELECT id FROM shares WHERE id = $1 AND user_id = $2 FOR UPDATE',
+  deleteShareMessages: 'DELETE FROM share_messages WHERE share_id = $1',
+  deleteShare: 'DELETE FROM shares WHERE id = $1',
 } as const;
-
-function notFound(conversationId: string): WxstreamError {
-  return new WxstreamError('not_found', `No conversation ${conversationId}`);
-}
 
 function firstRow(rows: readonly Row[], what: string): Row {
   const row = rows[0];
@@ -295,7 +341,14 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const query = async (sql: string, values: QueryConfig['values'] = []): Promise<Row[]> =>
     (await pool.query<Row>(sql, values)).rows;
 
-  type NewMessageFields = { role: 'user' | 'assistant'; text: string; status: StoredMessageStatus; model: string | null };
+  type NewMessageFields = {
+    role: 'user' | 'assistant';
+    text: string;
+    status: StoredMessageStatus;
+    model: string | null;
+    turn: number;
+    questionId: string | null;
+  };
 
   /** Inside a transaction: the next message of a conversation the caller locked and found idle, at `seq`. */
   const appendMessage = async (client: PoolClient, userId: string, conversationId: string, seq: number, fields: NewMessageFields): Promise<MessageRecord> => {
@@ -309,23 +362,77 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       fields.model,
       now(),
       userId,
+      fields.turn,
+      fields.questionId,
     ]);
     return toMessage(firstRow(rows, 'INSERT … RETURNING'));
   };
 
-  /** Inside a transaction: locks the user's conversation, checks no reply of it streams, answers the next seq. */
-  const lockIdleConversation = async (client: PoolClient, userId: string, conversationId: string): Promise<number> => {
+  /**
+   * Inside a transaction: locks the user's conversation, checks no reply of it streams, answers the
+   * next seq and its last turn (0 when it has none).
+   */
+  const lockIdleConversation = async (client: PoolClient, userId: string, conversationId: string): Promise<{ seq: number; lastTurn: number }> => {
     const locked = await client.query(SQL.lockConversation, [conversationId, userId]);
     if (locked.rows.length === 0) throw notFound(conversationId);
     const state = firstRow((await client.query<Row>(SQL.replyInFlightAndNextSeq, [conversationId])).rows, 'the reply check');
     if (state.in_flight === true) {
       throw new WxstreamError('reply_in_progress', `A reply is still being written in conversation ${conversationId}`);
     }
-    return integer(state, 'seq');
+    return { seq: integer(state, 'seq'), lastTurn: integer(state, 'turn') };
   };
 
-  const insertMessage = (userId: string, conversationId: string, fields: NewMessageFields): Promise<MessageRecord> =>
-    inTransaction(pool, async (client) => appendMessage(client, userId, conversationId, await lockIdleConversation(client, userId, conversationId), fields));
+  const currentOfTurn = async (client: PoolClient | Pool, conversationId: string, turn: number): Promise<MessageRecord[]> =>
+    (await client.query<Row>(SQL.turnMessages, [conversationId, turn])).rows.map(toMessage);
+
+  /** Inside a transaction: the last turn's current question (and reply), which must be `questionId`. */
+  const lastTurnOf = async (
+    client: PoolClient,
+    conversationId: string,
+    lastTurn: number,
+    questionId: string,
+  ): Promise<{ question: MessageRecord; reply: MessageRecord | undefined }> => {
+    const current = await currentOfTurn(client, conversationId, lastTurn);
+    const question = current.find((message) => message.role === 'user');
+    if (question === undefined || question.id !== questionId) throw noTurnToRevise(conversationId, questionId);
+    return { question, reply: current.find((message) => message.role === 'assistant') };
+  };
+
+  /** Inside a transaction: a question and its `streaming` reply as the current version of `turn`. */
+  const startVersion = async (
+    client: PoolClient,
+    userId: string,
+    conversationId: string,
+    seq: number,
+    turn: number,
+    text: string,
+    model: string,
+  ): Promise<StartedTurn> => {
+    const userMessage = await appendMessage(client, userId, conversationId, seq, { role: 'user', text, status: 'complete', model: null, turn, questionId: null });
+    const reply = await appendMessage(client, userId, conversationId, seq + 1, {
+      role: 'assistant',
+      text: '',
+      status: 'streaming',
+      model,
+      turn,
+      questionId: userMessage.id,
+    });
+    return { conversationId, userMessage, reply };
+  };
+
+  const insertMessage = (userId: string, conversationId: string, fields: Omit<NewMessageFields, 'turn' | 'questionId'>): Promise<MessageRecord> =>
+    inTransaction(pool, async (client) => {
+      const { seq, lastTurn } = await lockIdleConversation(client, userId, conversationId);
+      // A user message opens a turn; a reply joins the last one and answers its current question.
+      if (fields.role === 'user') return appendMessage(client, userId, conversationId, seq, { ...fields, turn: lastTurn + 1, questionId: null });
+      const question = (await currentOfTurn(client, conversationId, lastTurn)).find((message) => message.role === 'user');
+      return appendMessage(client, userId, conversationId, seq, { ...fields, turn: lastTurn, questionId: question?.id ?? null });
+    });
+
+  /** Throws `not_found` unless the conversation is the user's (one indexed read). */
+  const assertOwned = async (userId: string, conversationId: string): Promise<void> => {
+    if ((await query(SQL.conversation, [conversationId, userId])).length === 0) throw notFound(conversationId);
+  };
 
   let closed = false;
 
@@ -378,12 +485,19 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       return toConversation(row);
     },
 
+    async setGeneratedTitle(userId, conversationId, title) {
+      const row = (await query(SQL.generatedTitle, [normalizeTitle(title), conversationId, userId]))[0];
+      return row === undefined ? undefined : toConversation(row);
+    },
+
     async deleteConversation(userId, conversationId) {
-      // The row lock makes a delete wait for a message insert in flight, so no message can slip in
-      // between the two deletes and break the foreign key.
+      // The row lock makes a delete wait for a message or share insert in flight, so nothing can slip
+      // in between the deletes and break a foreign key.
       await inTransaction(pool, async (client) => {
         const locked = await client.query(SQL.lockConversation, [conversationId, userId]);
         if (locked.rows.length === 0) throw notFound(conversationId);
+        await client.query(SQL.deleteConversationShareMessages, [conversationId]);
+        await client.query(SQL.deleteConversationShares, [conversationId]);
         await client.query(SQL.deleteMessages, [conversationId]);
         await client.query(SQL.deleteConversation, [conversationId]);
       });
@@ -393,6 +507,43 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const rows = await query(SQL.messages, [conversationId, userId]);
       if (rows.length === 0) throw notFound(conversationId);
       return rows.filter((row) => row.id !== null).map(toMessage);
+    },
+
+    async listMessagePage(userId, conversationId, pageOptions = {}) {
+      await assertOwned(userId, conversationId);
+      const limit = pageSize(pageOptions.limit, { size: DEFAULT_MESSAGE_PAGE_SIZE, max: MAX_MESSAGE_PAGE_SIZE });
+      const before = pageOptions.before;
+      // One row more than the page tells whether an older page exists.
+      const rows =
+        before === undefined || before === null
+          ? await query(SQL.newestMessages, [conversationId, limit + 1])
+          : await (() => {
+              const at = decodeMessageCursor(before);
+              return query(SQL.messagesBefore, [conversationId, at.turn, at.seq, limit + 1]);
+            })();
+      return newestPage(rows.map(toMessage), limit, encodeMessageCursor);
+    },
+
+    async listTurnVersions(userId, conversationId, range) {
+      await assertOwned(userId, conversationId);
+      const rows = await query(SQL.versions, [conversationId, range?.fromTurn ?? 0, range?.toTurn ?? 2_147_483_647]);
+      return rows.map(toVersion);
+    },
+
+    async setCurrentVersion(userId, conversationId, replyId) {
+      return inTransaction(pool, async (client) => {
+        // The conversation's row lock orders this against a regenerate or edit starting a version.
+        const locked = await client.query(SQL.lockConversation, [conversationId, userId]);
+        if (locked.rows.length === 0) throw notFound(conversationId);
+        const row = (await client.query<Row>(SQL.reply, [replyId, conversationId])).rows[0];
+        if (row === undefined) throw new WxstreamError('not_found', `No reply ${replyId} in conversation ${conversationId}`);
+        const reply = toMessage(row);
+        if ((await client.query(SQL.streamingInTurn, [conversationId, reply.turn])).rows.length > 0) {
+          throw new WxstreamError('reply_in_progress', `A reply of turn ${reply.turn} is still being written`);
+        }
+        await client.query(SQL.makeCurrent, [reply.id, reply.questionId ?? reply.id, conversationId, reply.turn]);
+        return currentOfTurn(client, conversationId, reply.turn);
+      });
     },
 
     async countMessages(userId, conversationId) {
@@ -418,19 +569,46 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       return inTransaction(pool, async (client) => {
         const target = turn.conversation;
         let conversationId: string;
-        let seq: number;
+        let at: { seq: number; lastTurn: number };
         if ('id' in target) {
           conversationId = target.id;
-          seq = await lockIdleConversation(client, userId, conversationId);
+          at = await lockIdleConversation(client, userId, conversationId);
         } else {
-          // Not visible to anyone else before COMMIT: no lock needed, nothing streams, seq starts at 1.
+          // Not visible to anyone else before COMMIT: no lock needed, nothing streams, seq and turn start at 1.
           const { rows } = await client.query<Row>(SQL.insertConversation, [ids(), userId, normalizeTitle(target.newTitle), now()]);
           conversationId = toConversation(firstRow(rows, 'INSERT … RETURNING')).id;
-          seq = 1;
+          at = { seq: 1, lastTurn: 0 };
         }
-        const userMessage = await appendMessage(client, userId, conversationId, seq, { role: 'user', text: turn.text, status: 'complete', model: null });
-        const reply = await appendMessage(client, userId, conversationId, seq + 1, { role: 'assistant', text: '', status: 'streaming', model: turn.model });
-        return { conversationId, userMessage, reply };
+        return startVersion(client, userId, conversationId, at.seq, at.lastTurn + 1, turn.text, turn.model);
+      });
+    },
+
+    async startRegeneration(userId, regeneration) {
+      const { conversationId } = regeneration;
+      return inTransaction(pool, async (client) => {
+        const { seq, lastTurn } = await lockIdleConversation(client, userId, conversationId);
+        const { question, reply } = await lastTurnOf(client, conversationId, lastTurn, regeneration.questionId);
+        if (reply === undefined) throw noTurnToRevise(conversationId, regeneration.questionId);
+        await client.query(SQL.retireReplies, [conversationId, lastTurn]);
+        const started = await appendMessage(client, userId, conversationId, seq, {
+          role: 'assistant',
+          text: '',
+          status: 'streaming',
+          model: regeneration.model,
+          turn: lastTurn,
+          questionId: question.id,
+        });
+        return { conversationId, userMessage: question, reply: started };
+      });
+    },
+
+    async startEdit(userId, edit) {
+      const { conversationId } = edit;
+      return inTransaction(pool, async (client) => {
+        const { seq, lastTurn } = await lockIdleConversation(client, userId, conversationId);
+        await lastTurnOf(client, conversationId, lastTurn, edit.questionId);
+        await client.query(SQL.retireTurn, [conversationId, lastTurn]);
+        return startVersion(client, userId, conversationId, seq, lastTurn, edit.text, edit.model);
       });
     },
 
@@ -458,6 +636,51 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           ? await pool.query(SQL.interruptAll, [INTERRUPTED_REPLY_ERROR_CODE, now()])
           : await pool.query(SQL.interruptStale, [INTERRUPTED_REPLY_ERROR_CODE, now(), interruptOptions.updatedBefore]);
       return result.rowCount ?? 0;
+    },
+
+    async setFeedback(userId, messageId, feedback) {
+      const row = (
+        await query(SQL.setFeedback, [feedback?.rating ?? null, feedback?.comment ?? null, feedback === null ? null : now(), messageId, userId])
+      )[0];
+      if (row === undefined) throw new WxstreamError('not_found', `No reply ${messageId}`);
+      return toMessage(row);
+    },
+
+    async createShare(userId, conversationId, shareId) {
+      return inTransaction(pool, async (client) => {
+        // Locked like a message insert, so the snapshot is one consistent state of the conversation.
+        const locked = await client.query<Row>(`SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE id = $1 AND user_id = $2 FOR UPDATE`, [
+          conversationId,
+          userId,
+        ]);
+        const conversationRow = locked.rows[0];
+        if (conversationRow === undefined) throw notFound(conversationId);
+        const conversation = toConversation(conversationRow);
+        const at = now();
+        await client.query(SQL.insertShare, [shareId, userId, conversationId, conversation.title, at]);
+        const copied = (await client.query(SQL.snapshotMessages, [shareId, conversationId])).rowCount ?? 0;
+        if (copied === 0) throw nothingToShare(conversationId);
+        return { id: shareId, title: conversation.title, createdAt: at, messageCount: copied };
+      });
+    },
+
+    async getShare(shareId) {
+      const row = (await query(SQL.share, [shareId]))[0];
+      if (row === undefined) return undefined;
+      return sharedSnapshot(row, await query(SQL.shareMessages, [shareId]), integer);
+    },
+
+    async listShares(userId, conversationId) {
+      await assertOwned(userId, conversationId);
+      return (await query(SQL.shares, [conversationId, userId])).map(toShare);
+    },
+
+    async deleteShare(userId, shareId) {
+      await inTransaction(pool, async (client) => {
+        if ((await client.query(SQL.ownShare, [shareId, userId])).rows.length === 0) throw new WxstreamError('not_found', `No share ${shareId}`);
+        await client.query(SQL.deleteShareMessages, [shareId]);
+        await client.query(SQL.deleteShare, [shareId]);
+      });
     },
 
     async tokensUsedSince(userId, sinceMs) {

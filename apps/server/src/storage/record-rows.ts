@@ -6,17 +6,39 @@
  * half-filled record. The engines differ only in how integers arrive (SQLite: a number; PostgreSQL: BIGINT,
  * COUNT and SUM as decimal strings), so each store passes its own integer reader.
  */
-import type { StoredMessageStatus } from '@wxstream/protocol';
-import type { AssistantMessagePatch, ConversationRecord, MessageRecord, UserRecord } from './conversation-store.ts';
+import type { FeedbackRating, StoredMessageStatus } from '@wxstream/protocol';
+import type {
+  AssistantMessagePatch,
+  ConversationRecord,
+  FeedbackRecord,
+  MessageRecord,
+  ShareRecord,
+  TitleSource,
+  TurnVersionRecord,
+  UserRecord,
+} from './conversation-store.ts';
 
 export type Row = Readonly<Record<string, unknown>>;
 export type IntegerReader = (row: Row, column: string) => number;
 
-export const CONVERSATION_COLUMNS = 'id, user_id, title, created_at, updated_at';
+export const CONVERSATION_COLUMNS = 'id, user_id, title, title_source, created_at, updated_at';
 export const MESSAGE_COLUMNS =
-  'id, conversation_id, seq, role, text, reasoning, status, finish_reason, error_code, prompt_tokens, completion_tokens, model, created_at, updated_at';
+  'id, conversation_id, seq, role, text, reasoning, status, finish_reason, error_code, prompt_tokens, completion_tokens, model, created_at, updated_at, ' +
+  'turn, question_id, is_current, feedback_rating, feedback_comment, feedback_at';
+/** What a new message is inserted with; the rest (finish reason, usage, feedback) start NULL. */
+export const NEW_MESSAGE_COLUMNS = 'id, conversation_id, seq, role, text, reasoning, status, model, created_at, updated_at, turn, question_id, is_current';
+export const VERSION_COLUMNS = 'turn, id, question_id, created_at, status, is_current';
+export const SHARE_COLUMNS = 'id, title, created_at, message_count';
 
 const STATUSES: ReadonlySet<string> = new Set<StoredMessageStatus>(['streaming', 'complete', 'stopped', 'error', 'blocked']);
+const TITLE_SOURCES: ReadonlySet<string> = new Set<TitleSource>(['auto', 'model', 'user']);
+const RATINGS: ReadonlySet<string> = new Set<FeedbackRating>(['up', 'down']);
+
+function status(row: Row): StoredMessageStatus {
+  const value = text(row, 'status');
+  if (!STATUSES.has(value)) throw new Error(`unknown status ${value}`);
+  return value as StoredMessageStatus;
+}
 
 export function text(row: Row, column: string): string {
   const value = row[column];
@@ -32,24 +54,49 @@ export interface RecordReaders {
   toUser(row: Row): UserRecord;
   toConversation(row: Row): ConversationRecord;
   toMessage(row: Row): MessageRecord;
+  toVersion(row: Row): TurnVersionRecord;
+  toShare(row: Row): ShareRecord;
 }
 
 export function recordReaders(integer: IntegerReader): RecordReaders {
   const optionalInteger = (row: Row, column: string): number | null => (row[column] === null ? null : integer(row, column));
   return {
     toUser: (row) => ({ id: text(row, 'id'), identity: text(row, 'identity'), createdAt: integer(row, 'created_at') }),
-    toConversation: (row) => ({
+    toConversation: (row) => {
+      const titleSource = text(row, 'title_source');
+      if (!TITLE_SOURCES.has(titleSource)) throw new Error(`unknown title source ${titleSource}`);
+      return {
+        id: text(row, 'id'),
+        userId: text(row, 'user_id'),
+        title: text(row, 'title'),
+        titleSource: titleSource as TitleSource,
+        createdAt: integer(row, 'created_at'),
+        updatedAt: integer(row, 'updated_at'),
+      };
+    },
+    toVersion: (row) => ({
+      turn: integer(row, 'turn'),
+      replyId: text(row, 'id'),
+      questionId: optionalText(row, 'question_id'),
+      createdAt: integer(row, 'created_at'),
+      status: status(row),
+      current: integer(row, 'is_current') === 1,
+    }),
+    toShare: (row) => ({
       id: text(row, 'id'),
-      userId: text(row, 'user_id'),
       title: text(row, 'title'),
       createdAt: integer(row, 'created_at'),
-      updatedAt: integer(row, 'updated_at'),
+      messageCount: integer(row, 'message_count'),
     }),
     toMessage: (row) => {
       const role = text(row, 'role');
-      const status = text(row, 'status');
       if (role !== 'user' && role !== 'assistant') throw new Error(`unknown role ${role}`);
-      if (!STATUSES.has(status)) throw new Error(`unknown status ${status}`);
+      const rating = optionalText(row, 'feedback_rating');
+      if (rating !== null && !RATINGS.has(rating)) throw new Error(`unknown rating ${rating}`);
+      const feedback: FeedbackRecord | null =
+        rating === null
+          ? null
+          : { rating: rating as FeedbackRating, comment: optionalText(row, 'feedback_comment'), updatedAt: integer(row, 'feedback_at') };
       return {
         id: text(row, 'id'),
         conversationId: text(row, 'conversation_id'),
@@ -57,7 +104,7 @@ export function recordReaders(integer: IntegerReader): RecordReaders {
         role,
         text: text(row, 'text'),
         reasoning: text(row, 'reasoning'),
-        status: status as StoredMessageStatus,
+        status: status(row),
         finishReason: optionalText(row, 'finish_reason'),
         errorCode: optionalText(row, 'error_code'),
         promptTokens: optionalInteger(row, 'prompt_tokens'),
@@ -65,6 +112,10 @@ export function recordReaders(integer: IntegerReader): RecordReaders {
         model: optionalText(row, 'model'),
         createdAt: integer(row, 'created_at'),
         updatedAt: integer(row, 'updated_at'),
+        turn: integer(row, 'turn'),
+        questionId: optionalText(row, 'question_id'),
+        current: integer(row, 'is_current') === 1,
+        feedback,
       };
     },
   };

@@ -27,7 +27,9 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { WxstreamError, type StoredMessageStatus } from '@wxstream/protocol';
 import {
+  DEFAULT_MESSAGE_PAGE_SIZE,
   INTERRUPTED_REPLY_ERROR_CODE,
+  MAX_MESSAGE_PAGE_SIZE,
   pageSize,
   type AssistantMessagePatch,
   type ConversationListOptions,
@@ -42,8 +44,18 @@ import {
   type StartedTurn,
 } from './conversation-store.ts';
 import { normalizeTitle } from './conversation-title.ts';
-import { decodeListCursor, encodeListCursor } from './list-cursor.ts';
-import { assertValidPatch, CONVERSATION_COLUMNS, MESSAGE_COLUMNS, recordReaders, type Row } from './record-rows.ts';
+import { decodeListCursor, decodeMessageCursor, encodeListCursor, encodeMessageCursor } from './list-cursor.ts';
+import {
+  assertValidPatch,
+  CONVERSATION_COLUMNS,
+  MESSAGE_COLUMNS,
+  NEW_MESSAGE_COLUMNS,
+  recordReaders,
+  SHARE_COLUMNS,
+  VERSION_COLUMNS,
+  type Row,
+} from './record-rows.ts';
+import { newestPage, nothingToShare, notFound, noTurnToRevise, sharedSnapshot } from './store-rules.ts';
 import { applyMigrations, MIGRATIONS, type Migration } from './migrations.ts';
 
 /** Relative to the working directory. */
@@ -73,7 +85,7 @@ function integer(row: Row, column: string): number {
   return value;
 }
 
-const { toUser, toConversation, toMessage } = recordReaders(integer);
+const { toUser, toConversation, toMessage, toVersion, toShare } = recordReaders(integer);
 
 function prepareStatements(db: DatabaseSync) {
   const sql = (source: string): StatementSync => db.prepare(source);
@@ -81,7 +93,8 @@ function prepareStatements(db: DatabaseSync) {
     insertUser: sql('INSERT INTO users (id, identity, created_at) VALUES (?, ?, ?) ON CONFLICT (identity) DO NOTHING'),
     userByIdentity: sql('SELECT id, identity, created_at FROM users WHERE identity = ?'),
     insertConversation: sql(
-      `INSERT INTO conversations (${CONVERSATION_COLUMNS}) VALUES (?, ?, ?, ?, ?) RETURNING ${CONVERSATION_COLUMNS}`,
+      `INSERT INTO conversations (id, user_id, title, title_source, created_at, updated_at) VALUES (?, ?, ?, 'auto', ?, ?)
+       RETURNING ${CONVERSATION_COLUMNS}`,
     ),
     conversation: sql(`SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE id = ? AND user_id = ?`),
     firstPage: sql(
@@ -94,19 +107,71 @@ function prepareStatements(db: DatabaseSync) {
        ORDER BY updated_at DESC, id DESC LIMIT ?`,
     ),
     renameConversation: sql(
-      `UPDATE conversations SET title = ? WHERE id = ? AND user_id = ? RETURNING ${CONVERSATION_COLUMNS}`,
+      `UPDATE conversations SET title = ?, title_source = 'user' WHERE id = ? AND user_id = ? RETURNING ${CONVERSATION_COLUMNS}`,
+    ),
+    generatedTitle: sql(
+      `UPDATE conversations SET title = ?, title_source = 'model' WHERE id = ? AND user_id = ? AND title_source <> 'user'
+       RETURNING ${CONVERSATION_COLUMNS}`,
     ),
     touchConversation: sql('UPDATE conversations SET updated_at = ? WHERE id = ?'),
     deleteMessages: sql('DELETE FROM messages WHERE conversation_id = ?'),
-    deleteConversation: sql('DELETE FROM conversations WHERE id = ? AND user_id = ?'),
-    messages: sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY seq`),
-    messageCount: sql('SELECT COUNT(*) AS count FROM messages WHERE conversation_id = ?'),
-    streamingReply: sql(`SELECT id FROM messages WHERE conversation_id = ? AND status = 'streaming' LIMIT 1`),
-    nextSeq: sql('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM messages WHERE conversation_id = ?'),
-    insertMessage: sql(
-      `INSERT INTO messages (${MESSAGE_COLUMNS})
-       VALUES (?, ?, ?, ?, ?, '', ?, NULL, NULL, NULL, NULL, ?, ?, ?) RETURNING ${MESSAGE_COLUMNS}`,
+    deleteConversationShareMessages: sql(
+      'DELETE FROM share_messages WHERE share_id IN (SELECT id FROM shares WHERE conversation_id = ?)',
     ),
+    deleteConversationShares: sql('DELETE FROM shares WHERE conversation_id = ?'),
+    deleteConversation: sql('DELETE FROM conversations WHERE id = ? AND user_id = ?'),
+    messages: sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND is_current = 1 ORDER BY turn, seq`),
+    newestMessages: sql(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND is_current = 1
+       ORDER BY turn DESC, seq DESC LIMIT ?`,
+    ),
+    messagesBefore: sql(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND is_current = 1 AND (turn < ? OR (turn = ? AND seq < ?))
+       ORDER BY turn DESC, seq DESC LIMIT ?`,
+    ),
+    versions: sql(
+      `SELECT ${VERSION_COLUMNS} FROM messages WHERE conversation_id = ? AND role = 'assistant' AND turn BETWEEN ? AND ?
+         AND turn IN (SELECT turn FROM messages WHERE conversation_id = ? AND role = 'assistant' GROUP BY turn HAVING COUNT(*) > 1)
+       ORDER BY turn, seq`,
+    ),
+    reply: sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ? AND conversation_id = ? AND role = 'assistant'`),
+    turnMessages: sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND turn = ? AND is_current = 1 ORDER BY seq`),
+    streamingInTurn: sql(`SELECT id FROM messages WHERE conversation_id = ? AND turn = ? AND status = 'streaming' LIMIT 1`),
+    makeCurrent: sql('UPDATE messages SET is_current = CASE WHEN id = ? OR id = ? THEN 1 ELSE 0 END WHERE conversation_id = ? AND turn = ?'),
+    retireTurn: sql('UPDATE messages SET is_current = 0 WHERE conversation_id = ? AND turn = ? AND is_current = 1'),
+    retireReplies: sql(`UPDATE messages SET is_current = 0 WHERE conversation_id = ? AND turn = ? AND role = 'assistant' AND is_current = 1`),
+    messageCount: sql('SELECT COUNT(*) AS count FROM messages WHERE conversation_id = ? AND is_current = 1'),
+    streamingReply: sql(`SELECT id FROM messages WHERE conversation_id = ? AND status = 'streaming' LIMIT 1`),
+    nextSeqAndTurn: sql(
+      'SELECT COALESCE(MAX(seq), 0) + 1 AS seq, COALESCE(MAX(turn), 0) AS turn FROM messages WHERE conversation_id = ?',
+    ),
+    insertMessage: sql(
+      `INSERT INTO messages (${NEW_MESSAGE_COLUMNS})
+       VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, 1) RETURNING ${MESSAGE_COLUMNS}`,
+    ),
+    setFeedback: sql(
+      `UPDATE messages SET feedback_rating = ?, feedback_comment = ?, feedback_at = ?
+       WHERE id = ? AND role = 'assistant' AND conversation_id IN (SELECT id FROM conversations WHERE user_id = ?)
+       RETURNING ${MESSAGE_COLUMNS}`,
+    ),
+    insertShare: sql('INSERT INTO shares (id, user_id, conversation_id, title, created_at) VALUES (?, ?, ?, ?, ?)'),
+    snapshotMessages: sql(
+      `INSERT INTO share_messages (share_id, ord, role, text, created_at)
+       SELECT ?, ROW_NUMBER() OVER (ORDER BY m.turn, m.seq), m.role, m.text, m.created_at FROM messages m
+       WHERE m.conversation_id = ? AND m.is_current = 1 AND m.text <> '' AND m.status NOT IN ('blocked', 'streaming')
+         AND NOT EXISTS (SELECT 1 FROM messages r WHERE r.conversation_id = m.conversation_id AND r.turn = m.turn
+                         AND r.is_current = 1 AND r.role = 'assistant' AND r.status IN ('blocked', 'streaming'))`,
+    ),
+    share: sql('SELECT title, created_at FROM shares WHERE id = ?'),
+    shareMessages: sql('SELECT role, text, created_at FROM share_messages WHERE share_id = ? ORDER BY ord'),
+    shares: sql(
+      `SELECT ${SHARE_COLUMNS} FROM (SELECT s.id, s.title, s.created_at,
+         (SELECT COUNT(*) FROM share_messages sm WHERE sm.share_id = s.id) AS message_count
+       FROM shares s WHERE s.conversation_id = ? AND s.user_id = ?) ORDER BY created_at DESC, id DESC`,
+    ),
+    ownShare: sql('SELECT id FROM shares WHERE id = ? AND user_id = ?'),
+    deleteShareMessages: sql('DELETE FROM share_messages WHERE share_id = ?'),
+    deleteShare: sql('DELETE FROM shares WHERE id = ?'),
     // COALESCE keeps a column when the patch leaves it out (bound as NULL).
     updateStreamingReply: sql(
       `UPDATE messages SET
@@ -138,10 +203,6 @@ function prepareStatements(db: DatabaseSync) {
        WHERE user_id = ? AND created_at >= ?`,
     ),
   };
-}
-
-function notFound(conversationId: string): WxstreamError {
-  return new WxstreamError('not_found', `No conversation ${conversationId}`);
 }
 
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteConversationStore> {
@@ -185,7 +246,14 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     return toConversation(row);
   };
 
-  type NewMessageFields = { role: 'user' | 'assistant'; text: string; status: StoredMessageStatus; model: string | null };
+  type NewMessageFields = {
+    role: 'user' | 'assistant';
+    text: string;
+    status: StoredMessageStatus;
+    model: string | null;
+    turn: number;
+    questionId: string | null;
+  };
 
   /** Inside a transaction: the next message of a conversation the caller found owned and idle, at `seq`. */
   const appendMessage = (
@@ -195,7 +263,19 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     fields: NewMessageFields,
   ): MessageRecord => {
     const at = now();
-    const values: SQLInputValue[] = [ids(), conversationId, seq, fields.role, fields.text, fields.status, fields.model, at, at];
+    const values: SQLInputValue[] = [
+      ids(),
+      conversationId,
+      seq,
+      fields.role,
+      fields.text,
+      fields.status,
+      fields.model,
+      at,
+      at,
+      fields.turn,
+      fields.questionId,
+    ];
     const row = statements.insertMessage.get(...values);
     if (row === undefined) throw new Error('INSERT … RETURNING returned no row');
     const message = toMessage(row);
@@ -204,22 +284,50 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     return message;
   };
 
-  /** Inside a transaction: the conversation is the user's and no reply of it streams; answers the next seq. */
-  const nextSeqOfIdle = (userId: string, conversationId: string): number => {
+  /**
+   * Inside a transaction: the conversation is the user's and no reply of it streams; answers the
+   * next seq and its last turn (0 when it has none).
+   */
+  const idleConversation = (userId: string, conversationId: string): { seq: number; lastTurn: number } => {
     ownedConversation(userId, conversationId);
     if (statements.streamingReply.get(conversationId) !== undefined) {
       throw new WxstreamError('reply_in_progress', `A reply is still being written in conversation ${conversationId}`);
     }
-    const seqRow = statements.nextSeq.get(conversationId);
-    if (seqRow === undefined) throw new Error('MAX(seq) returned no row');
-    return integer(seqRow, 'seq');
+    const row = statements.nextSeqAndTurn.get(conversationId);
+    if (row === undefined) throw new Error('MAX(seq) returned no row');
+    return { seq: integer(row, 'seq'), lastTurn: integer(row, 'turn') };
   };
 
-  const insertMessage = (
-    userId: string,
-    conversationId: string,
-    fields: NewMessageFields,
-  ): MessageRecord => transaction(() => appendMessage(userId, conversationId, nextSeqOfIdle(userId, conversationId), fields));
+  /** Inside a transaction: the last turn's current question (and reply), which must be `questionId`. */
+  const lastTurnOf = (conversationId: string, lastTurn: number, questionId: string): { question: MessageRecord; reply: MessageRecord | undefined } => {
+    const current = statements.turnMessages.all(conversationId, lastTurn).map(toMessage);
+    const question = current.find((message) => message.role === 'user');
+    if (question === undefined || question.id !== questionId) throw noTurnToRevise(conversationId, questionId);
+    return { question, reply: current.find((message) => message.role === 'assistant') };
+  };
+
+  const insertMessage = (userId: string, conversationId: string, fields: Omit<NewMessageFields, 'turn' | 'questionId'>): MessageRecord =>
+    transaction(() => {
+      const { seq, lastTurn } = idleConversation(userId, conversationId);
+      // A user message opens a turn; a reply joins the last one and answers its current question.
+      if (fields.role === 'user') return appendMessage(userId, conversationId, seq, { ...fields, turn: lastTurn + 1, questionId: null });
+      const question = statements.turnMessages.all(conversationId, lastTurn).map(toMessage).find((message) => message.role === 'user');
+      return appendMessage(userId, conversationId, seq, { ...fields, turn: lastTurn, questionId: question?.id ?? null });
+    });
+
+  /** Inside a transaction: a question and its `streaming` reply as the current version of `turn`. */
+  const startVersion = (userId: string, conversationId: string, seq: number, turn: number, text: string, model: string): StartedTurn => {
+    const userMessage = appendMessage(userId, conversationId, seq, { role: 'user', text, status: 'complete', model: null, turn, questionId: null });
+    const reply = appendMessage(userId, conversationId, seq + 1, {
+      role: 'assistant',
+      text: '',
+      status: 'streaming',
+      model,
+      turn,
+      questionId: userMessage.id,
+    });
+    return { conversationId, userMessage, reply };
+  };
 
   const insertConversation = (userId: string, title: string): ConversationRecord => {
     const at = now();
@@ -278,9 +386,16 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
       return toConversation(row);
     },
 
+    async setGeneratedTitle(userId, conversationId, title) {
+      const row = statements.generatedTitle.get(normalizeTitle(title), conversationId, userId);
+      return row === undefined ? undefined : toConversation(row);
+    },
+
     async deleteConversation(userId, conversationId) {
       transaction(() => {
         ownedConversation(userId, conversationId);
+        statements.deleteConversationShareMessages.run(conversationId);
+        statements.deleteConversationShares.run(conversationId);
         statements.deleteMessages.run(conversationId);
         statements.deleteConversation.run(conversationId, userId);
       });
@@ -289,6 +404,42 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     async listMessages(userId, conversationId) {
       ownedConversation(userId, conversationId);
       return statements.messages.all(conversationId).map(toMessage);
+    },
+
+    async listMessagePage(userId, conversationId, pageOptions = {}) {
+      ownedConversation(userId, conversationId);
+      const limit = pageSize(pageOptions.limit, { size: DEFAULT_MESSAGE_PAGE_SIZE, max: MAX_MESSAGE_PAGE_SIZE });
+      const before = pageOptions.before;
+      // One row more than the page tells whether an older page exists.
+      const rows =
+        before === undefined || before === null
+          ? statements.newestMessages.all(conversationId, limit + 1)
+          : (() => {
+              const at = decodeMessageCursor(before);
+              return statements.messagesBefore.all(conversationId, at.turn, at.turn, at.seq, limit + 1);
+            })();
+      return newestPage(rows.map(toMessage), limit, encodeMessageCursor);
+    },
+
+    async listTurnVersions(userId, conversationId, range) {
+      ownedConversation(userId, conversationId);
+      const from = range?.fromTurn ?? 0;
+      const to = range?.toTurn ?? Number.MAX_SAFE_INTEGER;
+      return statements.versions.all(conversationId, from, to, conversationId).map(toVersion);
+    },
+
+    async setCurrentVersion(userId, conversationId, replyId) {
+      return transaction(() => {
+        ownedConversation(userId, conversationId);
+        const row = statements.reply.get(replyId, conversationId);
+        if (row === undefined) throw new WxstreamError('not_found', `No reply ${replyId} in conversation ${conversationId}`);
+        const reply = toMessage(row);
+        if (statements.streamingInTurn.get(conversationId, reply.turn) !== undefined) {
+          throw new WxstreamError('reply_in_progress', `A reply of turn ${reply.turn} is still being written`);
+        }
+        statements.makeCurrent.run(reply.id, reply.questionId ?? reply.id, conversationId, reply.turn);
+        return statements.turnMessages.all(conversationId, reply.turn).map(toMessage);
+      });
     },
 
     async countMessages(userId, conversationId) {
@@ -313,12 +464,39 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
     async startTurn(userId, turn: NewTurn): Promise<StartedTurn> {
       return transaction(() => {
         const target = turn.conversation;
-        // A conversation created in this transaction has no messages: nothing streams, seq starts at 1.
+        // A conversation created in this transaction has no messages: nothing streams, seq and turn start at 1.
         const conversationId = 'id' in target ? target.id : insertConversation(userId, target.newTitle).id;
-        const seq = 'id' in target ? nextSeqOfIdle(userId, conversationId) : 1;
-        const userMessage = appendMessage(userId, conversationId, seq, { role: 'user', text: turn.text, status: 'complete', model: null });
-        const reply = appendMessage(userId, conversationId, seq + 1, { role: 'assistant', text: '', status: 'streaming', model: turn.model });
-        return { conversationId, userMessage, reply };
+        const { seq, lastTurn } = 'id' in target ? idleConversation(userId, conversationId) : { seq: 1, lastTurn: 0 };
+        return startVersion(userId, conversationId, seq, lastTurn + 1, turn.text, turn.model);
+      });
+    },
+
+    async startRegeneration(userId, regeneration) {
+      const { conversationId } = regeneration;
+      return transaction(() => {
+        const { seq, lastTurn } = idleConversation(userId, conversationId);
+        const { question, reply } = lastTurnOf(conversationId, lastTurn, regeneration.questionId);
+        if (reply === undefined) throw noTurnToRevise(conversationId, regeneration.questionId);
+        statements.retireReplies.run(conversationId, lastTurn);
+        const started = appendMessage(userId, conversationId, seq, {
+          role: 'assistant',
+          text: '',
+          status: 'streaming',
+          model: regeneration.model,
+          turn: lastTurn,
+          questionId: question.id,
+        });
+        return { conversationId, userMessage: question, reply: started };
+      });
+    },
+
+    async startEdit(userId, edit) {
+      const { conversationId } = edit;
+      return transaction(() => {
+        const { seq, lastTurn } = idleConversation(userId, conversationId);
+        lastTurnOf(conversationId, lastTurn, edit.questionId);
+        statements.retireTurn.run(conversationId, lastTurn);
+        return startVersion(userId, conversationId, seq, lastTurn, edit.text, edit.model);
       });
     },
 
@@ -352,6 +530,48 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
           ? statements.interruptAll.run(INTERRUPTED_REPLY_ERROR_CODE, now())
           : statements.interruptStale.run(INTERRUPTED_REPLY_ERROR_CODE, now(), interruptOptions.updatedBefore);
       return Number(result.changes);
+    },
+
+    async setFeedback(userId, messageId, feedback) {
+      const row = statements.setFeedback.get(
+        feedback?.rating ?? null,
+        feedback?.comment ?? null,
+        feedback === null ? null : now(),
+        messageId,
+        userId,
+      );
+      if (row === undefined) throw new WxstreamError('not_found', `No reply ${messageId}`);
+      return toMessage(row);
+    },
+
+    async createShare(userId, conversationId, shareId) {
+      return transaction(() => {
+        const conversation = ownedConversation(userId, conversationId);
+        const at = now();
+        statements.insertShare.run(shareId, userId, conversationId, conversation.title, at);
+        const copied = Number(statements.snapshotMessages.run(shareId, conversationId).changes);
+        if (copied === 0) throw nothingToShare(conversationId);
+        return { id: shareId, title: conversation.title, createdAt: at, messageCount: copied };
+      });
+    },
+
+    async getShare(shareId) {
+      const row = statements.share.get(shareId);
+      if (row === undefined) return undefined;
+      return sharedSnapshot(row, statements.shareMessages.all(shareId), integer);
+    },
+
+    async listShares(userId, conversationId) {
+      ownedConversation(userId, conversationId);
+      return statements.shares.all(conversationId, userId).map(toShare);
+    },
+
+    async deleteShare(userId, shareId) {
+      transaction(() => {
+        if (statements.ownShare.get(shareId, userId) === undefined) throw new WxstreamError('not_found', `No share ${shareId}`);
+        statements.deleteShareMessages.run(shareId);
+        statements.deleteShare.run(shareId);
+      });
     },
 
     async tokensUsedSince(userId, sinceMs) {

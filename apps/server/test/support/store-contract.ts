@@ -14,6 +14,7 @@ import {
   type ConversationStore,
 } from '../../src/storage/conversation-store.ts';
 import { createManualClock, type ManualClock } from './manual-clock.ts';
+import { describeReplyActionsContract } from './store-reply-actions-contract.ts';
 
 export interface StoreDeps {
   readonly clock: { now(): number };
@@ -92,7 +93,7 @@ export function describeConversationStoreContract(label: string, openStore: Stor
       withStore(async (store) => {
         const user = await store.ensureUser('dev:alice');
         const created = await store.createConversation(user.id, '  周末\n去哪儿玩  ');
-        assert.deepEqual(created, { id: created.id, userId: user.id, title: '周末 去哪儿玩', createdAt: START, updatedAt: START });
+        assert.deepEqual(created, { id: created.id, userId: user.id, title: '周末 去哪儿玩', titleSource: 'auto', createdAt: START, updatedAt: START });
         assert.deepEqual(await store.getConversation(user.id, created.id), created);
         assert.equal(await store.getConversation(user.id, 'no-such-id'), undefined);
       }));
@@ -138,7 +139,7 @@ export function describeConversationStoreContract(label: string, openStore: Stor
         const second = await store.createConversation(user.id, 'second');
         clock.advance(10);
         const renamed = await store.renameConversation(user.id, first.id, '  我的 第一个  ');
-        assert.deepEqual(renamed, { ...first, title: '我的 第一个' });
+        assert.deepEqual(renamed, { ...first, title: '我的 第一个', titleSource: 'user' });
         const page = await store.listConversations(user.id);
         assert.deepEqual(page.items.map((c) => c.id), [second.id, first.id]);
         assert.equal((await store.getConversation(user.id, first.id))?.title, '我的 第一个');
@@ -504,4 +505,5 @@ export function describeConversationStoreContract(label: string, openStore: Stor
         await store.close();
       }));
   });
+  describeReplyActionsContract(label, openStore);
 }
