@@ -7,7 +7,9 @@
  * `POST /api/auth/login` (WeChat login, development login, or 403 `dev_login_disabled`),
  * `POST /api/chat`, the reply routes (`GET /api/chat/:messageId/events` to resume,
  * `POST /api/chat/:messageId/stop`), the signed audio of voice replies (`GET /api/audio/:id`, when
- * voice is on), voice input (`POST`/`GET /api/transcriptions`), and the conversation routes. Every non-2xx answer is the protocol's JSON
+ * voice is on), voice input (`POST`/`GET /api/transcriptions`), the conversation routes (with turn versions and paging), feedback on replies
+ * (`PUT /api/messages/:messageId/feedback`) and shares (`/api/conversations/:id/shares`,
+ * `GET`/`DELETE /api/shares/:shareId` — reading one needs no token). Every non-2xx answer is the protocol's JSON
  * error body; no middleware here compresses anything.
  */
 import Koa from 'koa';
@@ -24,8 +26,11 @@ import { mountReplyRoutes } from './chat/reply-routes.ts';
 import type { ReplyStopChannel } from './chat/reply-stop-channel.ts';
 import type { Clock } from './clock.ts';
 import { mountConversationRoutes } from './conversations/conversation-routes.ts';
+import { mountFeedbackRoute } from './conversations/feedback-route.ts';
+import { mountShareRoutes } from './conversations/share-routes.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { requestId } from './http/request-id.ts';
+import type { RateLimiter } from './limits/rate-limiter.ts';
 import type { ReplyAdmissionDeps } from './limits/reply-admission.ts';
 import type { Logger } from './logger.ts';
 import { METRICS_ROUTE, metricsHandler } from './metrics/metrics-handler.ts';
@@ -57,6 +62,8 @@ export interface AppDeps {
   upstream: UpstreamModel;
   store: ConversationStore;
   admission: ReplyAdmissionDeps;
+  /** Counts share creations per user (`SHARE_RATE_LIMIT_*`). */
+  shareRateLimiter: RateLimiter;
   contentChecker: ContentChecker;
   metrics: ServerMetrics;
   metricsToken: string | undefined;
@@ -149,6 +156,16 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     maxBodyBytes: settings.maxBodyBytes,
     abandoned,
   });
+
+  mountFeedbackRoute(router, authenticated, {
+    store: deps.store,
+    contentChecker: deps.contentChecker,
+    metrics: deps.metrics,
+    maxBodyBytes: settings.maxBodyBytes,
+  });
+
+  // Reading a share needs no token; creating, listing and revoking are the owner's.
+  mountShareRoutes(router, authenticated, { store: deps.store, rateLimiter: deps.shareRateLimiter });
 
   app.use(requestId({ logger: deps.logger, ids: deps.ids, clock: deps.clock }));
   app.use(async (ctx, next) => {

@@ -136,6 +136,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       upstream,
       store,
       admission: replyAdmission(config, store, shared, metrics, clock),
+      shareRateLimiter: shared.shareRateLimiter,
       contentChecker: wechat.contentChecker,
       metrics,
       metricsToken: config.metrics.token,

@@ -1,6 +1,6 @@
 /**
  * The stores whose state must be shared when several instances serve one deployment: reply locks,
- * rate limits, daily quotas and the reply log. One choice for all of them, made once at startup.
+ * rate limits (of chats and of share creation), daily quotas and the reply log. One choice for all of them, made once at startup.
  *
  * Contract: without `redis` every store lives in this process's memory (a single instance, or a
  * laptop); with it every store lives in Redis under `keyPrefix`, so limits and resumable replies
@@ -31,6 +31,8 @@ export interface StateStores {
   readonly kind: 'memory' | 'redis';
   readonly locks: ReplyLocks;
   readonly rateLimiter: RateLimiter;
+  /** Counts share creations, per user, under its own rate. */
+  readonly shareRateLimiter: RateLimiter;
   readonly quota: QuotaLedger;
   readonly replyLog: ReplyLog;
 }
@@ -45,6 +47,7 @@ export interface StateStoresOptions {
 export function createStateStores(options: StateStoresOptions): StateStores {
   const { clock, limits, replyLog, redis } = options;
   const rate = { perMinute: limits.rateLimitPerMinute, burst: limits.rateLimitBurst };
+  const shareRate = { perMinute: limits.shareRateLimitPerMinute, burst: limits.shareRateLimitBurst };
   const quota = { dailyTokens: limits.dailyTokenQuota, utcOffsetMinutes: limits.quotaUtcOffsetMinutes };
 
   if (redis === undefined) {
@@ -52,6 +55,7 @@ export function createStateStores(options: StateStoresOptions): StateStores {
       kind: 'memory',
       locks: new InMemoryReplyLocks({ clock, ttlMs: limits.replyLockTtlMs }),
       rateLimiter: new InMemoryRateLimiter({ clock, ...rate }),
+      shareRateLimiter: new InMemoryRateLimiter({ clock, ...shareRate }),
       quota: new InMemoryQuotaLedger({ clock, ...quota }),
       replyLog: new InMemoryReplyLog({ clock, ...replyLog }),
     };
@@ -63,6 +67,7 @@ export function createStateStores(options: StateStoresOptions): StateStores {
     kind: 'redis',
     locks: new RedisReplyLocks({ client, clock, ttlMs: limits.replyLockTtlMs, keyPrefix }),
     rateLimiter: new RedisRateLimiter({ client, clock, ...rate, keyPrefix }),
+    shareRateLimiter: new RedisRateLimiter({ client, clock, ...shareRate, keyPrefix: `${keyPrefix}share:` }),
     quota: new RedisQuotaLedger({ client, clock, ...quota, keyPrefix }),
     replyLog: new RedisReplyLog({ client, subscriber, clock, ...replyLog, keyPrefix }),
   };

@@ -18,6 +18,8 @@ test('an empty environment gives the documented limits', () => {
   assert.deepEqual(loadLimitsConfig({}), {
     rateLimitPerMinute: 20,
     rateLimitBurst: 5,
+    shareRateLimitPerMinute: 10,
+    shareRateLimitBurst: 5,
     dailyTokenQuota: 200_000,
     quotaUtcOffsetMinutes: 480,
     replyLockTtlMs: 120_000,
@@ -32,6 +34,8 @@ test('every limit is read from the environment, including a negative offset and 
     loadLimitsConfig({
       RATE_LIMIT_PER_MINUTE: '0',
       RATE_LIMIT_BURST: '10',
+      SHARE_RATE_LIMIT_PER_MINUTE: '0',
+      SHARE_RATE_LIMIT_BURST: '3',
       DAILY_TOKEN_QUOTA: '0',
       QUOTA_UTC_OFFSET_MINUTES: '-300',
       REPLY_LOCK_TTL_MS: '5000',
@@ -42,6 +46,8 @@ test('every limit is read from the environment, including a negative offset and 
     {
       rateLimitPerMinute: 0,
       rateLimitBurst: 10,
+      shareRateLimitPerMinute: 0,
+      shareRateLimitBurst: 3,
       dailyTokenQuota: 0,
       quotaUtcOffsetMinutes: -300,
       replyLockTtlMs: 5000,
@@ -68,6 +74,8 @@ test('every invalid limit is reported at once, naming the variable and the rule'
     loadLimitsConfig({
       RATE_LIMIT_PER_MINUTE: 'twenty',
       RATE_LIMIT_BURST: '0',
+      SHARE_RATE_LIMIT_PER_MINUTE: '-1',
+      SHARE_RATE_LIMIT_BURST: '0',
       DAILY_TOKEN_QUOTA: '-1',
       QUOTA_UTC_OFFSET_MINUTES: '900',
       REPLY_LOCK_TTL_MS: '10',
@@ -78,6 +86,8 @@ test('every invalid limit is reported at once, naming the variable and the rule'
   assert.deepEqual(problems, [
     'RATE_LIMIT_PER_MINUTE must be a whole number (not negative), got "twenty"',
     'RATE_LIMIT_BURST must be between 1 and 10000, got 0',
+    'SHARE_RATE_LIMIT_PER_MINUTE must be a whole number (not negative), got "-1"',
+    'SHARE_RATE_LIMIT_BURST must be between 1 and 10000, got 0',
     'DAILY_TOKEN_QUOTA must be a whole number (not negative), got "-1"',
     'QUOTA_UTC_OFFSET_MINUTES must be between -720 and 840, got 900',
     'REPLY_LOCK_TTL_MS must be between 1000 and 86400000, got 10',

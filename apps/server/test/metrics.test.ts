@@ -29,6 +29,7 @@ describe('server metrics', () => {
     assert.equal(valueOf(samples, 'wxstream_replies_abandoned_total'), 0);
     for (const reason of ['rate_limited', 'unavailable', 'connection']) assert.equal(valueOf(samples, 'wxstream_upstream_retries_total', { reason }), 0);
     assert.equal(valueOf(samples, 'wxstream_upstream_fallbacks_total'), 0);
+    for (const rating of ['up', 'down', 'none']) assert.equal(valueOf(samples, 'wxstream_feedback_total', { rating }), 0);
   });
 
   test('replies in progress go up when replies start and down when they end', async () => {

@@ -19,6 +19,11 @@ export const VOICE_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Text JSON allows but UTF-8 cannot carry: it could be neither stored nor sent on faithfully. */
+export function hasLoneSurrogate(text: string): boolean {
+  return LONE_SURROGATE.test(text);
+}
+
 export function countCodePoints(text: string): number {
   let count = 0;
   for (const _ of text) count += 1;
@@ -36,7 +41,7 @@ export function parseChatRequest(body: unknown, limits: { maxMessageChars: numbe
   if (message === undefined || message === null) throw new WxstreamError('message_required', 'message is required');
   if (typeof message !== 'string') throw new WxstreamError('invalid_request', 'message must be a string');
   if (message.trim() === '') throw new WxstreamError('message_required', 'message must not be empty');
-  if (LONE_SURROGATE.test(message)) throw new WxstreamError('invalid_request', 'message is not valid Unicode text (lone surrogate)');
+  if (hasLoneSurrogate(message)) throw new WxstreamError('invalid_request', 'message is not valid Unicode text (lone surrogate)');
   const length = countCodePoints(message);
   if (length > limits.maxMessageChars) {
     throw new WxstreamError('message_too_long', `message has ${length} characters; the limit is ${limits.maxMessageChars}`);

@@ -12,6 +12,8 @@
  * | DAILY_TOKEN_QUOTA         | 200000   | prompt + completion tokens per user per day; 0 = unlimited     |
  * | QUOTA_UTC_OFFSET_MINUTES  | 480      | where "a day" starts: UTC+8 (China Standard Time) by default   |
  * | REPLY_LOCK_TTL_MS         | 120000   | a reply lock nobody releases or renews frees itself after this |
+ * | SHARE_RATE_LIMIT_PER_MINUTE | 10     | shares a user may create per minute (sustained); 0 turns it off |
+ * | SHARE_RATE_LIMIT_BURST    | 5        | shares a rested user may create back to back                   |
  * | MAX_CONVERSATION_MESSAGES | 200      | messages one conversation may hold (409 conversation_too_long) |
  * | MAX_CONTEXT_TOKENS        | 8000     | budget for system prompt + history + new message sent upstream |
  * | SYSTEM_PROMPT             | (none)   | system message put before every conversation                   |
@@ -25,6 +27,9 @@ export interface LimitsConfig {
   /** Sustained rate; 0 means no rate limit. */
   readonly rateLimitPerMinute: number;
   readonly rateLimitBurst: number;
+  /** Sustained share creations per user; 0 means no limit. */
+  readonly shareRateLimitPerMinute: number;
+  readonly shareRateLimitBurst: number;
   /** 0 means unlimited. */
   readonly dailyTokenQuota: number;
   readonly quotaUtcOffsetMinutes: number;
@@ -37,6 +42,8 @@ export interface LimitsConfig {
 export const DEFAULT_LIMITS: LimitsConfig = {
   rateLimitPerMinute: 20,
   rateLimitBurst: 5,
+  shareRateLimitPerMinute: 10,
+  shareRateLimitBurst: 5,
   dailyTokenQuota: 200_000,
   quotaUtcOffsetMinutes: 480,
   replyLockTtlMs: 120_000,
@@ -61,6 +68,8 @@ export function loadLimitsConfig(env: Env): LimitsConfig {
   const config: LimitsConfig = {
     rateLimitPerMinute: read.integer('RATE_LIMIT_PER_MINUTE', d.rateLimitPerMinute, 0, MAX_RATE_PER_MINUTE),
     rateLimitBurst: read.integer('RATE_LIMIT_BURST', d.rateLimitBurst, 1, 10_000),
+    shareRateLimitPerMinute: read.integer('SHARE_RATE_LIMIT_PER_MINUTE', d.shareRateLimitPerMinute, 0, MAX_RATE_PER_MINUTE),
+    shareRateLimitBurst: read.integer('SHARE_RATE_LIMIT_BURST', d.shareRateLimitBurst, 1, 10_000),
     dailyTokenQuota: read.integer('DAILY_TOKEN_QUOTA', d.dailyTokenQuota, 0, Number.MAX_SAFE_INTEGER),
     quotaUtcOffsetMinutes: read.integer('QUOTA_UTC_OFFSET_MINUTES', d.quotaUtcOffsetMinutes, MIN_UTC_OFFSET_MINUTES, MAX_UTC_OFFSET_MINUTES),
     replyLockTtlMs: read.integer('REPLY_LOCK_TTL_MS', d.replyLockTtlMs, 1000, 24 * 60 * 60 * 1000),

@@ -20,6 +20,7 @@
  * - `limit_refusals_total{limit}` (counter): requests refused by `rate`, `quota`, `reply_in_progress`.
  * - `voice_segments_total{outcome}` (counter): spoken segments of voice replies, `spoken` or the
  *   code they were skipped with (`tts_failed`, `tts_unavailable`).
+ * - `feedback_total{rating}` (counter): ratings given to replies, `up`, `down` or `none` (removed).
  * - `replies_abandoned_total` (counter): replies whose generating instance died without ending
  *   them, ended by a reader on this instance (the dead instance counted neither their end nor
  *   anything else, so this is the only trace they leave in the metrics).
@@ -46,6 +47,10 @@ export const LIMIT_KINDS = ['rate', 'quota', 'reply_in_progress'] as const;
 export type LimitKind = (typeof LIMIT_KINDS)[number];
 
 export const TOKEN_KINDS = ['prompt', 'completion'] as const;
+
+/** A rating given, or `none` for one removed. */
+export const FEEDBACK_RATING_LABELS = ['up', 'down', 'none'] as const;
+export type FeedbackRatingLabel = (typeof FEEDBACK_RATING_LABELS)[number];
 
 /** 50 ms (a warm local model) to 30 s (a cold or overloaded reasoning model), denser where users feel it. */
 export const TIME_TO_FIRST_TOKEN_BUCKETS = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 8, 13, 20, 30];
@@ -78,6 +83,7 @@ export class ServerMetrics {
   readonly #abandoned: Counter;
   readonly #upstreamRetries: Counter<'reason'>;
   readonly #upstreamFallbacks: Counter;
+  readonly #feedback: Counter<'rating'>;
 
   constructor(options: ServerMetricsOptions) {
     this.#clock = options.clock;
@@ -140,6 +146,13 @@ export class ServerMetrics {
       help: 'Replies whose generating instance died without ending them, ended here with server_shutdown.',
       registers,
     });
+    this.#feedback = new Counter({
+      name: `${METRIC_PREFIX}feedback_total`,
+      help: 'Ratings given to replies: up, down, or none (a rating removed).',
+      labelNames: ['rating'],
+      registers,
+    });
+    for (const rating of FEEDBACK_RATING_LABELS) this.#feedback.inc({ rating }, 0);
     for (const outcome of REPLY_OUTCOMES) if (outcome !== 'error' && outcome !== 'blocked') this.#replies.inc({ outcome }, 0);
     for (const kind of TOKEN_KINDS) this.#tokens.inc({ kind }, 0);
     for (const limit of LIMIT_KINDS) this.#refusals.inc({ limit }, 0);
@@ -175,6 +188,10 @@ export class ServerMetrics {
     // prom-client throws on negative increments; a provider's nonsense must not crash a reply.
     if (usage.promptTokens > 0) this.#tokens.inc({ kind: 'prompt' }, usage.promptTokens);
     if (usage.completionTokens > 0) this.#tokens.inc({ kind: 'completion' }, usage.completionTokens);
+  }
+
+  feedbackGiven(rating: FeedbackRatingLabel): void {
+    this.#feedback.inc({ rating });
   }
 
   limitRefused(limit: LimitKind): void {

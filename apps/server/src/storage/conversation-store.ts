@@ -352,7 +352,7 @@ export function pageSize(limit: number | undefined, defaults: { size: number; ma
   return Math.min(defaults.max, Math.max(1, Math.trunc(limit)));
 }
 
-function isoTime(ms: number): string {
+export function isoTime(ms: number): string {
   return new Date(ms).toISOString();
 }
 

@@ -634,7 +634,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const result =
         interruptOptions.updatedBefore === undefined
           ? await pool.query(SQL.interruptAll, [INTERRUPTED_REPLY_ERROR_CODE, now()])
-          : await pool.query(SQL.interruptStale, [INTERRUPTED_REPLY_ERROR_CODE, now(), interruptOptions.updatedBefore]);
+          : // The column holds whole milliseconds; a clock may hand out fractions.
+            await pool.query(SQL.interruptStale, [INTERRUPTED_REPLY_ERROR_CODE, now(), Math.floor(interruptOptions.updatedBefore)]);
       return result.rowCount ?? 0;
     },
 
