@@ -46,7 +46,8 @@ export const MAX_FEEDBACK_COMMENT_CHARS = 500;
 export interface MessageFeedback {
   rating: FeedbackRating;
   comment?: string;
-  updatedAt: string;
+  /** When it was last set; this server always sends it, clients may ignore it. */
+  updatedAt?: string;
 }
 
 /** `PUT /api/messages/:messageId/feedback` → 204. `rating: null` removes the rating (and its comment). */

@@ -8,20 +8,19 @@
  * throws and leaves nothing behind; an admitted reply must be released by whoever ends it.
  */
 import type { ParameterizedContext } from 'koa';
-import type { ChatRequest } from '@wxstream/protocol';
 import type { AppState, AuthenticatedUser } from '../app-state.ts';
 import { readJsonBody } from '../http/json-body.ts';
 import { admitReply } from '../limits/reply-admission.ts';
 import type { Logger } from '../logger.ts';
 import type { VoiceService } from '../voice/voice-service.ts';
 import type { ChatRouteDeps } from './chat-deps.ts';
-import { parseChatRequest } from './chat-request.ts';
+import { parseChatRequest, type NewTurnRequest } from './chat-request.ts';
 import { startReplyRun, type ReplyRun } from './reply-run.ts';
 
 export interface AdmittedChat {
   readonly user: AuthenticatedUser;
   readonly log: Logger;
-  readonly request: ChatRequest;
+  readonly request: NewTurnRequest;
   readonly startedAt: number;
   /** The voice that speaks this reply: asked for, configured, and able to work here. */
   readonly speaker: VoiceService | undefined;
