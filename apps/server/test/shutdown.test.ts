@@ -9,6 +9,7 @@ import { beginSend, chatRequest, login, openStream } from './support/http-client
 import { parseReplyBody } from './support/reply-stream.ts';
 import { spawnServerProcess } from './support/server-process.ts';
 import { TEST_API_KEY, TEST_TOKEN_SECRET, startEmulator, startStack } from './support/test-server.ts';
+import { MIGRATIONS } from '../src/storage/migrations.ts';
 
 const longReply = { content: Array.from({ length: 200 }, (_, index) => `part${index} `), chunkDelayMs: 40 };
 
@@ -116,7 +117,7 @@ test('a real server process with no model configured answers from the offline mo
     // The embedded default database: one SQLite file under the working directory, migrated at start.
     const database = server.records.find((record) => record.msg === 'database ready');
     assert.equal(database?.databasePath, join(server.cwd, '.data', 'wxstream.sqlite'));
-    assert.deepEqual(database?.appliedMigrations, [1]);
+    assert.deepEqual(database?.appliedMigrations, MIGRATIONS.map((migration) => migration.version));
     assert.ok(existsSync(join(server.cwd, '.data', 'wxstream.sqlite')));
     const token = await login(url);
     const stream = await openStream(url, '/api/chat', chatRequest(token, { message: '怎么接入 DeepSeek？' }));
