@@ -7,14 +7,16 @@
  * well as its script. On top of jest's own extraction this adds:
  *   - in test code: each string naming a page or component of the root ('pages/x/x', 'components/y/y',
  *     also as the start of a URL 'pages/x/x?id=…') → that page's .ts, .wxml, .wxss and .json;
- *   - in a page's or component's .json: each `usingComponents` entry → that component's four files;
- *   - in a .wxml: `<import>`, `<include>` and `<wxs>` sources.
+ *   - in a page's or component's .wxml: `<import>`, `<include>` and `<wxs>` sources, and each
+ *     `usingComponents` entry of the .json beside it → that component's four files (jest extracts
+ *     nothing from .json files, so the template that uses the components carries them);
  *   - the vendor bundle (built from the client core and protocol) → those packages' entry points.
  * The .ts sources bring their own imports through jest's extraction, so a change to a controller or a
  * view model — or to the client core — re-runs the page tests too.
  *
  * Contract: returns a Set of absolute paths and specifiers; never throws on malformed input (a .json
- * that does not parse adds nothing).
+ * that is missing or does not parse adds nothing). A change to a .json alone is seen once its
+ * template changes too (as it does when a component is put to use).
  */
 'use strict';
 
@@ -43,16 +45,18 @@ function componentFiles(base) {
   return COMPONENT_FILES.map((ext) => base + ext).filter((file) => existsSync(file));
 }
 
-function usedComponents(code, filePath) {
+/** The files of the components in the `usingComponents` of the .json beside `wxmlPath`. */
+function usedComponents(wxmlPath) {
+  const jsonPath = wxmlPath.replace(/\.wxml$/, '.json');
   let json;
   try {
-    json = JSON.parse(code);
+    json = JSON.parse(readFileSync(jsonPath, 'utf8'));
   } catch {
     return [];
   }
   const using = json && typeof json.usingComponents === 'object' ? json.usingComponents : {};
   return Object.values(using).flatMap((value) =>
-    typeof value === 'string' ? componentFiles(value.startsWith('/') ? join(root, value) : resolve(dirname(filePath), value)) : [],
+    typeof value === 'string' ? componentFiles(value.startsWith('/') ? join(root, value) : resolve(dirname(jsonPath), value)) : [],
   );
 }
 
@@ -70,9 +74,9 @@ function extract(code, filePath, defaultExtract) {
     for (const [, path] of code.matchAll(COMPONENT_PATH)) add(componentFiles(join(root, path)));
   } else if (filePath === vendorBundle) {
     add(BUNDLED_PACKAGES);
-  } else if (inside(root, filePath)) {
-    if (filePath.endsWith('.json')) add(usedComponents(code, filePath));
-    else if (filePath.endsWith('.wxml')) add(wxmlSources(code, filePath));
+  } else if (inside(root, filePath) && filePath.endsWith('.wxml')) {
+    add(wxmlSources(code, filePath));
+    add(usedComponents(filePath));
   }
   return dependencies;
 }
