@@ -233,7 +233,7 @@ test('分享 hands WeChat a card at once and the snapshot’s share page when th
   assert.ok(shareId);
   assert.deepEqual(made, { title: '流式输出', path: `/pages/share/share?id=${shareId}` });
   assert.deepEqual(page.wx.storage.get('wxstream.shares'), [shareId], 'remembered so its page offers 取消分享');
-  assert.deepEqual(page.wx.shareMenus, [['shareAppMessage', 'shareTimeline']]);
+  assert.equal(page.root.instance.onShareTimeline, undefined, 'a chat cannot sign in from Moments');
 });
 
 test('a new, unsent conversation shares the app without making a snapshot', async () => {

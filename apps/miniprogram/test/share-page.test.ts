@@ -61,7 +61,9 @@ test('a stranger reads the snapshot without signing in, rendered like the chat',
 
 test('the page shares the same snapshot on, to chats and to Moments', async () => {
   const { wx: owner, shareId } = await shareFromChat();
-  const page = await openShare(strangerWx(owner), shareId);
+  const wx = strangerWx(owner);
+  const page = await openShare(wx, shareId);
+  assert.deepEqual(wx.shareMenus, [['shareAppMessage', 'shareTimeline']], 'Moments switched on: reading needs no login');
   const instance = page.root.instance;
   assert.deepEqual((instance.onShareAppMessage as () => unknown).call(instance), { title: '流式输出', path: `/pages/share/share?id=${shareId}` });
   assert.deepEqual((instance.onShareTimeline as () => unknown).call(instance), { title: '流式输出', query: `id=${shareId}` });

@@ -212,21 +212,15 @@ Component({
     onLoad(query: Record<string, string | undefined>) {
       const conversationId = conversationIdFromQuery(query);
       if (conversationId !== undefined) controllers.get(this)?.openConversation(conversationId);
-      // 转发 is on by default; 分享到朋友圈 (Android only) must be switched on.
-      if (typeof wx.showShareMenu === 'function') wx.showShareMenu({ menus: ['shareAppMessage', 'shareTimeline'] });
     },
     /** 转发 from the menu or the 分享 button of a reply: a snapshot of the conversation (reply-commands.ts). */
     onShareAppMessage() {
       const controller = controllers.get(this);
       return commands.get(this)?.shareContent(controller?.currentTitle ?? '') ?? { title: '', path: CHAT_PAGE };
     },
-    /**
-     * 朋友圈 gets the app, not the conversation: the timeline takes no promise, so a snapshot would have
-     * to be made on every opening of the menu, and a private chat should not reach Moments in one tap.
-     */
-    onShareTimeline() {
-      return { title: 'AI 对话', query: '' };
-    },
+    // No onShareTimeline: Moments opens a page in its single-page mode, where wx.login is unavailable,
+    // so the chat page could not sign in there; and a private chat should not reach Moments in one tap.
+    // The share page, which needs no login, offers it for a snapshot already shared.
     onShow() {
       controllers.get(this)?.setVisible(true);
     },
