@@ -14,8 +14,10 @@
  *   or duplicate a second send — so the text goes on where it stopped; only if the server no longer
  *   has it (404), and after any other retryable error, the last user message is sent again into the
  *   failed reply's bubble.
- * - `openConversation(id)` loads a stored conversation and shows its messages with one `setData`;
- *   nothing can be sent until they are shown, and the next message continues that conversation. A
+ * - `openConversation(id)` loads the newest page of a stored conversation and shows it with one
+ *   `setData`; nothing can be sent until it is shown, and the next message continues that conversation.
+ *   `loadOlder()` (the list reached its top) puts the page before it above, one `setData` per page,
+ *   scrolled so the reader stays in place (older-pages.ts). A
  *   conversation the server does not have (`not_found`, also another user's) says so and offers a
  *   new one; other failures offer a retry. `newConversation()` clears the page. Both, and leaving for
  *   the history page, are refused while a reply streams (leaving the page would abort it).
@@ -33,6 +35,15 @@
  *   gets one `deps.notify` with the tts_unavailable message — once, until voice is turned on again.
  *   Audio failures skip the segment (`deps.audioError` logs them) and never touch the text. A reply the
  *   content check stopped (`content_blocked`) is silenced at once and offers no 重播.
+ * - Replies: `regenerate()` streams a new version of the last reply into its bubble
+ *   (`{conversationId, regenerate: true}`); `editLastQuestion()` puts the last question in the composer
+ *   and the next `send()` replaces that turn's two bubbles (`{conversationId, message, editOf}`);
+ *   `sendSuggestion(text)` sends a follow-up chip. A reply that ends done or stopped has its turn read
+ *   back (`?limit=2`) for its question's id, its versions and the conversation's title; its
+ *   `suggestions` show as chips until the next question. `replaceTurn` shows a turn as the server
+ *   answered a version switch, wherever it is on screen. What the action bar does lives in
+ *   reply-commands.ts, over the `ledger` this controller keeps.
+ * - `keyboardHeightChanged(px)` sizes the dock's spacer; a reader at the bottom stays there.
  * - `dispose()` aborts the stream (without stopping the model: the server finishes and stores the reply),
  *   disposes the session and the audio (every player destroyed) and leaves no timer behind; the
  *   controller is inert afterwards.
