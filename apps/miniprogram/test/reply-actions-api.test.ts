@@ -47,7 +47,7 @@ test('feedback and versions come back with the messages; a version switch answer
   await actions.rate('a-2', 'down', '不对');
   const page = await conversations.messages('c-1');
   const reply = page.messages[1];
-  assert.deepEqual(reply?.feedback, { rating: 'down', comment: '不对' });
+  assert.deepEqual(reply?.feedback, { rating: 'down', comment: '不对', updatedAt: '2025-01-01T00:00:00.000Z' });
   assert.deepEqual(reply?.versions?.items.map((v) => v.messageId), ['a-1', 'a-2']);
   assert.equal(reply?.versions?.current, 1);
 

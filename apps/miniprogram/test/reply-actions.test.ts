@@ -1,7 +1,7 @@
 /**
  * The reply action bar on the real chat page (miniprogram-simulate, WeChat's WXML compiler, the fake
  * `wx` and the in-memory server of support/fake-backend.ts): 复制, 👍 / 👎 with the optional comment,
- * 重新生成, 编辑 of the last question, the version switcher and the 分享 card.
+ * 重新生成, 编辑 of the last question, the version switcher, the 分享 card and the follow-up chips.
  */
 import assert from 'node:assert/strict';
 import { test } from '@jest/globals';
@@ -242,4 +242,17 @@ test('a new, unsent conversation shares the app without making a snapshot', asyn
   const card = (page.root.instance.onShareAppMessage as () => { path: string; promise?: unknown }).call(page.root.instance);
   assert.equal(card.path, '/pages/chat/chat');
   assert.equal(card.promise, undefined);
+});
+test('follow-up suggestions appear as chips under the last reply; tapping one sends it', async () => {
+  const page = await openSeeded();
+  await page.send('再说说');
+  await stream(page, { text: '好的。', conversationId: 'c-1', messageId: 'a-5', suggestions: ['解码怎么做？', 'setData 多快合适？'] });
+  const chips = page.findAll('.suggestions');
+  assert.equal(chips.length, 1);
+  const items = chips[0]?.querySelectorAll('.chip') ?? [];
+  assert.deepEqual(items.map((chip) => chip.dom.textContent), ['解码怎么做？', 'setData 多快合适？']);
+  items[1]?.dispatchEvent('tap');
+  await page.advance(50);
+  assert.deepEqual(lastBody(page), { message: 'setData 多快合适？', conversationId: 'c-1' });
+  assert.equal(page.exists('.suggestions'), false, 'the chips go when the next question is sent');
 });

@@ -7,7 +7,7 @@ import { test } from '@jest/globals';
 import { askFeedbackComment, FEEDBACK_TOO_LONG, type FeedbackDialogDeps, type ModalResult } from '../miniprogram/lib/feedback-dialog.ts';
 import { forgetShare, isOwnShare, MAX_OWN_SHARES, OWN_SHARES_KEY, rememberShare } from '../miniprogram/lib/own-shares.ts';
 import { shareIdFromQuery, sharePageUrl, shareQuery } from '../miniprogram/lib/page-routes.ts';
-import { readTurnMessage } from '../miniprogram/lib/conversation-shapes.ts';
+import { readStoredMessage } from '../miniprogram/lib/conversation-shapes.ts';
 import { messagePath, parseMessageAt, userMessage, emptyReplyRender } from '../miniprogram/pages/chat/chat-view-model.ts';
 import { MessageLedger, type LedgerEntry } from '../miniprogram/pages/chat/message-ledger.ts';
 import { OlderPages } from '../miniprogram/pages/chat/older-pages.ts';
@@ -58,12 +58,12 @@ test('message paths round-trip through the template', () => {
 
 test('malformed feedback or versions are dropped, the message kept; a single version is no switcher', () => {
   const base = { id: 'a-1', role: 'assistant', text: 'x', status: 'complete', createdAt: 'c', updatedAt: 'u' };
-  assert.equal(readTurnMessage({ ...base, feedback: { rating: 'meh' } })?.feedback, undefined);
-  assert.deepEqual(readTurnMessage({ ...base, feedback: { rating: 'up', comment: 'ok', updatedAt: 'u' } })?.feedback, { rating: 'up', comment: 'ok' });
+  assert.equal(readStoredMessage({ ...base, feedback: { rating: 'meh' } })?.feedback, undefined);
+  assert.deepEqual(readStoredMessage({ ...base, feedback: { rating: 'up', comment: 'ok', updatedAt: 'u' } })?.feedback, { rating: 'up', comment: 'ok', updatedAt: 'u' });
   const item = { messageId: 'a-1', userMessageId: 'q-1', createdAt: 'c', status: 'complete' };
-  assert.equal(readTurnMessage({ ...base, versions: { current: 0, items: [item] } })?.versions, undefined);
-  assert.equal(readTurnMessage({ ...base, versions: { current: 2, items: [item, item] } })?.versions, undefined, 'current out of range');
-  assert.equal(readTurnMessage({ ...base, versions: { current: 1, items: [item, { ...item, messageId: 'a-2' }] } })?.versions?.current, 1);
+  assert.equal(readStoredMessage({ ...base, versions: { current: 0, items: [item] } })?.versions, undefined);
+  assert.equal(readStoredMessage({ ...base, versions: { current: 2, items: [item, item] } })?.versions, undefined, 'current out of range');
+  assert.equal(readStoredMessage({ ...base, versions: { current: 1, items: [item, { ...item, messageId: 'a-2' }] } })?.versions?.current, 1);
 });
 
 function dialog(answers: (ModalResult | undefined)[]): { deps: FeedbackDialogDeps; shown: string[]; notices: string[] } {

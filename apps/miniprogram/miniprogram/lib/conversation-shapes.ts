@@ -10,12 +10,16 @@
  */
 import type {
   ConversationDetail,
+  CurrentVersionResponse,
+  MessageFeedback,
+  TurnVersion,
+  TurnVersions,
   ConversationPage,
   ConversationSummary,
   StoredMessage,
   StoredMessageStatus,
 } from '../vendor/wxstream-client.js';
-import type { ConversationMessagesPage, CurrentVersionResponse, MessageFeedback, TurnVersion, TurnVersions, TurnMessage } from './reply-contract.ts';
+import type { ConversationMessagesPage } from './conversations-api.ts';
 
 type Json = Record<string, unknown>;
 
@@ -50,7 +54,8 @@ export function readConversationPage(value: unknown): ConversationPage | undefin
   return { items, nextCursor };
 }
 
-export function readStoredMessage(value: unknown): StoredMessage | undefined {
+/** The fields every stored message has (feedback and versions are read by `readStoredMessage`). */
+function readMessageFields(value: unknown): StoredMessage | undefined {
   if (!isRecord(value)) return undefined;
   const { id, role, text, status, createdAt, updatedAt } = value;
   if (typeof id !== 'string' || (role !== 'user' && role !== 'assistant') || typeof text !== 'string') return undefined;
@@ -78,18 +83,15 @@ export function readConversationDetail(value: unknown): ConversationDetail | und
   if (!isRecord(value) || !Array.isArray(value.messages)) return undefined;
   const conversation = readConversationSummary(value.conversation);
   if (!conversation) return undefined;
-  const messages: StoredMessage[] = [];
-  for (const item of value.messages) {
-    const message = readStoredMessage(item);
-    if (!message) return undefined;
-    messages.push(message);
-  }
-  return { conversation, messages };
+  const messages = readStoredMessages(value.messages);
+  return messages ? { conversation, messages } : undefined;
 }
 
 function readFeedback(value: unknown): MessageFeedback | undefined {
   if (!isRecord(value) || (value.rating !== 'up' && value.rating !== 'down')) return undefined;
-  return typeof value.comment === 'string' ? { rating: value.rating, comment: value.comment } : { rating: value.rating };
+  const feedback: MessageFeedback = { rating: value.rating, updatedAt: typeof value.updatedAt === 'string' ? value.updatedAt : '' };
+  if (typeof value.comment === 'string') feedback.comment = value.comment;
+  return feedback;
 }
 
 function readVersions(value: unknown): TurnVersions | undefined {
@@ -111,8 +113,8 @@ function readVersions(value: unknown): TurnVersions | undefined {
  * than failing the whole conversation: they decorate a message that is still worth showing. A single
  * version is no choice, so it is dropped too.
  */
-export function readTurnMessage(value: unknown): TurnMessage | undefined {
-  const message: TurnMessage | undefined = readStoredMessage(value);
+export function readStoredMessage(value: unknown): StoredMessage | undefined {
+  const message = readMessageFields(value);
   if (!message || !isRecord(value)) return undefined;
   const feedback = readFeedback(value.feedback);
   if (feedback) message.feedback = feedback;
@@ -121,11 +123,11 @@ export function readTurnMessage(value: unknown): TurnMessage | undefined {
   return message;
 }
 
-function readTurnMessages(value: unknown): TurnMessage[] | undefined {
+function readStoredMessages(value: unknown): StoredMessage[] | undefined {
   if (!Array.isArray(value)) return undefined;
-  const messages: TurnMessage[] = [];
+  const messages: StoredMessage[] = [];
   for (const item of value) {
-    const message = readTurnMessage(item);
+    const message = readStoredMessage(item);
     if (!message) return undefined;
     messages.push(message);
   }
@@ -135,7 +137,7 @@ function readTurnMessages(value: unknown): TurnMessage[] | undefined {
 /** The answer of making a version current: the turn's question and reply as they now read. */
 export function readCurrentVersionResponse(value: unknown): CurrentVersionResponse | undefined {
   if (!isRecord(value)) return undefined;
-  const messages = readTurnMessages(value.messages);
+  const messages = readStoredMessages(value.messages);
   return messages ? { messages } : undefined;
 }
 
@@ -146,7 +148,7 @@ export function readConversationMessagesPage(value: unknown): ConversationMessag
   if (!conversation) return undefined;
   const { nextCursor } = value;
   if (nextCursor !== undefined && nextCursor !== null && (typeof nextCursor !== 'string' || nextCursor === '')) return undefined;
-  const messages = readTurnMessages(value.messages);
+  const messages = readStoredMessages(value.messages);
   if (!messages) return undefined;
   return { conversation, messages, nextCursor: nextCursor ?? null };
 }

@@ -14,6 +14,7 @@
  * same operation. The body is the whole writable state of a conversation, so PUT's replace semantics fit.
  */
 import {
+  DEFAULT_MESSAGE_PAGE_SIZE,
   ROUTES,
   WxstreamError,
   type ConversationDetail,
@@ -30,11 +31,13 @@ import {
   readConversationPage,
   readConversationSummary,
 } from './conversation-shapes.ts';
-import type { ConversationMessagesPage } from './reply-contract.ts';
+
+/** One page of a conversation's messages (the paged `GET /api/conversations/:id`); `nextCursor` null on the oldest page. */
+export type ConversationMessagesPage = ConversationDetail & { nextCursor: string | null };
 
 export const DEFAULT_PAGE_SIZE = 20;
-/** Messages per page of a conversation: a screenful and a half on a phone, and one `setData` each. */
-export const MESSAGE_PAGE_SIZE = 30;
+/** Messages per page of a conversation: a screenful and a half on a phone, and one `setData` each (the server's default too). */
+export const MESSAGE_PAGE_SIZE = DEFAULT_MESSAGE_PAGE_SIZE;
 export const API_TIMEOUT_MS = 15_000;
 /** See the header comment: WeChat cannot send PATCH. */
 export const RENAME_METHOD: JsonMethod = 'PUT';

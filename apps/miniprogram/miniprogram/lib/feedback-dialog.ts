@@ -5,7 +5,7 @@
  * empty, or the modal fails. A comment longer than MAX_FEEDBACK_COMMENT_CHARS code points is not cut:
  * the user is told the limit and the modal opens again with their text, so nothing they wrote is lost.
  */
-import { MAX_FEEDBACK_COMMENT_CHARS } from './reply-contract.ts';
+import { MAX_FEEDBACK_COMMENT_CHARS } from '../vendor/wxstream-client.js';
 
 export interface ModalResult {
   confirm: boolean;

@@ -7,13 +7,19 @@
  * (another user's message, conversation or share is `not_found`), `network_error` / `http_error` from
  * the transport, `bad_response` for a 2xx answer of the wrong shape. Ids are escaped into paths.
  */
-import { WxstreamError } from '../vendor/wxstream-client.js';
+import {
+  routePath,
+  ROUTES,
+  WxstreamError,
+  type CurrentVersionResponse,
+  type FeedbackRating,
+  type FeedbackRequest,
+  type ShareCreated,
+} from '../vendor/wxstream-client.js';
 import type { AuthSession } from './auth-session.ts';
 import { authedCaller } from './authed-request.ts';
 import { readCurrentVersionResponse } from './conversation-shapes.ts';
-import { conversationPath } from './conversations-api.ts';
 import type { WxJsonRequest } from './json-request.ts';
-import type { CreatedShare, CurrentVersionResponse, Rating } from './reply-contract.ts';
 
 export const ACTIONS_TIMEOUT_MS = 15_000;
 
@@ -26,29 +32,29 @@ export interface ReplyActionsApiDeps {
 
 export interface ReplyActionsApi {
   /** `PUT /api/messages/:id/feedback`; `null` takes the rating back. */
-  rate(messageId: string, rating: Rating | null, comment?: string): Promise<void>;
+  rate(messageId: string, rating: FeedbackRating | null, comment?: string): Promise<void>;
   /** `PUT /api/conversations/:id/messages/:messageId/current` → the turn as it now reads. */
   setCurrentVersion(conversationId: string, messageId: string): Promise<CurrentVersionResponse>;
   /** `POST /api/conversations/:id/shares` → the new share's id. */
-  share(conversationId: string): Promise<CreatedShare>;
+  share(conversationId: string): Promise<Pick<ShareCreated, 'shareId'>>;
   /** `DELETE /api/shares/:shareId`. */
   revokeShare(shareId: string): Promise<void>;
 }
 
 export function feedbackPath(messageId: string): string {
-  return `/api/messages/${encodeURIComponent(messageId)}/feedback`;
+  return routePath(ROUTES.feedback, { messageId });
 }
 
 export function currentVersionPath(conversationId: string, messageId: string): string {
-  return `${conversationPath(conversationId)}/messages/${encodeURIComponent(messageId)}/current`;
+  return routePath(ROUTES.currentVersion, { id: conversationId, messageId });
 }
 
 export function sharesPath(conversationId: string): string {
-  return `${conversationPath(conversationId)}/shares`;
+  return routePath(ROUTES.conversationShares, { id: conversationId });
 }
 
 export function sharePath(shareId: string): string {
-  return `/api/shares/${encodeURIComponent(shareId)}`;
+  return routePath(ROUTES.share, { shareId });
 }
 
 export function createReplyActionsApi(deps: ReplyActionsApiDeps): ReplyActionsApi {
@@ -56,7 +62,8 @@ export function createReplyActionsApi(deps: ReplyActionsApiDeps): ReplyActionsAp
 
   return {
     async rate(messageId, rating, comment) {
-      await call('PUT', feedbackPath(messageId), comment === undefined ? { rating } : { rating, comment });
+      const body: FeedbackRequest = comment === undefined ? { rating } : { rating, comment };
+      await call('PUT', feedbackPath(messageId), body);
     },
     async setCurrentVersion(conversationId, messageId) {
       const answer = await call('PUT', currentVersionPath(conversationId, messageId), {});

@@ -7,9 +7,9 @@
  * existed or was revoked (the page says which it cannot tell apart: 已取消分享或不存在), `bad_response`
  * for an answer of another shape, the transport's codes otherwise.
  */
-import { WxstreamError } from '../vendor/wxstream-client.js';
+import { WxstreamError, type SharedConversation, type SharedMessage } from '../vendor/wxstream-client.js';
 import { requestJson, type WxJsonRequest } from './json-request.ts';
-import type { SharedConversation, SharedMessage } from './reply-contract.ts';
+
 import { sharePath } from './reply-actions-api.ts';
 
 export const SHARE_TIMEOUT_MS = 15_000;

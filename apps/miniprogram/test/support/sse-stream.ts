@@ -59,7 +59,7 @@ export function replyEvents(script: ReplyScript): ReplyEvent[] {
     events.push({ id: ++id, type: 'error', data: script.error });
   } else {
     events.push({ id: ++id, type: 'usage', data: { promptTokens: 12, completionTokens: 345 } });
-    if (script.suggestions) events.push({ id: ++id, type: 'suggestions', data: { items: [...script.suggestions] } } as unknown as ReplyEvent);
+    if (script.suggestions) events.push({ id: ++id, type: 'suggestions', data: { items: [...script.suggestions] } });
     events.push({ id: ++id, type: 'done', data: { finishReason: script.finishReason ?? 'stop' } });
   }
   return events;

@@ -58,6 +58,7 @@ import {
   type ChatRequest,
   type Clock,
   type ReplyState,
+  type StoredMessage,
   type ReplyStreamHandle,
   type ReplyStreamHandlers,
   type ReplyViewPatch,
@@ -81,7 +82,7 @@ import {
   type SetDataObject,
 } from './chat-view-model.ts';
 import { displayTitle } from '../../lib/conversation-title.ts';
-import type { ChatRequestBody, ConversationMessagesPage, TurnMessage } from '../../lib/reply-contract.ts';
+import type { ConversationMessagesPage } from '../../lib/conversations-api.ts';
 import { MessageLedger, type LedgerEntry } from './message-ledger.ts';
 import { OlderPages } from './older-pages.ts';
 import { ReplyAudio } from './reply-audio.ts';
@@ -224,7 +225,7 @@ export class ChatController {
   private readonly renders = new Map<number, ReplyRender>();
   private session: ReplySession | undefined;
   private streaming = false;
-  private lastRequest: ChatRequestBody | undefined;
+  private lastRequest: ChatRequest | undefined;
   private lastFinishReason: string | undefined;
   private conversationId: string | undefined;
   private draft = '';
@@ -335,7 +336,7 @@ export class ChatController {
     const index = this.count - 1;
     const render = this.renders.get(index);
     if (!this.canStartReply() || this.conversationId === undefined || render === undefined || render.status === 'streaming') return false;
-    const request: ChatRequestBody = { conversationId: this.conversationId, regenerate: true };
+    const request: ChatRequest = { conversationId: this.conversationId, regenerate: true };
     if (this.voice) request.voice = true;
     this.clearEditing();
     this.streaming = true;
@@ -386,7 +387,7 @@ export class ChatController {
     const editedId = this.ids[userIndex];
     const edited = editedId === undefined ? undefined : this.ledger.get(editedId);
     if (edited?.role !== 'user' || edited.serverId === '' || this.conversationId === undefined) return false;
-    const request: ChatRequestBody = { conversationId: this.conversationId, message, editOf: edited.serverId };
+    const request: ChatRequest = { conversationId: this.conversationId, message, editOf: edited.serverId };
     if (this.voice) request.voice = true;
     this.draft = '';
     this.editing = false;
@@ -443,7 +444,7 @@ export class ChatController {
   }
 
   private sendMessage(message: string, composer: SetDataObject): void {
-    const request: ChatRequestBody = this.conversationId === undefined ? { message } : { message, conversationId: this.conversationId };
+    const request: ChatRequest = this.conversationId === undefined ? { message } : { message, conversationId: this.conversationId };
     if (this.voice) request.voice = true;
     const userIndex = this.count;
     const replyIndex = userIndex + 1;
@@ -492,7 +493,7 @@ export class ChatController {
   }
 
   /** Sends `request` again into the bubble at `index`, which starts over. */
-  private resend(index: number, request: ChatRequestBody): void {
+  private resend(index: number, request: ChatRequest): void {
     const reply = this.place(index, pendingReply(this.newId()), { role: 'assistant', text: '' });
     this.deps.setData({
       ...replaceMessage(index, reply),
@@ -674,18 +675,16 @@ export class ChatController {
     return { ...conversation };
   }
 
-  private startReply(index: number, request: ChatRequestBody): void {
+  private startReply(index: number, request: ChatRequest): void {
     this.lastRequest = request;
     this.renders.set(index, emptyReplyRender());
     // A new reply: the previous one's audio stops (its links are short-lived anyway).
     this.audio.drop(index);
-    // The protocol's ChatRequest gains regenerate / editOf (and an optional message) with #10's server
-    // half; the body is sent as JSON as it is.
-    this.newSession(index).start(request as ChatRequest);
+    this.newSession(index).start(request);
   }
 
   /** Continues the reply `previous` in its bubble; if the server no longer has it, sends `request` again. */
-  private reopenReply(index: number, previous: ReplyState, request: ChatRequestBody): void {
+  private reopenReply(index: number, previous: ReplyState, request: ChatRequest): void {
     const session = this.newSession(index);
     session.reopen(previous, {
       onGone: () => {
@@ -736,8 +735,7 @@ export class ChatController {
     else this.audio.finish();
     const id = this.ids[index];
     if (id !== undefined) this.ledger.update(id, { serverId: state.messageId ?? '', text: state.text });
-    const suggestions = readSuggestions(state);
-    if (state.status === 'done' && suggestions.length > 0) this.deps.setData({ suggestions });
+    if (state.status === 'done' && state.suggestions && state.suggestions.length > 0) this.deps.setData({ suggestions: [...state.suggestions] });
     if (state.status === 'done' || state.status === 'stopped') this.readBackLastTurn(index);
   }
 
@@ -821,7 +819,7 @@ export class ChatController {
    * A turn now reads as `turn` (its question and reply, after a version switch): the bubbles at the
    * reply `replyId` and its question are replaced in place, wherever they are shown.
    */
-  replaceTurn(replyId: string, turn: readonly TurnMessage[]): void {
+  replaceTurn(replyId: string, turn: readonly StoredMessage[]): void {
     if (this.disposed) return;
     const questionId = this.ledger.previous(replyId);
     const ids = [questionId, replyId];
@@ -880,18 +878,9 @@ export class ChatController {
 }
 
 /** What the ledger keeps of a stored message shown at `at`. */
-function ledgerEntry(at: MessageAt, stored: TurnMessage | undefined): LedgerEntry {
+function ledgerEntry(at: MessageAt, stored: StoredMessage | undefined): LedgerEntry {
   if (!stored) return { at, role: 'assistant', serverId: '', text: '', rating: '' };
   const entry: LedgerEntry = { at, role: stored.role, serverId: stored.id, text: stored.text, rating: stored.feedback?.rating ?? '' };
   if (stored.versions) entry.versions = stored.versions;
   return entry;
-}
-
-/**
- * The follow-up questions a reply ended with. `ReplyState.suggestions` arrives in the client core with
- * #10's protocol change; until then the field is read as optional.
- */
-function readSuggestions(state: ReplyState): string[] {
-  const suggestions = (state as ReplyState & { suggestions?: readonly string[] }).suggestions;
-  return suggestions ? [...suggestions] : [];
 }

@@ -10,8 +10,7 @@
  * only that there is some. A conversation loaded from history (`storedMessages`) is the one exception
  * to path keys: its messages arrive together and are set as one list, once.
  */
-import type { ReplyStatus, ReplyViewPatch } from '../../vendor/wxstream-client.js';
-import type { Rating, TurnMessage, TurnVersions } from '../../lib/reply-contract.ts';
+import type { FeedbackRating, ReplyStatus, ReplyViewPatch, StoredMessage, TurnVersions } from '../../vendor/wxstream-client.js';
 import { blockChanges, splitReplyBlocks, type ReplyBlock } from './reply-blocks.ts';
 
 /** `blocked`: a stored reply the content check stopped (live replies end as `error` with its message). */
@@ -44,7 +43,7 @@ export interface ChatMessage {
   finishReason: string;
   audio: AudioControl;
   /** The owner's rating of a reply: '' none. */
-  rating: '' | Rating;
+  rating: '' | FeedbackRating;
   /** 1-based position of the version shown in its turn's versions; 0 for a turn with one version. */
   versionIndex: number;
   versionCount: number;
@@ -133,7 +132,7 @@ export function versionFields(versions: TurnVersions | undefined): Pick<ChatMess
 }
 
 /** Sets the rating shown under the reply at `at`. */
-export function ratingData(at: MessageAt, rating: '' | Rating): SetDataObject {
+export function ratingData(at: MessageAt, rating: '' | FeedbackRating): SetDataObject {
   return { [`${messagePath(at)}.rating`]: rating };
 }
 
@@ -200,7 +199,7 @@ export function reasoningToggleData(index: MessageAt, open: boolean, render: Rep
  * resends the last message of this visit, and there is none yet).
  */
 export function storedMessages(
-  stored: readonly TurnMessage[],
+  stored: readonly StoredMessage[],
   newId: () => string,
 ): { messages: ChatMessage[]; renders: Map<number, ReplyRender> } {
   const messages: ChatMessage[] = [];

@@ -22,6 +22,7 @@ import {
   ROUTES,
   supportsChunkedRequest,
   userMessageFor,
+  type FeedbackRating,
   type ReplyStreamHandlers,
 } from '../../vendor/wxstream-client.js';
 import { SERVER_URL } from '../../config.ts';
@@ -34,7 +35,6 @@ import { createWxAuthSession, createWxConversationsApi, createWxReplyActionsApi,
 import type { AuthSession } from '../../lib/auth-session.ts';
 import { askFeedbackComment } from '../../lib/feedback-dialog.ts';
 import { rememberShare } from '../../lib/own-shares.ts';
-import type { Rating } from '../../lib/reply-contract.ts';
 import { parseMessageAt } from './chat-view-model.ts';
 import { ChatController, initialChatData } from './chat-controller.ts';
 import { ReplyCommands } from './reply-commands.ts';
@@ -259,7 +259,7 @@ Component({
       const id = messageIdOf(event);
       if (id !== undefined) void commands.get(this)?.copy(id);
     },
-    onRateReply(event: MessageEvent<{ rating: Rating }>) {
+    onRateReply(event: MessageEvent<{ rating: FeedbackRating }>) {
       const id = messageIdOf(event);
       if (id !== undefined) void commands.get(this)?.rate(id, event.detail.rating);
     },

@@ -9,7 +9,7 @@
  * A server id is '' until known (a live reply learns it from `start`, its question from the stored turn
  * read after the reply ends). Entries are plain data; the controller decides what changes them.
  */
-import type { Rating, TurnVersions } from '../../lib/reply-contract.ts';
+import type { FeedbackRating, TurnVersions } from '../../vendor/wxstream-client.js';
 import type { MessageAt } from './chat-view-model.ts';
 
 export interface LedgerEntry {
@@ -17,7 +17,7 @@ export interface LedgerEntry {
   role: 'user' | 'assistant';
   serverId: string;
   text: string;
-  rating: '' | Rating;
+  rating: '' | FeedbackRating;
   /** On a reply whose turn has more than one version. */
   versions?: TurnVersions;
 }

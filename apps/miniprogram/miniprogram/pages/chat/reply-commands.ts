@@ -19,9 +19,8 @@
  *   (`deps.rememberShare`) so its page offers 取消分享 to its owner.
  * Every failure becomes a `deps.notify` with the error's Chinese message; nothing throws.
  */
-import { userMessageFor, WxstreamError } from '../../vendor/wxstream-client.js';
+import { userMessageFor, WxstreamError, type FeedbackRating, type StoredMessage } from '../../vendor/wxstream-client.js';
 import { CHAT_PAGE, sharePageUrl } from '../../lib/page-routes.ts';
-import type { Rating, TurnMessage } from '../../lib/reply-contract.ts';
 import type { ReplyActionsApi } from '../../lib/reply-actions-api.ts';
 import { ratingData, type SetDataObject } from './chat-view-model.ts';
 import type { MessageLedger } from './message-ledger.ts';
@@ -45,7 +44,7 @@ export interface ReplyCommandsDeps {
   conversationId(): string | undefined;
   /** A reply is streaming. */
   busy(): boolean;
-  replaceTurn(replyId: string, turn: readonly TurnMessage[]): void;
+  replaceTurn(replyId: string, turn: readonly StoredMessage[]): void;
   copyText(text: string): Promise<void>;
   askComment(): Promise<string | undefined>;
   rememberShare(shareId: string): void;
@@ -75,7 +74,7 @@ export class ReplyCommands {
     }
   }
 
-  async rate(id: string, rating: Rating): Promise<void> {
+  async rate(id: string, rating: FeedbackRating): Promise<void> {
     const entry = this.deps.ledger.get(id);
     if (!entry || entry.role !== 'assistant' || entry.serverId === '') return;
     const previous = entry.rating;
@@ -140,7 +139,7 @@ export class ReplyCommands {
     return card;
   }
 
-  private show(id: string, rating: '' | Rating): void {
+  private show(id: string, rating: '' | FeedbackRating): void {
     const entry = this.deps.ledger.get(id);
     if (!entry) return;
     this.deps.ledger.update(id, { rating });

@@ -11,8 +11,7 @@
  * - `revoke()` is offered only on the phone that made the share (`deps.isOwn`); it asks first, then
  *   `DELETE`s it and shows SHARE_REVOKED. `startChat()` opens a new conversation on the chat page.
  */
-import { userMessageFor, WxstreamError } from '../../vendor/wxstream-client.js';
-import type { SharedConversation } from '../../lib/reply-contract.ts';
+import { userMessageFor, WxstreamError, type SharedConversation } from '../../vendor/wxstream-client.js';
 import { splitReplyBlocks, type ReplyBlock } from '../chat/reply-blocks.ts';
 
 export const SHARE_PAGE_SIZE = 30;
