@@ -17,6 +17,14 @@
  *   every segment again from the first. `active` is true from the first segment played until the last
  *   one of a finished reply ended, or `stop()`; `onActiveChange` reports each change, so a page updates
  *   its controls on these edges only, never per segment.
+ * - Interruptions (a phone call, another app's audio): `pause()` holds the playing segment at its position
+ *   — its watchdog off, so it is not skipped while the interruption lasts — and `resume()` plays it on
+ *   from there. Should the platform have torn the player down meanwhile (its `play` fails), the segment is
+ *   loaded again into a new player that starts at the position it was paused at (`startTime`), once; no
+ *   sentence is skipped. `paused` says whether playback is held; `onPauseChange` reports each change.
+ *   Segments that arrive while paused wait. `stop()` and `replay()` end a pause.
+ * - `prepare` (optional) runs once, before the first `play()` of the queue, and is awaited: the platform's
+ *   audio options (e.g. playing through the silent switch) must be in force before any sound.
  * - Players: at most two alive (playing, preloading); each is destroyed as soon as it is not needed, and
  *   `dispose()` destroys every one and silences every callback. URLs are resolved against `baseUrl` by
  *   `resolveAudioUrl`. Time comes in through the injected scheduler.
@@ -36,7 +44,12 @@ export interface AudioPlayerError {
  */
 export interface AudioPlayer {
   src: string;
+  /** Where playback starts, in seconds (InnerAudioContext's `startTime`); set before `src` to start mid-way. */
+  startTime?: number;
+  /** The playback position in seconds, where the platform reports it. */
+  readonly currentTime?: number;
   play(): void;
+  pause(): void;
   stop(): void;
   destroy(): void;
   onCanplay(listener: () => void): void;
@@ -58,6 +71,10 @@ export interface AudioPlaybackQueueOptions {
   onSegmentError?: (index: number, error: AudioPlayerError) => void;
   /** Longest wait for a playing segment to become playable. Default 15,000. */
   loadTimeoutMs?: number;
+  /** Playback is held for an interruption (true) or goes on again (false). */
+  onPauseChange?: (paused: boolean) => void;
+  /** Awaited once before the first `play()`; a failure is ignored (playback goes on with the platform's defaults). */
+  prepare?: () => Promise<void>;
 }
 
 export const DEFAULT_AUDIO_LOAD_TIMEOUT_MS = 15_000;
@@ -92,6 +109,10 @@ interface Slot {
   ready: boolean;
   /** The player failed while loading ahead: skip it when its turn comes. */
   failed: boolean;
+  /** Seconds into the segment it was paused at and resumed from; undefined when it never paused. */
+  resumedFrom: number | undefined;
+  /** The segment was already loaded again after its player failed on resume. */
+  reloaded: boolean;
   readonly onCanplay: () => void;
   readonly onEnded: () => void;
   readonly onError: (error: AudioPlayerError) => void;
@@ -121,11 +142,51 @@ export class AudioPlaybackQueue {
   private finished = false;
   private isActive = false;
   private disposed = false;
+  private isPaused = false;
+  private pausedAt = 0;
+  private prepared: 'no' | 'running' | 'yes';
 
   constructor(options: AudioPlaybackQueueOptions) {
     this.options = options;
     const timeout = options.loadTimeoutMs;
     this.loadTimeoutMs = timeout !== undefined && timeout > 0 ? timeout : DEFAULT_AUDIO_LOAD_TIMEOUT_MS;
+    this.prepared = options.prepare === undefined ? 'yes' : 'no';
+  }
+
+  /** Playback is held by `pause()` (an interruption) and waits for `resume()`. */
+  get paused(): boolean {
+    return this.isPaused;
+  }
+
+  /**
+   * Holds the playing segment where it is (an audio interruption began). Returns whether anything was
+   * playing to hold.
+   */
+  pause(): boolean {
+    const current = this.current;
+    if (this.disposed || this.stopped || this.isPaused || current === undefined) return false;
+    this.cancelWatchdog();
+    const position = current.player?.currentTime;
+    this.pausedAt = typeof position === 'number' && Number.isFinite(position) && position > 0 ? position : 0;
+    current.player?.pause();
+    this.setPaused(true);
+    return true;
+  }
+
+  /** Plays the held segment on from where it was paused (the interruption ended, or the user asked). */
+  resume(): boolean {
+    if (this.disposed || !this.isPaused) return false;
+    this.setPaused(false);
+    const current = this.current;
+    if (current === undefined || current.player === undefined) {
+      this.pump();
+      return true;
+    }
+    current.resumedFrom = this.pausedAt;
+    this.armWatchdog(current);
+    current.player.play();
+    this.loadAhead();
+    return true;
   }
 
   get active(): boolean {
@@ -160,6 +221,7 @@ export class AudioPlaybackQueue {
     if (this.disposed) return;
     this.stopped = true;
     this.silence();
+    this.setPaused(false);
     this.setActive(false);
   }
 
@@ -167,6 +229,7 @@ export class AudioPlaybackQueue {
   replay(): boolean {
     if (this.disposed || !this.segments.some((segment) => !isSkippedAudio(segment))) return false;
     this.silence();
+    this.setPaused(false);
     this.stopped = false;
     this.position = 0;
     this.pump();
@@ -184,6 +247,11 @@ export class AudioPlaybackQueue {
     if (this.disposed || this.stopped) return;
     if (this.current !== undefined) {
       this.loadAhead();
+      return;
+    }
+    if (this.isPaused) return;
+    if (this.prepared !== 'yes') {
+      this.runPrepare();
       return;
     }
     while (this.position < this.segments.length) {
@@ -210,6 +278,24 @@ export class AudioPlaybackQueue {
     if (this.finished) this.setActive(false);
   }
 
+  /** Runs `prepare` once, then plays what has arrived meanwhile. */
+  private runPrepare(): void {
+    if (this.prepared !== 'no' || this.options.prepare === undefined) return;
+    this.prepared = 'running';
+    const done = (): void => {
+      this.prepared = 'yes';
+      this.pump();
+    };
+    let running: Promise<void>;
+    try {
+      running = this.options.prepare();
+    } catch {
+      done();
+      return;
+    }
+    running.then(done, done);
+  }
+
   /** Gives the next playable segment after the playing one its own player, so it is loaded when its turn comes. */
   private loadAhead(): void {
     const current = this.current;
@@ -223,7 +309,7 @@ export class AudioPlaybackQueue {
   }
 
   /** A player for `segment`, listening before its `src` is set so no early event is missed. */
-  private load(index: number, segment: AudioSegmentData): Slot | undefined {
+  private load(index: number, segment: AudioSegmentData, startTime?: number): Slot | undefined {
     let player: AudioPlayer;
     try {
       player = this.options.createPlayer();
@@ -237,6 +323,8 @@ export class AudioPlaybackQueue {
       player,
       ready: false,
       failed: false,
+      resumedFrom: undefined,
+      reloaded: false,
       onCanplay: () => this.handleCanplay(slot),
       onEnded: () => {
         if (slot === this.current) this.next();
@@ -246,6 +334,7 @@ export class AudioPlaybackQueue {
     player.onCanplay(slot.onCanplay);
     player.onEnded(slot.onEnded);
     player.onError(slot.onError);
+    if (startTime !== undefined) player.startTime = startTime;
     player.src = resolveAudioUrl(segment.url, this.options.baseUrl);
     return slot;
   }
@@ -258,6 +347,11 @@ export class AudioPlaybackQueue {
   }
 
   private handleError(slot: Slot, error: AudioPlayerError): void {
+    if (slot === this.current && slot.resumedFrom !== undefined && !slot.reloaded) {
+      // The player did not survive the interruption: the same segment again, from where it was held.
+      this.reload(slot, slot.resumedFrom);
+      return;
+    }
     if (slot === this.current) {
       this.report(slot.index, error);
       this.next();
@@ -268,6 +362,23 @@ export class AudioPlaybackQueue {
     this.report(slot.index, error);
     slot.failed = true;
     this.release(slot);
+  }
+
+  private reload(slot: Slot, from: number): void {
+    this.cancelWatchdog();
+    this.release(slot);
+    const fresh = this.load(slot.index, slot.segment, from);
+    if (fresh === undefined || fresh.player === undefined) {
+      this.current = undefined;
+      this.position = slot.index + 1;
+      this.pump();
+      return;
+    }
+    fresh.resumedFrom = from;
+    fresh.reloaded = true;
+    this.current = fresh;
+    this.armWatchdog(fresh);
+    fresh.player.play();
   }
 
   /** The playing segment is done (ended, failed or stuck): on to the next. */
@@ -284,7 +395,9 @@ export class AudioPlaybackQueue {
   private armWatchdog(slot: Slot): void {
     this.cancelWatchdog();
     const durationMs = slot.segment.durationMs;
-    const ms = !slot.ready ? this.loadTimeoutMs : durationMs !== undefined ? durationMs * 1.5 + 3_000 : MAX_UNTIMED_SEGMENT_MS;
+    // A resumed segment has only its rest to play.
+    const restMs = durationMs === undefined ? undefined : Math.max(0, durationMs - (slot.resumedFrom ?? 0) * 1000);
+    const ms = !slot.ready ? this.loadTimeoutMs : restMs !== undefined ? restMs * 1.5 + 3_000 : MAX_UNTIMED_SEGMENT_MS;
     this.watchdogArmed = true;
     this.watchdog = this.options.scheduler.setTimeout(() => {
       this.watchdogArmed = false;
@@ -326,6 +439,12 @@ export class AudioPlaybackQueue {
     player.offEnded(slot.onEnded);
     player.offError(slot.onError);
     player.destroy();
+  }
+
+  private setPaused(paused: boolean): void {
+    if (this.isPaused === paused) return;
+    this.isPaused = paused;
+    if (!this.disposed) this.options.onPauseChange?.(paused);
   }
 
   private setActive(active: boolean): void {

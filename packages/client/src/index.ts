@@ -11,3 +11,5 @@ export * from './wx-request-transport.ts';
 export * from './reply-session.ts';
 export * from './resume-backoff.ts';
 export * from './audio-playback-queue.ts';
+export * from './polled-reply.ts';
+export * from './reply-delivery.ts';

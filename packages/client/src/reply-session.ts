@@ -18,8 +18,11 @@
  *   page is hidden, since the catch-up render will show it.
  * - Hidden (`setVisible(false)`): no `onRender` at all and no render or typewriter timers. Visible
  *   again: one catch-up render with everything that changed.
- * - Idle watchdog: with no event and no heartbeat for `idleTimeoutMs` the connection counts as broken
- *   with `stream_interrupted` (a stalled connection would otherwise hang forever).
+ * - Idle watchdog: once a connection has started to answer (its headers or first byte: `onOpen`, or any
+ *   event or heartbeat), no event and no heartbeat for `idleTimeoutMs` count as a broken connection
+ *   (`stream_interrupted`; a stalled connection would otherwise hang forever). Never before that: a
+ *   platform that hands over nothing until the end is handled by polling delivery, not by a timeout that
+ *   would give up a reply the server goes on generating.
  * - Resuming (with `resume` options): when the connection breaks mid-reply — `stream_interrupted`,
  *   `network_error`, a retryable bare `http_error`, `server_shutdown`, the idle watchdog, a request
  *   WeChat cut at its time limit — and the reply's `messageId` is known, the session waits a jittered
@@ -36,10 +39,12 @@
  *   usual resume rules apply. If the events route answers 404 before any new event (the reply expired),
  *   `onGone` runs instead of that ending: the session goes inert without rendering, so the caller can
  *   send the message again into the same bubble.
- * - Stop: `stop()` aborts the local request and calls `stopReply(messageId)` so the server stops the
- *   model (it keeps generating for a client that merely disconnected). Pressed before the `start`
- *   event named the reply, the request stays open, silently, until it does (or the connection ends or
- *   the idle time passes), then the server is told.
+ * - Stop: `stop()` aborts the local request and tells the server, so it stops the model (it keeps
+ *   generating for a client that merely disconnected): by the request's `requestId` through `stopRequest`
+ *   at once, whether or not the reply has started; without one, by `stopReply(messageId)`. Pressed before
+ *   the `start` event named the reply, the request stays open, silently, until it does (or the connection
+ *   ends or the idle time passes) — so the server ends the reply `stopped` instead of dropping a turn
+ *   mid-admission — and, without a `requestId`, the server is told then.
  * - After `dispose()`: no callbacks, no timers, the transport is stopped (the server is not told to
  *   stop: leaving the page is not pressing stop, and the reply is stored when it ends).
  */
@@ -114,6 +119,11 @@ export interface ReplySessionOptions {
   resume?: ReplyResumeOptions;
   /** Tells the server to stop generating (fire and forget: the page owns errors and retries of this call). */
   stopReply?: (messageId: string) => void;
+  /**
+   * Tells the server to stop the reply a request started, by the request's `requestId` — which works before
+   * the `start` event named the reply. Used instead of `stopReply` when the request carries a `requestId`.
+   */
+  stopRequest?: (requestId: string) => void;
 }
 
 export const DEFAULT_RESUME_ATTEMPTS = 6;
@@ -177,6 +187,8 @@ export class ReplySession {
    * `gaveUp` — the reply ended because the attempts to continue it ran out (so it may be reopened).
    * `onGone` — set by `reopen` until the first new event: what to do instead of ending on a 404.
    * `stopPending` — stop was pressed before the reply had an id: the request stays open to learn it.
+   * `requestId` — the chat request's id, by which the server can be told to stop before `start`.
+   * `opened` — the current connection has answered (headers, a byte, an event): the watchdog runs.
    */
   private reply: ReplyState = initialReplyState();
   private stream: { stop(): void } | undefined;
@@ -200,6 +212,8 @@ export class ReplySession {
   private gaveUp = false;
   private onGone: (() => void) | undefined;
   private stopPending = false;
+  private requestId: string | undefined;
+  private opened = false;
 
   constructor(options: ReplySessionOptions) {
     this.options = options;
@@ -244,6 +258,7 @@ export class ReplySession {
     if (this.started) throw new Error('ReplySession.start: a session carries one reply; create a new session to send again');
     if (this.disposed) return;
     this.started = true;
+    this.requestId = body.requestId;
     this.requestRender();
     this.connect((handlers) => this.options.openStream(body, handlers));
   }
@@ -303,11 +318,15 @@ export class ReplySession {
   stop(): void {
     if (!this.started || this.disposed || isTerminalStatus(this.reply.status)) return;
     const messageId = this.reply.messageId;
+    const requestId = this.options.stopRequest !== undefined ? this.requestId : undefined;
     this.reply = stopReply(this.reply);
-    // Without an id the server cannot be told yet: keep listening for the `start` event that names it.
-    this.stopPending = messageId === undefined && this.stream !== undefined && this.options.stopReply !== undefined;
+    // Before `start` the request stays open, silently: with a requestId the server is told at once and ends
+    // the reply `stopped`; without one, the `start` event brings the id to tell it.
+    this.stopPending =
+      messageId === undefined && this.stream !== undefined && (requestId !== undefined || this.options.stopReply !== undefined);
     this.end();
-    if (messageId !== undefined) this.options.stopReply?.(messageId);
+    if (requestId !== undefined) this.options.stopRequest?.(requestId);
+    else if (messageId !== undefined) this.options.stopReply?.(messageId);
   }
 
   setVisible(visible: boolean): void {
@@ -342,6 +361,7 @@ export class ReplySession {
     const generation = ++this.generation;
     const current = (): boolean => generation === this.generation && !this.disposed;
     this.lastActivityAt = this.clock.now();
+    this.opened = false;
     let stream: { stop(): void };
     try {
       stream = open({
@@ -352,6 +372,9 @@ export class ReplySession {
           if (current()) this.handleError(error);
         },
         onHeartbeat: () => {
+          if (current()) this.noteActivity();
+        },
+        onOpen: () => {
           if (current()) this.noteActivity();
         },
       });
@@ -368,7 +391,8 @@ export class ReplySession {
       return;
     }
     this.stream = stream;
-    this.armIdle(this.idleTimeoutMs);
+    // The watchdog waits for the connection to answer (`noteActivity`), which may have happened already.
+    if (this.opened) this.armIdle(this.idleTimeoutMs);
   }
 
   /** Opens the events route after the last event applied. */
@@ -472,7 +496,7 @@ export class ReplySession {
     if (event.type !== 'start' && event.type !== 'done' && event.type !== 'error') return;
     this.stopPending = false;
     this.dropConnection();
-    if (event.type === 'start') this.options.stopReply?.(event.data.messageId);
+    if (event.type === 'start' && this.requestId === undefined) this.options.stopReply?.(event.data.messageId);
   }
 
   private fail(error: WxstreamError): void {
@@ -535,8 +559,12 @@ export class ReplySession {
     this.options.onSettled?.(this.reply);
   }
 
+  /** The open connection answered: its silence counts from now, and the watchdog runs from its first answer. */
   private noteActivity(): void {
     this.lastActivityAt = this.clock.now();
+    if (this.opened) return;
+    this.opened = true;
+    if (this.stream !== undefined && !this.idleArmed) this.armIdle(this.idleTimeoutMs);
   }
 
   private armIdle(ms: number): void {

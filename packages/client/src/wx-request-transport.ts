@@ -11,7 +11,9 @@
  *   through ONE `Utf8StreamDecoder` (stream mode, so a character split across chunks is carried over)
  *   into ONE `SseParser`, and each message through `parseReplyEvent` to `onEvent`. Non-200 → the chunks
  *   are an error body: collected, decoded once at the end and mapped through `parseErrorBody` to a
- *   `WxstreamError` (anything else becomes `http_error` with the status); never shown as reply text.
+ *   `WxstreamError`; a body that says nothing readable (empty, missing, not ours) takes the code its status
+ *   means (`errorFromStatus`: 401 `invalid_token`, 404 `not_found`, 409 `reply_in_progress`, 413, 429 with
+ *   `Retry-After`, any 5xx retryable); never shown as reply text.
  *   The status comes from `onHeadersReceived` (real devices pass `statusCode` there; DevTools does not,
  *   and then an `text/event-stream` content type marks a stream, and otherwise bytes are held until
  *   `success` tells the status).
@@ -21,19 +23,25 @@
  * - `stop()` detaches the chunk listener, aborts the request and makes every late chunk, `success` or
  *   `fail` (including WeChat's "request:fail abort") silent. No callback runs after `stop()` returns.
  * - Platforms that deliver no chunks but the whole body in `success.data` (PC WeChat, old base
- *   libraries) get that body parsed through the same decoder and parser.
+ *   libraries) get that body parsed through the same decoder and parser. `onOpen` tells the caller when
+ *   the server first answered (headers or a first byte), which such a platform only does at the end.
+ * - `openReplyPoll` is one poll of the events route (polled-reply.ts loops it): read whole, and a body
+ *   without a terminal event ends the batch (`onBatchEnd`) instead of counting as an interruption.
+ * - `abandon()` stops listening without aborting the request (see reply-delivery.ts).
  * - `chunkedSupported === false` fails at once with `unsupported_platform`, without a request. Callbacks
  *   may run synchronously inside `openReplyStream` in that case and when `request` throws.
  * Events of a type this client does not know (a newer server) are skipped, not treated as malformed.
  */
 import {
   LAST_EVENT_ID_QUERY,
+  POLL_QUERY,
   REPLY_EVENT_TYPES,
   WxstreamError,
   isTerminalEvent,
   parseErrorBody,
   parseReplyEvent,
   type ChatRequest,
+  type ErrorCode,
   type ReplyEvent,
 } from '@wxstream/protocol';
 import { SseParser, type SseMessage } from './sse-parser.ts';
@@ -98,6 +106,11 @@ export interface ReplyStreamHandlers {
   onError(error: WxstreamError): void;
   /** A heartbeat comment arrived: the connection is alive although no event came. */
   onHeartbeat?(): void;
+  /**
+   * The server has started to answer: the headers or the first byte arrived (once per request). A platform
+   * that hands the whole body over only at the end calls it then, not before.
+   */
+  onOpen?(): void;
 }
 
 /** What every stream request takes, whichever route it opens. */
@@ -127,6 +140,11 @@ export interface OpenReplyEventsOptions extends StreamRequestOptions {
 
 export interface ReplyStreamHandle {
   stop(): void;
+  /**
+   * Stops listening like `stop()` but leaves the request itself running (no abort), so the server does not
+   * see the client leave: for a chat request whose reply is now read another way (polling).
+   */
+  abandon?(): void;
 }
 
 /** The first base library whose `wx.request` supports `enableChunked` and `onChunkReceived`. */
@@ -176,12 +194,38 @@ interface StreamTarget {
   method: WxRequestOptionsLike['method'];
   header: Record<string, string>;
   data?: string;
+  /**
+   * A poll (`POLL_QUERY`): the body is a complete batch of events, read whole (no `enableChunked`, so any
+   * base library can), and a body that ends without a terminal event is not an interruption: `onBatchEnd`
+   * runs instead, and the caller polls again.
+   */
+  onBatchEnd?: () => void;
 }
 
 function openStream(options: StreamRequestOptions, target: StreamTarget): ReplyStreamHandle {
   const stream = new ReplyStream(options, target);
   stream.open();
-  return { stop: () => stream.stop() };
+  return { stop: () => stream.stop(), abandon: () => stream.abandon() };
+}
+
+export interface OpenReplyPollOptions extends Omit<StreamRequestOptions, 'chunkedSupported'> {
+  /** The reply's events route as a full URL. */
+  url: string;
+  lastEventId: number;
+  /** The batch ended without a terminal event: poll again after the last event delivered. */
+  onBatchEnd: () => void;
+}
+
+/** One poll of a reply's events route: every event after `lastEventId` the server has, as one whole body. */
+export function openReplyPoll(options: OpenReplyPollOptions): ReplyStreamHandle {
+  const lastEventId = String(Math.max(0, Math.floor(options.lastEventId)));
+  const separator = options.url.includes('?') ? '&' : '?';
+  return openStream(options, {
+    url: `${options.url}${separator}${LAST_EVENT_ID_QUERY}=${lastEventId}&${POLL_QUERY}=1`,
+    method: 'GET',
+    header: { 'Last-Event-ID': lastEventId },
+    onBatchEnd: options.onBatchEnd,
+  });
 }
 
 /** Error bodies are small JSON; past this a body is not ours and only its start is worth reporting. */
@@ -218,6 +262,8 @@ class ReplyStream {
   private sawChunk = false;
   private sawEvent = false;
   private finished = false;
+  private header: HeaderRecord;
+  private opened = false;
 
   private readonly onHeaders: WxRequestHeadersListener = (result) => this.handleHeaders(result);
   private readonly onChunk: WxRequestChunkListener = (result) => this.handleChunk(result.data);
@@ -231,7 +277,8 @@ class ReplyStream {
 
   open(): void {
     const { options, target } = this;
-    if (options.chunkedSupported === false) {
+    const poll = target.onBatchEnd !== undefined;
+    if (options.chunkedSupported === false && !poll) {
       this.failWith(
         new WxstreamError(
           'unsupported_platform',
@@ -246,7 +293,7 @@ class ReplyStream {
       url: target.url,
       method: target.method,
       header,
-      enableChunked: true,
+      enableChunked: !poll,
       responseType: 'arraybuffer',
       dataType: 'text',
       success: (result) => this.handleSuccess(result),
@@ -276,7 +323,18 @@ class ReplyStream {
     this.release();
   }
 
+  abandon(): void {
+    if (this.closed) return;
+    this.closed = true;
+    // Not finished as far as WeChat knows, but `release` must not abort it: the server keeps the reply going.
+    this.finished = true;
+    this.release();
+  }
+
   private handleHeaders(result: WxRequestHeadersResult): void {
+    if (this.closed) return;
+    this.header = result.header;
+    this.noteOpen();
     if (this.closed) return;
     if (typeof result.statusCode === 'number') this.status = result.statusCode;
     if (this.body !== 'undecided') return;
@@ -289,6 +347,8 @@ class ReplyStream {
     const bytes = toBytes(data);
     if (bytes.byteLength === 0) return;
     this.sawChunk = true;
+    this.noteOpen();
+    if (this.closed) return;
     if (this.body === 'events') this.feedBytes(bytes);
     else this.hold(bytes);
   }
@@ -298,13 +358,16 @@ class ReplyStream {
     this.finished = true;
     const status = this.status ?? result.statusCode;
     this.status = status;
+    if (result.header !== undefined && result.header !== null) this.header = result.header;
+    this.noteOpen();
+    if (this.closed) return;
     if (this.body === 'undecided') {
       if (status === 200) this.startEvents();
       else this.body = 'error';
     }
     if (this.closed) return;
     if (this.body === 'error') {
-      this.failWith(this.sawChunk ? errorFromText(status, this.heldText()) : errorFromData(status, result.data));
+      this.failWith(this.sawChunk ? errorFromText(status, this.heldText(), this.header) : errorFromResponse(status, result.data, this.header));
       return;
     }
     if (!this.sawChunk) this.feedWholeBody(result.data);
@@ -314,6 +377,13 @@ class ReplyStream {
     if (this.closed) return;
     this.parser.end();
     if (this.closed) return;
+    const onBatchEnd = this.target.onBatchEnd;
+    if (onBatchEnd !== undefined) {
+      this.closed = true;
+      this.release();
+      onBatchEnd();
+      return;
+    }
     this.failWith(new WxstreamError('stream_interrupted', 'the response ended without a done or error event'));
   }
 
@@ -344,6 +414,13 @@ class ReplyStream {
       this.release();
     }
     this.handlers.onEvent(parsed.event);
+  }
+
+  /** The server has answered (headers or a first byte): from now on silence means a stalled connection. */
+  private noteOpen(): void {
+    if (this.opened) return;
+    this.opened = true;
+    this.handlers.onOpen?.();
   }
 
   private handleHeartbeat(): void {
@@ -413,43 +490,80 @@ class ReplyStream {
   }
 }
 
-function isEventStream(header: Record<string, string> | null | undefined): boolean {
-  if (typeof header !== 'object' || header === null) return false;
-  for (const name of Object.keys(header)) {
-    if (name.toLowerCase() === 'content-type') return String(header[name]).toLowerCase().includes('text/event-stream');
-  }
-  return false;
+function isEventStream(header: HeaderRecord): boolean {
+  return headerValue(header, 'content-type')?.toLowerCase().includes('text/event-stream') ?? false;
 }
 
 function toBytes(data: ArrayBuffer | ArrayBufferView): Uint8Array {
   return data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
-function errorFromData(status: number, data: WxRequestSuccessResult['data'] | undefined): WxstreamError {
-  if (typeof data === 'string') return errorFromText(status, data);
+/** The error a non-2xx answer means, from its body where it is ours, else from its status. */
+export function errorFromResponse(status: number, data: WxRequestSuccessResult['data'] | undefined, header: HeaderRecord): WxstreamError {
+  if (typeof data === 'string') return errorFromText(status, data, header);
   if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
-    return errorFromText(status, new Utf8StreamDecoder().decode(toBytes(data).subarray(0, MAX_ERROR_BODY_BYTES)));
+    return errorFromText(status, new Utf8StreamDecoder().decode(toBytes(data).subarray(0, MAX_ERROR_BODY_BYTES)), header);
   }
-  return errorFromValue(status, data, '');
+  return errorFromValue(status, data, '', header);
 }
 
-function errorFromText(status: number, text: string): WxstreamError {
+function errorFromText(status: number, text: string, header: HeaderRecord): WxstreamError {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     value = undefined;
   }
-  return errorFromValue(status, value, text);
+  return errorFromValue(status, value, text, header);
 }
 
-function errorFromValue(status: number, value: unknown, text: string): WxstreamError {
+function errorFromValue(status: number, value: unknown, text: string, header: HeaderRecord): WxstreamError {
+  const retryAfterSeconds = retryAfterOf(header);
   const wire = parseErrorBody(value);
-  if (wire !== undefined) return new WxstreamError(wire.code, wire.message, { retryable: wire.retryable, status });
-  const snippet = text.replace(/\s+/g, ' ').trim().slice(0, ERROR_SNIPPET_CHARS);
+  if (wire !== undefined) return new WxstreamError(wire.code, wire.message, { retryable: wire.retryable, status, retryAfterSeconds });
+  return errorFromStatus(status, text, retryAfterSeconds);
+}
+
+/**
+ * The error a status means when its body says nothing we can read — empty, missing (some platforms hand no
+ * body of a chunked error response at all), not JSON, or JSON that is not ours. The statuses the client acts
+ * on keep their meaning: 401 logs in again, 404 is an unknown or expired reply, 409 is a reply still running,
+ * 413 a message too large, 429 waits `Retry-After`; any 5xx may be retried.
+ */
+export function errorFromStatus(status: number, bodyText = '', retryAfterSeconds?: number): WxstreamError {
+  const snippet = bodyText.replace(/\s+/g, ' ').trim().slice(0, ERROR_SNIPPET_CHARS);
+  const message = `HTTP ${status}${snippet === '' ? ' with no readable body' : `: ${snippet}`}`;
+  const code = STATUS_CODES[status];
+  if (code !== undefined) return new WxstreamError(code, message, { status, retryAfterSeconds });
   // A bare HTTP error (a proxy page, a gateway timeout): retrying helps for 5xx, 408 and 429 only.
   const retryable = status >= 500 || status === 408 || status === 429;
-  return new WxstreamError('http_error', `HTTP ${status}${snippet === '' ? '' : `: ${snippet}`}`, { status, retryable });
+  return new WxstreamError('http_error', message, { status, retryable, retryAfterSeconds });
+}
+
+const STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
+  400: 'invalid_request',
+  401: 'invalid_token',
+  404: 'not_found',
+  409: 'reply_in_progress',
+  413: 'payload_too_large',
+  429: 'rate_limited',
+};
+
+type HeaderRecord = Record<string, string> | null | undefined;
+
+/** `Retry-After` in seconds (the delta form; an HTTP date is not worth a clock here), or undefined. */
+function retryAfterOf(header: HeaderRecord): number | undefined {
+  const raw = headerValue(header, 'retry-after');
+  if (raw === undefined || !/^\d+$/.test(raw.trim())) return undefined;
+  return Number(raw.trim());
+}
+
+function headerValue(header: HeaderRecord, lowerName: string): string | undefined {
+  if (typeof header !== 'object' || header === null) return undefined;
+  for (const name of Object.keys(header)) {
+    if (name.toLowerCase() === lowerName) return String(header[name]);
+  }
+  return undefined;
 }
 
 function describe(cause: unknown): string {

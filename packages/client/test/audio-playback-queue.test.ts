@@ -339,3 +339,100 @@ test('a random schedule of arrivals, ends, errors and stalls plays every playabl
     assert.equal(clock.pendingTimers, 0);
   }
 });
+
+test('an audio interruption mid-segment holds it where it is, and its end resumes the same segment from there', () => {
+  const { clock, players } = setup();
+  const pauses: boolean[] = [];
+  const errors: number[] = [];
+  const held = new AudioPlaybackQueue({
+    createPlayer: players.create,
+    baseUrl: BASE,
+    scheduler: clock,
+    onPauseChange: (paused) => pauses.push(paused),
+    onSegmentError: (index) => errors.push(index),
+  });
+  held.push(segment(0, 4000));
+  held.push(segment(1, 3000));
+  const first = players.current();
+  first.canplay();
+  clock.advance(1500);
+  first.advanceTo(1.5);
+  assert.equal(held.pause(), true, 'a phone call begins');
+  assert.equal(first.pauseCalls, 1);
+  assert.equal(held.paused, true);
+  // The call lasts far longer than the segment's deadline: before, the watchdog skipped the sentence.
+  clock.advance(10 * 60_000);
+  assert.equal(first.destroyed, false, 'the held segment is not skipped');
+  assert.deepEqual(players.playing(), []);
+  assert.equal(held.resume(), true, 'the call ended');
+  assert.equal(first.playCalls, 2, 'the same player plays on from its position');
+  assert.equal(players.current(), first);
+  first.end();
+  assert.equal(players.current().src.endsWith('/1'), true, 'then the next sentence');
+  assert.deepEqual(pauses, [true, false]);
+  assert.deepEqual(errors, []);
+});
+
+test('a segment whose player did not survive the interruption is loaded again from where it was held', () => {
+  const { clock, players } = setup();
+  const reported: number[] = [];
+  const queue = new AudioPlaybackQueue({ createPlayer: players.create, baseUrl: BASE, scheduler: clock, onSegmentError: (index) => reported.push(index) });
+  queue.push(segment(0, 4000));
+  queue.push(segment(1, 3000));
+  const first = players.current();
+  first.canplay();
+  first.advanceTo(2.25);
+  queue.pause();
+  queue.resume();
+  first.fail(10001, 'system error: the audio session was taken');
+  const again = players.current();
+  assert.notEqual(again, first);
+  assert.equal(again.src.endsWith('/0'), true, 'the same sentence, not the next one');
+  assert.equal(again.startTime, 2.25, 'from where it was held');
+  assert.ok(players.log.some((line) => line.endsWith('/0 from 2.25')));
+  assert.deepEqual(reported, [], 'nothing was skipped');
+  again.canplay();
+  again.end();
+  assert.equal(players.current().src.endsWith('/1'), true);
+});
+
+test('segments that arrive during an interruption wait for its end; stop ends the pause', () => {
+  const { clock, players } = setup();
+  const queue = new AudioPlaybackQueue({ createPlayer: players.create, baseUrl: BASE, scheduler: clock });
+  queue.push(segment(0, 1000));
+  const first = players.current();
+  queue.pause();
+  first.end();
+  queue.push(segment(1, 1000));
+  assert.deepEqual(players.playing(), [], 'nothing starts while the interruption lasts');
+  queue.stop();
+  assert.equal(queue.paused, false);
+  assert.equal(queue.resume(), false);
+});
+
+test('prepare runs once and is awaited before the first segment plays', async () => {
+  const { clock, players } = setup();
+  const calls: string[] = [];
+  let release: () => void = () => {};
+  const queue = new AudioPlaybackQueue({
+    createPlayer: players.create,
+    baseUrl: BASE,
+    scheduler: clock,
+    prepare: () => {
+      calls.push('prepare');
+      return new Promise<void>((resolve) => {
+        release = resolve;
+      });
+    },
+  });
+  queue.push(segment(0));
+  queue.push(segment(1));
+  assert.deepEqual(players.all.length, 0, 'no player before the options are set');
+  release();
+  await Promise.resolve();
+  await Promise.resolve();
+  assert.equal(players.current().src.endsWith('/0'), true);
+  players.current().end();
+  queue.replay();
+  assert.deepEqual(calls, ['prepare']);
+});

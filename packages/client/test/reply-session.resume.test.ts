@@ -32,6 +32,7 @@ function setup(resume: Partial<ReplyResumeOptions> = {}, options: { idleTimeoutM
       ...resume,
     },
     stopReply: (messageId) => stops.push(messageId),
+    stopRequest: (requestId) => stops.push(`request:${requestId}`),
     clock,
     scheduler: clock,
     idleTimeoutMs: options.idleTimeoutMs ?? 45_000,
@@ -315,6 +316,54 @@ test('stop before the reply has an id waits for the start event to tell the serv
   assert.equal(page().text, '');
   assert.equal(session.state.text, '');
   assert.equal(clock.pendingTimers, 0);
+});
+
+test('stop before start with a requestId tells the server at once, by the request, and only once', () => {
+  const { clock, network, session, stops, page, settled } = setup();
+  session.start({ message: 'hi', requestId: 'req-stop-0001' });
+  clock.advance(100);
+  session.stop();
+  // Before: nothing reached the server until `start` named the reply, and a new send disposed the session
+  // first, so the stop was lost and the server stored a reply the user had stopped.
+  assert.deepEqual(stops, ['request:req-stop-0001'], 'the server hears of the stop before the reply has an id');
+  assert.equal(network.last.abortCalls, 0, 'the request stays open, so the server ends the reply stopped');
+  clock.advance(100);
+  assert.equal(page().status, 'stopped');
+  assert.equal(settled.length, 1);
+  network.last.sendHeaders(200);
+  network.last.sendBody(wire([START, { id: 2, type: 'done', data: { finishReason: 'stopped' } }]));
+  assert.deepEqual(stops, ['request:req-stop-0001'], 'not told twice');
+  clock.runUntilIdle();
+  assert.equal(page().text, '');
+  assert.equal(clock.pendingTimers, 0);
+});
+
+test('stop after start with a requestId stops by the request too', () => {
+  const { network, session, stops } = setup();
+  session.start({ message: 'hi', requestId: 'req-stop-0002' });
+  network.last.sendHeaders(200);
+  network.last.sendBody(wire([START, delta(2, '半')]));
+  session.stop();
+  assert.deepEqual(stops, ['request:req-stop-0002']);
+  assert.equal(network.last.abortCalls, 1);
+});
+
+test('the idle watchdog starts when the server first answers, never before', () => {
+  const { clock, network, session, page } = setup({}, { idleTimeoutMs: 45_000 });
+  session.start({ message: 'hi', requestId: 'req-idle-0001' });
+  // Nothing at all for 90 s (a platform that hands the body over only at its end, or a slow admission).
+  clock.advance(90_000);
+  assert.equal(session.state.status, 'streaming', 'no header, no byte: not a stalled connection yet');
+  assert.equal(network.last.abortCalls, 0);
+  network.last.sendHeaders(200);
+  network.last.sendBody(wire([START]));
+  clock.advance(44_999);
+  assert.equal(session.state.status, 'streaming');
+  clock.advance(1);
+  assert.equal(network.last.abortCalls, 1, 'silent after its start: the connection counts as broken');
+  clock.advance(10_000);
+  assert.equal(network.tasks.length, 2, 'and is replaced through the events route');
+  assert.equal(page().status, 'streaming');
 });
 
 test('dispose while waiting to resume leaves no timer and makes no request', () => {

@@ -193,12 +193,96 @@ test('an HTML error page becomes http_error with the status, retryable only wher
   assert.match(error.message, /^HTTP 502: <html><head><title>502 Bad Gateway/);
   assert.deepEqual(gateway.events, []);
 
-  const missing = open();
-  missing.fake.last.sendHeaders(404, { 'Content-Type': 'text/html' });
-  missing.fake.last.sendBody('<h1>Not Found</h1>');
-  missing.fake.last.succeed(404);
-  assert.equal(missing.errors[0]?.code, 'http_error');
-  assert.equal(missing.errors[0]?.retryable, false);
+  const forbidden = open();
+  forbidden.fake.last.sendHeaders(403, { 'Content-Type': 'text/html' });
+  forbidden.fake.last.sendBody('<h1>Forbidden</h1>');
+  forbidden.fake.last.succeed(403);
+  assert.equal(forbidden.errors[0]?.code, 'http_error');
+  assert.equal(forbidden.errors[0]?.retryable, false);
+});
+
+// Community reports: with enableChunked, some clients hand neither a chunk nor a `success.data` of an error
+// answer; the status alone must still mean what the server meant.
+const BODYLESS: readonly { name: string; deliver: (task: ReturnType<typeof open>['fake']['last'], status: number, header: Record<string, string>) => void }[] = [
+  { name: 'an empty body', deliver: (task, status, header) => task.succeed(status, new ArrayBuffer(0), header) },
+  { name: 'no body at all', deliver: (task, status, header) => task.succeed(status, undefined as unknown as ArrayBuffer, header) },
+  { name: 'a non-JSON body', deliver: (task, status, header) => task.succeed(status, arrayBufferOf('<html>oops</html>'), header) },
+  {
+    name: 'a status in the headers and an empty chunked body',
+    deliver: (task, status, header) => {
+      task.sendHeaders(status, header);
+      task.succeed(status, new ArrayBuffer(0), header);
+    },
+  },
+];
+
+const STATUS_MEANINGS: readonly { status: number; code: string; retryable: boolean }[] = [
+  { status: 401, code: 'invalid_token', retryable: false },
+  { status: 404, code: 'not_found', retryable: false },
+  { status: 409, code: 'reply_in_progress', retryable: true },
+  { status: 413, code: 'payload_too_large', retryable: false },
+  { status: 429, code: 'rate_limited', retryable: true },
+  { status: 500, code: 'http_error', retryable: true },
+  { status: 502, code: 'http_error', retryable: true },
+  { status: 503, code: 'http_error', retryable: true },
+  { status: 504, code: 'http_error', retryable: true },
+];
+
+test('an error status without a readable body maps to the code the status means', () => {
+  for (const body of BODYLESS) {
+    for (const { status, code, retryable } of STATUS_MEANINGS) {
+      const { fake, events, errors } = open();
+      body.deliver(fake.last, status, {});
+      const error = onlyError(errors);
+      assert.equal(error.code, code, `${status} with ${body.name}`);
+      assert.equal(error.status, status, `${status} with ${body.name}`);
+      assert.equal(error.retryable, retryable, `${status} with ${body.name}`);
+      assert.deepEqual(events, []);
+    }
+  }
+});
+
+test('a 429 without a body keeps the Retry-After it was sent with', () => {
+  for (const body of BODYLESS) {
+    const { fake, errors } = open();
+    body.deliver(fake.last, 429, { 'Retry-After': '17' });
+    const error = onlyError(errors);
+    assert.equal(error.code, 'rate_limited', body.name);
+    assert.equal(error.retryAfterSeconds, 17, body.name);
+  }
+  const withBody = open();
+  withBody.fake.last.succeed(429, arrayBufferOf(JSON.stringify(errorBody('quota_exceeded', 'quota'))), { 'retry-after': '3600' });
+  assert.equal(onlyError(withBody.errors).code, 'quota_exceeded');
+  assert.equal(onlyError(withBody.errors).retryAfterSeconds, 3600);
+});
+
+test('the events route answering 404 with no body is an expired reply', () => {
+  const fake = new FakeWxRequest();
+  const errors: WxstreamError[] = [];
+  openReplyEvents({
+    request: fake.request,
+    url: 'https://chat.example.com/api/chat/m-1/events',
+    lastEventId: 12,
+    handlers: { onEvent: () => assert.fail('no event'), onError: (error) => errors.push(error) },
+  });
+  fake.last.sendHeaders(404, {});
+  fake.last.succeed(404, new ArrayBuffer(0));
+  assert.equal(onlyError(errors).code, 'not_found');
+});
+
+test('onOpen runs once, at the headers or the first byte, and never for a request still silent', () => {
+  const opened: string[] = [];
+  const headersFirst = open({ handlers: { onEvent: () => opened.push('event'), onError: () => opened.push('error'), onOpen: () => opened.push('open') } });
+  assert.equal(opened.length, 0, 'nothing before the server answers');
+  headersFirst.fake.last.sendHeaders(200, { 'Content-Type': 'text/event-stream' });
+  headersFirst.fake.last.sendBody(formatSseEvent(REPLY[0] as ReplyEvent));
+  assert.deepEqual(opened, ['open', 'event']);
+
+  opened.length = 0;
+  const bodyOnly = open({ handlers: { onEvent: () => opened.push('event'), onError: () => opened.push('error'), onOpen: () => opened.push('open') } });
+  bodyOnly.fake.last.succeed(200, arrayBufferOf(WIRE));
+  assert.equal(opened[0], 'open', 'a body handed over whole opens at its end');
+  assert.equal(opened.filter((what) => what === 'open').length, 1);
 });
 
 test('a known error body on a status without headers status (DevTools) is read from success', () => {

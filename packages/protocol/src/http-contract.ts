@@ -38,6 +38,13 @@ export const ROUTES = {
   share: '/api/shares/:shareId',
   /** `GET` (with `Range`): one spoken segment, through the signed URL of its `audio` event. No Authorization. */
   audio: '/api/audio/:id',
+  /**
+   * `POST`: stops the reply a chat request (its `requestId`) started — before or after its `start` event; a
+   * stop that arrives before the request is remembered for a bounded time. Another user's requestId → 404.
+   */
+  stopRequest: '/api/chat/requests/:requestId/stop',
+  /** `POST`: speaks a stored reply (the caller's own assistant message): `audio` events and one `done`. */
+  messageSpeech: '/api/messages/:messageId/speech',
 } as const;
 
 export const STREAM_HEADERS = {
@@ -67,7 +74,43 @@ export interface ChatRequest {
   voice?: boolean;
   /** The provider's voice to speak in (1-64 of `A-Za-z0-9_.-`); the server's default when absent. */
   voiceName?: string;
+  /**
+   * Made by the client for each message it sends (`REQUEST_ID_PATTERN`), and sent again with the same
+   * message when it retries: a repeat from the same user does not start another turn but answers with
+   * that reply (its events from the start, or 202 in polling delivery). Also what a stop can name before
+   * the reply has an id (`ROUTES.stopRequest`).
+   */
+  requestId?: string;
+  /**
+   * `stream` (default): the reply streams in the response. `poll`: for clients that cannot read a body as it
+   * arrives, the answer is `202 ChatAcceptedResponse` once the turn is committed, and the events are read
+   * with `GET replyEvents?lastEventId=N&poll=1` (`POLL_QUERY`) until the terminal one.
+   */
+  delivery?: ReplyDelivery;
 }
+
+export type ReplyDelivery = 'stream' | 'poll';
+export const REPLY_DELIVERIES: readonly ReplyDelivery[] = ['stream', 'poll'];
+
+/** What a `requestId` may be: 8–64 of `A-Za-z0-9_-` (a UUID without braces, a nanoid, …). */
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
+
+export function isValidRequestId(value: unknown): value is string {
+  return typeof value === 'string' && REQUEST_ID_PATTERN.test(value);
+}
+
+/** `202` answer of `POST /api/chat` with `"delivery":"poll"`: where to poll the reply's events. */
+export interface ChatAcceptedResponse {
+  messageId: string;
+  conversationId: string;
+}
+
+/**
+ * Query parameter that turns the events route into one poll: a complete `text/event-stream` body (with
+ * `Content-Length`) of every event after `lastEventId` that exists — waiting up to the server's poll wait
+ * for the first one — then the response ends.
+ */
+export const POLL_QUERY = 'poll';
 
 export interface LoginRequest {
   code: string;
@@ -87,6 +130,15 @@ export const LAST_EVENT_ID_QUERY = 'lastEventId';
 /** Answer of `POST /api/chat/:messageId/stop`: `stopping` when it was running, `ended` when it had already ended. */
 export interface StopReplyResponse {
   status: 'stopping' | 'ended';
+}
+
+/**
+ * Answer of `POST /api/chat/requests/:requestId/stop`: `stopping`/`ended` as for a reply; `pending` when
+ * the request has not reached the server yet — the stop is remembered and the reply ends `stopped` as
+ * soon as it would have started.
+ */
+export interface StopRequestResponse {
+  status: 'stopping' | 'ended' | 'pending';
 }
 
 /** Builds a concrete path from a route template, e.g. `routePath(ROUTES.replyEvents, { messageId })`. */

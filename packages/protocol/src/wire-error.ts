@@ -23,13 +23,20 @@ export class WxstreamError extends Error {
   readonly retryable: boolean;
   /** HTTP status, when the error came from (or will become) an HTTP answer. */
   readonly status: number;
+  /** Seconds the server asked to wait before trying again (`Retry-After`), when it said. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message?: string, options?: { retryable?: boolean; status?: number; cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    options?: { retryable?: boolean; status?: number; cause?: unknown; retryAfterSeconds?: number },
+  ) {
     super(message ?? ERROR_CODES[code].userMessage, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'WxstreamError';
     this.code = code;
     this.retryable = options?.retryable ?? ERROR_CODES[code].retryable;
     this.status = options?.status ?? ERROR_CODES[code].status;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 
   toWire(): WireError {

@@ -27,8 +27,13 @@ export class FakeAudioPlayer implements AudioPlayer {
   playCalls = 0;
   stopCalls = 0;
   destroyed = false;
-  /** Between `play()` and its end, stop, failure or destruction. */
+  /** Between `play()` and its end, pause, stop, failure or destruction. */
   playing = false;
+  pauseCalls = 0;
+  /** Where playback starts, in seconds (set before `src` to start mid-way). */
+  startTime = 0;
+  /** The position the test says playback has reached, in seconds (`advanceTo`). */
+  currentTime = 0;
   private source = '';
   private readonly log: string[];
   private readonly canplayListeners: (() => void)[] = [];
@@ -47,7 +52,7 @@ export class FakeAudioPlayer implements AudioPlayer {
   set src(value: string) {
     this.alive('src');
     this.source = value;
-    this.log.push(`src #${this.id} ${value}`);
+    this.log.push(this.startTime > 0 ? `src #${this.id} ${value} from ${this.startTime}` : `src #${this.id} ${value}`);
   }
 
   play(): void {
@@ -56,6 +61,18 @@ export class FakeAudioPlayer implements AudioPlayer {
     this.playCalls++;
     this.playing = true;
     this.log.push(`play #${this.id}`);
+  }
+
+  pause(): void {
+    this.alive('pause');
+    this.pauseCalls++;
+    this.playing = false;
+    this.log.push(`pause #${this.id} at ${this.currentTime}`);
+  }
+
+  /** Playback has reached `seconds` into the source. */
+  advanceTo(seconds: number): void {
+    this.currentTime = seconds;
   }
 
   stop(): void {
