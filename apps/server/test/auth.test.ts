@@ -108,6 +108,20 @@ describe('development login over HTTP', () => {
     assert.equal(answer.headers['cache-control'], 'no-store');
   });
 
+  test('a devCode wins over the wx.login code: one device stays one user across logins', async () => {
+    const subjectOf = async (body: unknown): Promise<string> => {
+      const answer = await postLogin(body);
+      assert.equal(answer.status, 200, answer.text);
+      const { token } = answer.json() as { token: string };
+      return (JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as { sub: string }).sub;
+    };
+    // Before: each re-login on a phone sent a new wx.login code and became a new user with no history.
+    assert.equal(await subjectOf({ code: 'wx-code-first', devCode: 'device-7f3a9c' }), 'dev:device-7f3a9c');
+    assert.equal(await subjectOf({ code: 'wx-code-second', devCode: 'device-7f3a9c' }), 'dev:device-7f3a9c');
+    const refused = await postLogin({ code: 'wx-code-third', devCode: '' });
+    assert.equal(refused.status, 400);
+  });
+
   for (const [name, body] of [
     ['no code', {}],
     ['an empty code', { code: '' }],

@@ -78,6 +78,17 @@ describe('WeChat login', () => {
     assert.equal(list.status, 200);
   });
 
+  test('WeChat login ignores a devCode: the wx.login code is what is exchanged', async () => {
+    wx.fake.addLoginCode('real-code', 'openid-devcode');
+    const answer = await send(wx.url, '/api/auth/login', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: { code: 'real-code', devCode: 'device-7f3a9c' },
+    });
+    assert.equal(answer.status, 200, answer.text);
+    assert.equal(subjectOf((answer.json() as LoginResponse).token), 'wechat:openid-devcode');
+  });
+
   test('a code WeChat refuses is 401 login_code_invalid, and a used code too', async () => {
     assert.equal(parseErrorBody((await postLogin(wx.url, 'never-issued')).json())?.code, 'login_code_invalid');
     wx.fake.addLoginCode('once', 'openid-once');

@@ -188,6 +188,23 @@ export function openReplyEvents(options: OpenReplyEventsOptions): ReplyStreamHan
   });
 }
 
+export interface OpenMessageSpeechOptions extends StreamRequestOptions {
+  /** The speech route of a stored reply as a full URL (`routePath(ROUTES.messageSpeech, { messageId })`). */
+  url: string;
+  /** The provider's voice; the server's default when absent. */
+  voiceName?: string;
+}
+
+/** Speaks a stored reply: its `audio` events and one `done`, read like any reply stream. */
+export function openMessageSpeech(options: OpenMessageSpeechOptions): ReplyStreamHandle {
+  return openStream(options, {
+    url: options.url,
+    method: 'POST',
+    header: { 'Content-Type': 'application/json' },
+    data: JSON.stringify(options.voiceName === undefined ? {} : { voiceName: options.voiceName }),
+  });
+}
+
 /** The route-specific part of a stream request. */
 interface StreamTarget {
   url: string;

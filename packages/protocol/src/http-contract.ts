@@ -114,6 +114,12 @@ export const POLL_QUERY = 'poll';
 
 export interface LoginRequest {
   code: string;
+  /**
+   * Development login only: a stable id of this device (kept in storage), used as the identity instead of
+   * `code` — each `wx.login` code is new, so with it every re-login would be a new user. WeChat login
+   * ignores it.
+   */
+  devCode?: string;
 }
 
 export interface LoginResponse {

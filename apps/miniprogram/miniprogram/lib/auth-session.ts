@@ -6,7 +6,8 @@
  * under STORAGE_KEY. It rejects only with a `WxstreamError`: `login_failed` when `wx.login` fails,
  * `network_error` when the server cannot be reached, the server's own code for an error body,
  * `http_error` for another non-2xx answer (json-request.ts), and `bad_response` for a 2xx answer
- * without a token. `invalidate()` forgets the token after the server refused it.
+ * without a token. `invalidate()` forgets the token after the server refused it. With `devCode`, every
+ * login also sends this device's stable id, which a development-login server uses as the user.
  * The wx functions come in by injection, typed as just the parts used, so Node tests drive a fake.
  */
 import { ROUTES, WxstreamError, type Clock, type LoginRequest } from '../vendor/wxstream-client.js';
@@ -29,6 +30,8 @@ export interface AuthDeps {
   getStorageSync(key: string): unknown;
   setStorageSync(key: string, value: StoredToken): void;
   removeStorageSync(key: string): void;
+  /** This device's stable id (device-id.ts), sent as `devCode`: a development login's identity. */
+  devCode?: () => string;
 }
 
 export interface StoredToken {
@@ -75,6 +78,7 @@ export function createAuthSession(deps: AuthDeps): AuthSession {
 
   async function exchange(code: string): Promise<StoredToken> {
     const body: LoginRequest = { code };
+    if (deps.devCode !== undefined) body.devCode = deps.devCode();
     const answer = await requestJson(deps.request, {
       url: deps.serverUrl + ROUTES.login,
       method: 'POST',

@@ -7,8 +7,9 @@
  * the first attempt fails with `token_expired` or `invalid_token` before any event arrived, the token
  * is dropped, a new one is fetched and the same request is sent once more with the same handlers; a
  * second refusal, or any other error, goes to `handlers.onError` as it is. Nothing reaches the handlers
- * after `stop()`. A failed login surfaces as its `WxstreamError` through `onError`. Heartbeats pass
- * through, so the session's idle watchdog sees a live connection.
+ * after `stop()`. A failed login surfaces as its `WxstreamError` through `onError`. Heartbeats and the
+ * first answer (`onOpen`) pass through, so the session's idle watchdog sees a live connection. `abandon()`
+ * passes through too (the request is left running, unheard).
  */
 import {
   WxstreamError,
@@ -71,6 +72,9 @@ export function openAuthed(
           onHeartbeat() {
             if (!stopped) handlers.onHeartbeat?.();
           },
+          onOpen() {
+            if (!stopped) handlers.onOpen?.();
+          },
         });
       },
       (error: unknown) => {
@@ -85,6 +89,12 @@ export function openAuthed(
       if (stopped) return;
       stopped = true;
       current?.stop();
+    },
+    abandon() {
+      if (stopped) return;
+      stopped = true;
+      if (current?.abandon !== undefined) current.abandon();
+      else current?.stop();
     },
   };
 }

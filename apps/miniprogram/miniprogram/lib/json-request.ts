@@ -5,12 +5,13 @@
  * `dataType: 'json'` (the parsed value; the raw text when the body is not JSON; '' for an empty body
  * such as a 204). Rejects only with a `WxstreamError`: `network_error` when wx reports a failure or
  * throws (no connection, timeout, a refused parameter), the server's own code and status for a non-2xx
- * answer with an error body, and `http_error` with the status for a non-2xx answer without one (a
- * proxy's HTML page) — retryable for 5xx, 408 and 429 only, as in the stream transport. With `token`,
+ * answer with an error body, and for a non-2xx answer without one (empty, a proxy's HTML page) the code
+ * its status means (`errorFromStatus`, shared with the stream transport: 401 `invalid_token`, 404
+ * `not_found`, 409, 413, 429, else `http_error`, retryable for 5xx, 408 and 429 only). With `token`,
  * the request carries `Authorization: Bearer <token>`. `wx.request` comes in by injection, typed as
  * just the parts used, so Node tests drive a fake.
  */
-import { parseErrorBody, WxstreamError } from '../vendor/wxstream-client.js';
+import { errorFromStatus, parseErrorBody, WxstreamError } from '../vendor/wxstream-client.js';
 
 /**
  * The methods this client uses. `wx.request` accepts OPTIONS, GET, HEAD, POST, PUT, DELETE, TRACE and
@@ -84,13 +85,10 @@ export function requestJson(request: WxJsonRequest, options: JsonRequest): Promi
 export function errorFromAnswer(where: string, status: number, data: unknown): WxstreamError {
   const wire = parseErrorBody(data);
   if (wire !== undefined) return new WxstreamError(wire.code, wire.message, { retryable: wire.retryable, status });
-  const text = typeof data === 'string' ? data : '';
-  const snippet = text.replace(/\s+/g, ' ').trim().slice(0, ERROR_SNIPPET_CHARS);
-  const retryable = status >= 500 || status === 408 || status === 429;
-  return new WxstreamError('http_error', `${where} answered HTTP ${status}${snippet === '' ? '' : `: ${snippet}`}`, {
-    status,
-    retryable,
-  });
+  // No readable error body (empty, missing, a proxy's page): the status says what it means, as in streams.
+  const text = typeof data === 'string' ? data.slice(0, ERROR_SNIPPET_CHARS) : '';
+  const meant = errorFromStatus(status, text);
+  return new WxstreamError(meant.code, `${where} answered ${meant.message}`, { status, retryable: meant.retryable });
 }
 
 /** The path of a URL, for messages: the server address adds nothing to a log line. */

@@ -42,5 +42,31 @@ export function baseLibraryVersion(source: BaseInfoSource): string {
   return '';
 }
 
+/** What this module needs of `wx` to learn which WeChat client runs the mini-program. */
+export interface PlatformInfoSource {
+  getDeviceInfo?: () => object;
+  getAppBaseInfo?: () => object;
+  getSystemInfoSync?: () => object;
+}
+
+/**
+ * The client platform (`ios`, `android`, `ohos`, `windows`, `mac`, `devtools`, …): `wx.getDeviceInfo`
+ * where it exists (2.20.1+), else `wx.getAppBaseInfo`, else the deprecated `wx.getSystemInfoSync`; ''
+ * when none answers. Windows and Mac WeChat deliver no chunks, so replies are polled there.
+ */
+export function clientPlatform(source: PlatformInfoSource): string {
+  const readers = [source.getDeviceInfo, source.getAppBaseInfo, source.getSystemInfoSync];
+  for (const read of readers) {
+    if (typeof read !== 'function') continue;
+    try {
+      const platform = (read.call(source) as { platform?: unknown }).platform;
+      if (typeof platform === 'string' && platform !== '') return platform;
+    } catch (error) {
+      console.warn('wxstream: could not read the client platform', error);
+    }
+  }
+  return '';
+}
+
 /** Jitter for reconnect backoffs: the engine's `Math.random`, read at call time like the timers. */
 export const systemRandom = (): number => Math.random();

@@ -10,9 +10,11 @@ import { SERVER_URL } from '../config.ts';
 import { createAuthSession, type AuthSession } from './auth-session.ts';
 import { createConversationsApi, type ConversationsApi } from './conversations-api.ts';
 import type { WxJsonRequest } from './json-request.ts';
-import { systemClock } from './platform.ts';
+import { deviceId } from './device-id.ts';
+import { systemClock, systemRandom } from './platform.ts';
 import { createReplyActionsApi, type ReplyActionsApi } from './reply-actions-api.ts';
 import { stopReplyOnServer } from './stop-reply.ts';
+import { stopRequestOnServer } from './stop-request.ts';
 
 const wxRequest: WxJsonRequest = (options) => wx.request(options);
 
@@ -25,6 +27,12 @@ export function createWxAuthSession(): AuthSession {
     getStorageSync: (key) => wx.getStorageSync(key),
     setStorageSync: (key, value) => wx.setStorageSync(key, value),
     removeStorageSync: (key) => wx.removeStorageSync(key),
+    devCode: () =>
+      deviceId({
+        getStorageSync: (key) => wx.getStorageSync(key),
+        setStorageSync: (key, value) => wx.setStorageSync(key, value),
+        random: systemRandom,
+      }),
   });
 }
 
@@ -34,6 +42,20 @@ export function createWxConversationsApi(auth: AuthSession): ConversationsApi {
 
 export function createWxReplyActionsApi(auth: AuthSession): ReplyActionsApi {
   return createReplyActionsApi({ serverUrl: SERVER_URL, auth, request: wxRequest });
+}
+
+/**
+ * Stops the reply a request started, by its requestId. The promise settles (never rejects) once the server
+ * answered or the call failed: the page waits for it before sending the next message.
+ */
+export function createWxRequestStopper(auth: AuthSession): (requestId: string) => Promise<void> {
+  return (requestId) =>
+    stopRequestOnServer({ serverUrl: SERVER_URL, auth, request: wxRequest }, requestId).then(
+      () => undefined,
+      (error: unknown) => {
+        console.warn(`wxstream: could not stop request ${requestId} on the server`, error);
+      },
+    );
 }
 
 /** Stops a reply on the server, fire and forget: the local stop has already kept the partial reply. */

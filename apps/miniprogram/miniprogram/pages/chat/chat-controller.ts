@@ -44,6 +44,13 @@
  *   answered a version switch, wherever it is on screen. What the action bar does lives in
  *   reply-commands.ts, over the `ledger` this controller keeps.
  * - `keyboardHeightChanged(px)` sizes the dock's spacer; a reader at the bottom stays there.
+ * - Every request carries a `requestId` (a new one per message, regenerate or edit); 重试 of a reply that
+ *   never started (no `start`: the send may have been committed before the network failed) sends the same
+ *   one again, so the server answers with that turn instead of starting a second. 停止 stops by the
+ *   requestId at once, also before `start`; the next request waits until the server has answered that stop.
+ * - Audio interruptions hold the reading (继续朗读 when it cannot go on by itself); 重播 of a reply whose
+ *   audio links have expired, and 朗读 under a finished reply (also one reopened from history), get the
+ *   reply's audio afresh from the speech route.
  * - `dispose()` aborts the stream (without stopping the model: the server finishes and stores the reply),
  *   disposes the session and the audio (every player destroyed) and leaves no timer behind; the
  *   controller is inert afterwards.
@@ -53,6 +60,7 @@ import {
   ReplySession,
   userMessageFor,
   WxstreamError,
+  type AudioData,
   type AudioPlayer,
   type AudioPlayerError,
   type ChatRequest,
@@ -138,6 +146,17 @@ export interface ChatControllerDeps {
   openReplyEvents(messageId: string, lastEventId: number, handlers: ReplyStreamHandlers): ReplyStreamHandle;
   /** `POST /api/chat/:messageId/stop`; fire and forget (the page logs a failure). */
   stopReply(messageId: string): void;
+  /**
+   * `POST /api/chat/requests/:requestId/stop`: settles (never rejects) once the server has answered; the next
+   * message waits for it, so it is not refused while the stopped reply is still ending.
+   */
+  stopRequest(requestId: string): Promise<void>;
+  /** A new `requestId` for a message (lib/request-id.ts). */
+  newRequestId(): string;
+  /** `POST /api/messages/:messageId/speech`: a stored reply's `audio` events and one `done`. */
+  openMessageSpeech(messageId: string, handlers: ReplyStreamHandlers): ReplyStreamHandle;
+  /** The platform's audio options, awaited before the first segment plays. */
+  prepareAudio?(): Promise<void>;
   /** Uniform in [0, 1): the jitter of reconnect backoffs. */
   random(): number;
   clock: Clock;
@@ -246,12 +265,18 @@ export class ChatController {
   private editing = false;
   private keyboardHeight = 0;
   private title = '';
+  /** The stop of the last reply, until the server answered it: the next send waits for it. */
+  private pendingStop: Promise<void> | undefined;
+  /** The speech route's stream for 朗读 / an expired 重播, while it runs. */
+  private speech: ReplyStreamHandle | undefined;
 
   constructor(deps: ChatControllerDeps) {
     this.deps = deps;
     this.audio = new ReplyAudio({
       setData: (data) => this.deps.setData(data),
       createPlayer: () => this.deps.createAudioPlayer(),
+      ...(deps.prepareAudio === undefined ? {} : { prepare: () => (this.deps.prepareAudio as () => Promise<void>)() }),
+      now: () => this.deps.clock.now(),
       baseUrl: deps.audioBaseUrl,
       scheduler: deps.scheduler,
       audioError: (index, error) => this.deps.audioError(index, error),
@@ -295,10 +320,65 @@ export class ChatController {
     this.audio.stop();
   }
 
-  /** 重播: reads the latest reply again from its first segment. */
+  /** 重播: reads the latest reply again from its first segment (fetched again once its links expired). */
   replayAudio(): boolean {
     if (this.disposed || this.streaming) return false;
+    const latest = this.ids[this.count - 1];
+    if (latest !== undefined && this.audio.linksExpired(this.deps.clock.now())) return this.speakMessage(latest);
     return this.audio.replay();
+  }
+
+  /** 继续朗读: reads on from where an audio interruption held it. */
+  resumeAudio(): boolean {
+    if (this.disposed) return false;
+    return this.audio.resume();
+  }
+
+  /** An audio interruption began (a call, an alarm, another app's sound): the reading is held. */
+  audioInterrupted(): void {
+    if (this.disposed) return;
+    this.audio.interrupt();
+  }
+
+  /** The interruption ended: the held segment goes on from where it was (on screen), or offers 继续朗读. */
+  audioInterruptionEnded(): void {
+    if (this.disposed) return;
+    this.audio.interruptionEnded();
+  }
+
+  /**
+   * 朗读: speaks the finished reply with local id `id` through the speech route — a reply from the history,
+   * or one whose audio links expired. Refused while a reply streams or before the reply has a server id.
+   */
+  speakMessage(id: string): boolean {
+    const entry = this.ledger.get(id);
+    if (this.disposed || this.streaming || entry === undefined || entry.role !== 'assistant' || entry.serverId === '') return false;
+    this.speech?.stop();
+    this.audio.drop();
+    const at = entry.at;
+    const segments: AudioData[] = [];
+    const finish = (failure?: string): void => {
+      this.speech = undefined;
+      this.audio.finish();
+      if (failure !== undefined) this.deps.notify(userMessageFor(failure));
+    };
+    let handle: ReplyStreamHandle | undefined;
+    const current = (): boolean => !this.disposed && handle !== undefined && this.speech === handle;
+    handle = this.deps.openMessageSpeech(entry.serverId, {
+      onEvent: (event) => {
+        if (!current()) return;
+        if (event.type === 'audio' && event.data.index === segments.length) {
+          segments.push(event.data);
+          this.audio.update(at, segments, { play: this.visible });
+        } else if (event.type === 'done') finish();
+        else if (event.type === 'error') finish(event.data.code);
+      },
+      onError: (error) => {
+        if (current()) finish(error.code);
+      },
+    });
+    this.speech = handle;
+    return true;
   }
 
   input(value: string): void {
@@ -488,7 +568,10 @@ export class ChatController {
       this.reopenReply(replyIndex, failed.state, request);
       return true;
     }
-    this.resend(replyIndex, request);
+    // A reply that never started may have been committed before the network failed: the same requestId
+    // finds that turn again. One that started and failed is a new attempt, with a new id.
+    const started = failed?.state.messageId !== undefined;
+    this.resend(replyIndex, started ? { ...request, requestId: this.deps.newRequestId() } : request);
     return true;
   }
 
@@ -545,13 +628,16 @@ export class ChatController {
   stop(): void {
     if (this.disposed) return;
     this.session?.stop();
+    this.speech?.stop();
+    this.speech = undefined;
     this.audio.stop();
   }
 
   setVisible(visible: boolean): void {
     if (this.disposed || visible === this.visible) return;
-    // Before hiding, so the control's last change reaches the view while it still takes setData.
-    if (!visible) this.audio.stop();
+    // Before hiding, so the control's last change reaches the view while it still takes setData. A reading
+    // held by an interruption stays held: 继续朗读 picks it up where it was.
+    if (!visible && !this.audio.paused) this.audio.stop();
     this.visible = visible;
     this.session?.setVisible(visible);
     this.audio.setVisible(visible);
@@ -595,6 +681,8 @@ export class ChatController {
     const session = this.session;
     this.session = undefined;
     session?.dispose();
+    this.speech?.stop();
+    this.speech = undefined;
     this.audio.dispose();
   }
 
@@ -675,12 +763,25 @@ export class ChatController {
     return { ...conversation };
   }
 
-  private startReply(index: number, request: ChatRequest): void {
+  private startReply(index: number, asked: ChatRequest): void {
+    // Every request names itself, so a retry of it is answered once and a stop can name it before `start`.
+    const request: ChatRequest = asked.requestId === undefined ? { ...asked, requestId: this.deps.newRequestId() } : asked;
     this.lastRequest = request;
     this.renders.set(index, emptyReplyRender());
     // A new reply: the previous one's audio stops (its links are short-lived anyway).
+    this.speech?.stop();
+    this.speech = undefined;
     this.audio.drop(index);
-    this.newSession(index).start(request);
+    const session = this.newSession(index);
+    const stopping = this.pendingStop;
+    if (stopping === undefined) {
+      session.start(request);
+      return;
+    }
+    // The server is still ending the reply just stopped; sent now, this one would be refused (409).
+    stopping.then(() => {
+      if (!this.disposed && this.session === session) session.start(request);
+    });
   }
 
   /** Continues the reply `previous` in its bubble; if the server no longer has it, sends `request` again. */
@@ -704,6 +805,13 @@ export class ChatController {
         random: () => this.deps.random(),
       },
       stopReply: (messageId) => this.deps.stopReply(messageId),
+      stopRequest: (requestId) => {
+        const stopping = this.deps.stopRequest(requestId);
+        this.pendingStop = stopping;
+        stopping.then(() => {
+          if (this.pendingStop === stopping) this.pendingStop = undefined;
+        });
+      },
       clock: this.deps.clock,
       scheduler: this.deps.scheduler,
       onRender: (patch) => this.render(index, patch),

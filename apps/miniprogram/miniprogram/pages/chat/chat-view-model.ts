@@ -22,9 +22,10 @@ export const INCOMPLETE_REPLY = '回复不完整';
 
 /**
  * The read-aloud control under a reply: '' none (not spoken, or nothing playable), `playing` offers
- * 停止朗读, `played` offers 重播.
+ * 停止朗读, `played` offers 重播, `paused` (held by an audio interruption) offers 继续朗读. A finished
+ * reply with no control offers 朗读 (spoken through the speech route).
  */
-export type AudioControl = '' | 'playing' | 'played';
+export type AudioControl = '' | 'playing' | 'played' | 'paused';
 
 /** One chat bubble as the view renders it. Every field always has a value: setData never carries undefined. */
 export interface ChatMessage {
@@ -58,6 +59,8 @@ export interface ReplyRender {
   reasoningOpen: boolean;
   /** The reasoning blocks the view holds (stale while collapsed). */
   reasoningBlocks: ReplyBlock[];
+  /** The server's id of the reply, once known: what 朗读 asks the speech route for. */
+  messageId?: string;
 }
 
 export type SetDataObject = Record<string, unknown>;
@@ -177,6 +180,7 @@ export function replyPatchData(index: MessageAt, patch: ReplyViewPatch, render: 
   if (patch.errorMessage !== undefined) data[`${at}.errorMessage`] = patch.errorMessage;
   if (patch.retryable !== undefined) data[`${at}.retryable`] = patch.retryable;
   if (patch.finishReason !== undefined) data[`${at}.finishReason`] = patch.finishReason;
+  if (patch.messageId !== undefined) next.messageId = patch.messageId;
   return { data, render: next };
 }
 
@@ -225,7 +229,7 @@ export function storedMessages(
       rating: entry.feedback?.rating ?? '',
       ...versionFields(entry.versions),
     });
-    renders.set(index, { status, blocks, reasoning, reasoningOpen: false, reasoningBlocks: [] });
+    renders.set(index, { status, blocks, reasoning, reasoningOpen: false, reasoningBlocks: [], messageId: entry.id });
   });
   return { messages, renders };
 }

@@ -16,22 +16,36 @@
  * follow-up chips, older pages and the keyboard go to the controller.
  */
 import {
+  openAdaptiveReply,
+  openMessageSpeech,
+  openPolledReply,
   openReplyEvents,
   openReplyStream,
+  platformPolls,
+  pollReplyEvents,
   routePath,
   ROUTES,
   supportsChunkedRequest,
   userMessageFor,
+  type ChatRequest,
   type FeedbackRating,
+  type ReplyStreamHandle,
   type ReplyStreamHandlers,
 } from '../../vendor/wxstream-client.js';
 import { SERVER_URL } from '../../config.ts';
 import { openAuthed, openAuthedStream } from '../../lib/authed-stream.ts';
 import { CHAT_PAGE, conversationIdFromQuery, HISTORY_PAGE } from '../../lib/page-routes.ts';
-import { createInnerAudioPlayerFactory } from '../../lib/inner-audio.ts';
-import { baseLibraryVersion, systemClock, systemRandom, timerScheduler } from '../../lib/platform.ts';
+import { createInnerAudio } from '../../lib/inner-audio.ts';
+import { baseLibraryVersion, clientPlatform, systemClock, systemRandom, timerScheduler } from '../../lib/platform.ts';
+import { newRequestId } from '../../lib/request-id.ts';
 import { loadVoicePreference, saveVoicePreference } from '../../lib/voice-preference.ts';
-import { createWxAuthSession, createWxConversationsApi, createWxReplyActionsApi, createWxReplyStopper } from '../../lib/wx-services.ts';
+import {
+  createWxAuthSession,
+  createWxConversationsApi,
+  createWxReplyActionsApi,
+  createWxReplyStopper,
+  createWxRequestStopper,
+} from '../../lib/wx-services.ts';
 import type { AuthSession } from '../../lib/auth-session.ts';
 import { askFeedbackComment } from '../../lib/feedback-dialog.ts';
 import { rememberShare } from '../../lib/own-shares.ts';
@@ -44,6 +58,12 @@ import { ReplyCommands } from './reply-commands.ts';
  * long replies; the server's heartbeats and idle watchdog catch a stalled stream long before this.
  */
 const STREAM_REQUEST_TIMEOUT_MS = 10 * 60_000;
+
+/** One poll waits at most the server's poll wait (10 s by default) for its first event; this is ample. */
+const POLL_REQUEST_TIMEOUT_MS = 30_000;
+
+/** While a switch to polling repeats a request the server is still admitting, it asks again this often. */
+const POLL_REPEAT_INTERVAL_MS = 1000;
 
 /** One controller per page instance; a WeakMap so a page that WeChat drops takes its controller with it. */
 const controllers = new WeakMap<object, ChatController>();
@@ -83,6 +103,8 @@ function createCommands(page: WechatMiniprogram.Component.TrivialInstance, contr
 interface AppListeners {
   appShow: () => void;
   networkChange: (result: { isConnected: boolean }) => void;
+  interruptionBegin: () => void;
+  interruptionEnd: () => void;
 }
 const appListeners = new WeakMap<object, AppListeners>();
 
@@ -90,10 +112,15 @@ function listenToApp(page: object, controller: ChatController): void {
   const listeners: AppListeners = {
     appShow: () => controller.appShown(),
     networkChange: (result) => controller.networkChanged(result.isConnected),
+    interruptionBegin: () => controller.audioInterrupted(),
+    interruptionEnd: () => controller.audioInterruptionEnded(),
   };
   appListeners.set(page, listeners);
   wx.onAppShow(listeners.appShow);
   wx.onNetworkStatusChange(listeners.networkChange);
+  // A call, an alarm or another app's sound takes the audio session: the reading is held, not skipped.
+  if (typeof wx.onAudioInterruptionBegin === 'function') wx.onAudioInterruptionBegin(listeners.interruptionBegin);
+  if (typeof wx.onAudioInterruptionEnd === 'function') wx.onAudioInterruptionEnd(listeners.interruptionEnd);
 }
 
 function stopListeningToApp(page: object): void {
@@ -104,17 +131,79 @@ function stopListeningToApp(page: object): void {
   // The typings give the off-listener a different parameter type than the on-listener; WeChat removes
   // by identity, so it must be the very function that was registered.
   wx.offNetworkStatusChange(listeners.networkChange as unknown as WechatMiniprogram.OffNetworkStatusChangeCallback);
+  if (typeof wx.offAudioInterruptionBegin === 'function') wx.offAudioInterruptionBegin(listeners.interruptionBegin);
+  if (typeof wx.offAudioInterruptionEnd === 'function') wx.offAudioInterruptionEnd(listeners.interruptionEnd);
 }
 
 function createController(page: WechatMiniprogram.Component.TrivialInstance, auth: AuthSession): ChatController {
   const streamingSupported = supportsChunkedRequest(baseLibraryVersion(wx));
   const conversations = createWxConversationsApi(auth);
-  const openEvents = (messageId: string, lastEventId: number, handlers: ReplyStreamHandlers) =>
+  const request = (options: Parameters<typeof wx.request>[0]) => wx.request(options);
+  const eventsUrl = (messageId: string): string => SERVER_URL + routePath(ROUTES.replyEvents, { messageId });
+  // Windows and Mac WeChat deliver no chunks: every reply is polled there. Elsewhere a reply is streamed,
+  // and polled only if its stream shows nothing for a few seconds (openAdaptiveReply); those replies are
+  // remembered so that continuing one after a broken connection polls too.
+  const pollsAlways = platformPolls(clientPlatform(wx));
+  const polledReplies = new Set<string>();
+  const openPolled = (body: ChatRequest, handlers: ReplyStreamHandlers, repeat: boolean): ReplyStreamHandle =>
+    openAuthed(
+      auth,
+      (token, pollHandlers) =>
+        openPolledReply({
+          request,
+          url: SERVER_URL + ROUTES.chat,
+          eventsUrl,
+          token,
+          body,
+          handlers: pollHandlers,
+          clock: systemClock,
+          scheduler: timerScheduler,
+          timeoutMs: POLL_REQUEST_TIMEOUT_MS,
+          onAccepted: (accepted) => polledReplies.add(accepted.messageId),
+          ...(repeat ? { retryInProgressMs: POLL_REPEAT_INTERVAL_MS } : {}),
+        }),
+      handlers,
+    );
+  const openStreamed = (body: ChatRequest, handlers: ReplyStreamHandlers): ReplyStreamHandle =>
+    openAuthedStream(
+      {
+        auth,
+        open: (token, streamBody, streamHandlers) =>
+          openReplyStream({
+            request,
+            url: SERVER_URL + ROUTES.chat,
+            token,
+            body: streamBody,
+            handlers: streamHandlers,
+            chunkedSupported: streamingSupported,
+            timeoutMs: STREAM_REQUEST_TIMEOUT_MS,
+          }),
+      },
+      body,
+      handlers,
+    );
+  const openPolledEvents = (messageId: string, lastEventId: number, handlers: ReplyStreamHandlers): ReplyStreamHandle =>
+    openAuthed(
+      auth,
+      (token, pollHandlers) =>
+        pollReplyEvents({
+          request,
+          url: eventsUrl(messageId),
+          token,
+          lastEventId,
+          handlers: pollHandlers,
+          clock: systemClock,
+          scheduler: timerScheduler,
+          timeoutMs: POLL_REQUEST_TIMEOUT_MS,
+        }),
+      handlers,
+    );
+  const openStreamedEvents = (messageId: string, lastEventId: number, handlers: ReplyStreamHandlers) =>
     openAuthed(
       auth,
       (token, streamHandlers) =>
         openReplyEvents({
-          request: (options) => wx.request(options),
+          request,
           url: SERVER_URL + routePath(ROUTES.replyEvents, { messageId }),
           token,
           lastEventId,
@@ -124,35 +213,42 @@ function createController(page: WechatMiniprogram.Component.TrivialInstance, aut
         }),
       handlers,
     );
+  const innerAudio = createInnerAudio();
   const controller = new ChatController({
     setData: (data) => page.setData(data),
     openStream: (body, handlers) =>
-      openAuthedStream(
-        {
-          auth,
-          open: (token, request, streamHandlers) =>
-            openReplyStream({
-              request: (options) => wx.request(options),
-              url: SERVER_URL + ROUTES.chat,
-              token,
-              body: request,
-              handlers: streamHandlers,
-              chunkedSupported: streamingSupported,
-              timeoutMs: STREAM_REQUEST_TIMEOUT_MS,
-            }),
-        },
-        body,
+      pollsAlways
+        ? openPolled(body, handlers, false)
+        : openAdaptiveReply({ openStream: openStreamed, openPolled: (b, h) => openPolled(b, h, true), scheduler: timerScheduler }, body, handlers),
+    openReplyEvents: (messageId, lastEventId, handlers) =>
+      pollsAlways || polledReplies.has(messageId)
+        ? openPolledEvents(messageId, lastEventId, handlers)
+        : openStreamedEvents(messageId, lastEventId, handlers),
+    stopReply: createWxReplyStopper(auth),
+    stopRequest: createWxRequestStopper(auth),
+    newRequestId: () => newRequestId(systemRandom),
+    openMessageSpeech: (messageId, handlers) =>
+      openAuthed(
+        auth,
+        (token, speechHandlers) =>
+          openMessageSpeech({
+            request,
+            url: SERVER_URL + routePath(ROUTES.messageSpeech, { messageId }),
+            token,
+            handlers: speechHandlers,
+            chunkedSupported: streamingSupported,
+            timeoutMs: STREAM_REQUEST_TIMEOUT_MS,
+          }),
         handlers,
       ),
-    openReplyEvents: openEvents,
-    stopReply: createWxReplyStopper(auth),
     random: systemRandom,
     clock: systemClock,
     scheduler: timerScheduler,
     streamingSupported,
     loadMessages: (id, before, limit) => conversations.messages(id, { before, limit }),
     openHistory: () => wx.navigateTo({ url: HISTORY_PAGE }),
-    createAudioPlayer: createInnerAudioPlayerFactory(),
+    createAudioPlayer: () => innerAudio.createPlayer(),
+    prepareAudio: () => innerAudio.prepare(),
     audioBaseUrl: SERVER_URL,
     voicePreference: {
       load: () => loadVoicePreference(wx),
@@ -244,6 +340,13 @@ Component({
     },
     onReplayAudio() {
       controllers.get(this)?.replayAudio();
+    },
+    onResumeAudio() {
+      controllers.get(this)?.resumeAudio();
+    },
+    onSpeakMessage(event: MessageEvent) {
+      const id = messageIdOf(event);
+      if (id !== undefined) controllers.get(this)?.speakMessage(id);
     },
     onStopAudio() {
       controllers.get(this)?.stopAudio();

@@ -9,16 +9,32 @@
  * - `update` with `play: false` (voice off, page hidden) keeps the segments for 重播 without playing.
  * - The control is sent with one path-key `setData` when it changes, i.e. on the queue's edges, never
  *   per segment; never while hidden (`setVisible(false)`) — showing the page again sends the latest.
+ * - Interruptions (a call, another app's audio): `interrupt()` holds the segment being read where it is,
+ *   and the control offers 继续朗读 (`paused`); `interruptionEnded()` reads on from there when the page
+ *   is shown — else the control keeps offering 继续朗读, which `resume()` answers.
+ * - `prepare` (the platform's audio options) is awaited by each queue before its first `play()`.
+ * - `linksExpired(now)`: the segments' signed links are older than AUDIO_LINK_LIFETIME_MS — a replay
+ *   must fetch the reply's speech again (the speech route) rather than play links the server refuses.
  * - `finish()` says the reply has ended (so a read reply offers 重播); `stop()`, `replay()` act on the
  *   latest reply's audio; `withdraw()` silences and forgets it for good (a reply the content check
  *   stopped must not go on being read, nor be read again). Segment failures go to `audioError`; playback has already moved on.
  */
 import { AudioPlaybackQueue, type AudioData, type AudioPlayer, type AudioPlayerError, type Scheduler } from '../../vendor/wxstream-client.js';
-import { audioControlData, type AudioControl, type SetDataObject } from './chat-view-model.ts';
+import { audioControlData, type AudioControl, type MessageAt, type SetDataObject } from './chat-view-model.ts';
+
+/**
+ * How long a reply's audio links are taken to work after the first one arrived: a little less than the
+ * server's AUDIO_TTL_SECONDS default (10 minutes), so a replay never starts on a link about to lapse.
+ */
+export const AUDIO_LINK_LIFETIME_MS = 9 * 60_000;
 
 export interface ReplyAudioDeps {
   setData(data: SetDataObject): void;
   createPlayer(): AudioPlayer;
+  /** Awaited before a queue's first `play()` (the platform's audio options). */
+  prepare?: () => Promise<void>;
+  /** Now, for the age of the audio links. */
+  now(): number;
   /** Where relative segment URLs are fetched from. */
   baseUrl: string;
   scheduler: Scheduler;
@@ -32,7 +48,7 @@ export class ReplyAudio {
    *   view shows for it.
    * `visible` — the page is on screen; the control is sent only then.
    */
-  private latest: { index: number; queue: AudioPlaybackQueue; control: AudioControl } | undefined;
+  private latest: { index: MessageAt; queue: AudioPlaybackQueue; control: AudioControl; linksFrom: number } | undefined;
   private visible = true;
   private disposed = false;
 
@@ -41,7 +57,7 @@ export class ReplyAudio {
   }
 
   /** The reply at `index` has `segments` so far (in index order); the new ones are queued. */
-  update(index: number, segments: readonly AudioData[], options: { play: boolean }): void {
+  update(index: MessageAt, segments: readonly AudioData[], options: { play: boolean }): void {
     if (this.disposed || segments.length === 0) return;
     const queue = this.queueFor(index, options.play);
     for (let at = queue.length; at < segments.length; at++) {
@@ -58,6 +74,36 @@ export class ReplyAudio {
   stop(): void {
     this.latest?.queue.stop();
     this.sync();
+  }
+
+  /** An audio interruption began: the segment being read is held where it is. */
+  interrupt(): void {
+    this.latest?.queue.pause();
+    this.sync();
+  }
+
+  /** The interruption ended: reading goes on from where it was held, if the page is on screen. */
+  interruptionEnded(): void {
+    if (this.visible) this.latest?.queue.resume();
+    this.sync();
+  }
+
+  /** 继续朗读: reads on from where an interruption held it. */
+  resume(): boolean {
+    const resumed = this.latest?.queue.resume() ?? false;
+    this.sync();
+    return resumed;
+  }
+
+  /** Whether the latest reply's audio links are too old to play again. */
+  linksExpired(now: number): boolean {
+    const latest = this.latest;
+    return latest !== undefined && now - latest.linksFrom >= AUDIO_LINK_LIFETIME_MS;
+  }
+
+  /** Whether a held (interrupted) reading waits for 继续朗读. */
+  get paused(): boolean {
+    return this.latest?.queue.paused ?? false;
   }
 
   /** Reads the latest reply again from its first segment; false when there is nothing to read. */
@@ -77,7 +123,7 @@ export class ReplyAudio {
    * in — the old bubble's control is cleared unless it is that same bubble (being replaced anyway);
    * without it nothing is sent (the page is being cleared or left).
    */
-  drop(keepIndex?: number): void {
+  drop(keepIndex?: MessageAt): void {
     const latest = this.latest;
     if (latest === undefined) return;
     this.latest = undefined;
@@ -99,7 +145,7 @@ export class ReplyAudio {
     this.disposed = true;
   }
 
-  private queueFor(index: number, play: boolean): AudioPlaybackQueue {
+  private queueFor(index: MessageAt, play: boolean): AudioPlaybackQueue {
     if (this.latest?.index === index) return this.latest.queue;
     this.drop(index);
     const queue = new AudioPlaybackQueue({
@@ -110,8 +156,12 @@ export class ReplyAudio {
         if (this.latest?.queue === queue) this.sync();
       },
       onSegmentError: (segment, error) => this.deps.audioError(segment, error),
+      onPauseChange: () => {
+        if (this.latest?.queue === queue) this.sync();
+      },
+      ...(this.deps.prepare === undefined ? {} : { prepare: this.deps.prepare }),
     });
-    this.latest = { index, queue, control: '' };
+    this.latest = { index, queue, control: '', linksFrom: this.deps.now() };
     if (!play) queue.stop();
     return queue;
   }
@@ -120,7 +170,8 @@ export class ReplyAudio {
   private sync(): void {
     const latest = this.latest;
     if (latest === undefined || this.disposed || !this.visible) return;
-    const control: AudioControl = latest.queue.active ? 'playing' : latest.queue.canReplay ? 'played' : '';
+    const queue = latest.queue;
+    const control: AudioControl = queue.paused ? 'paused' : queue.active ? 'playing' : queue.canReplay ? 'played' : '';
     if (control === latest.control) return;
     latest.control = control;
     this.deps.setData(audioControlData(latest.index, control));
