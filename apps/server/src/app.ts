@@ -45,6 +45,9 @@ import type { CodeToSession } from './wechat/code-to-session.ts';
 import { audioRoute } from './voice/audio-route.ts';
 import type { VoiceService } from './voice/voice-service.ts';
 import type { ContentChecker } from './wechat/content-checker.ts';
+import { mountRequestRoutes } from './chat/request-routes.ts';
+import { DEFAULT_REQUESTS, type RequestConfig } from './requests/request-config.ts';
+import type { RequestLedger } from './requests/request-ledger.ts';
 
 export interface Lifecycle {
   readonly shuttingDown: boolean;
@@ -78,12 +81,17 @@ export interface AppDeps {
   transcription: TranscriptionService;
   /** Silence after which a resume checks that the reply's producer still lives (`REPLY_PRODUCER_CHECK_INTERVAL_MS`). */
   producerCheckIntervalMs: number;
+  /** Client-named requests; without it a `requestId` is ignored and the stop-by-request route is absent. */
+  requests?: RequestLedger;
+  /** Polling delivery and stops by request (defaults: `DEFAULT_REQUESTS`). */
+  requestSettings?: RequestConfig;
 }
 
 export function createApp(deps: AppDeps): Koa<AppState> {
   const app = new Koa<AppState>();
   const router = new Router<AppState>();
   const { settings } = deps;
+  const requestSettings = deps.requestSettings ?? DEFAULT_REQUESTS;
 
   router.get(ROUTES.health, (ctx) => {
     ctx.set('Cache-Control', 'no-store');
@@ -130,6 +138,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
       ids: deps.ids,
       settings,
       voice: deps.voice,
+      ...(deps.requests === undefined ? {} : { requests: deps.requests }),
     }),
   );
 
@@ -147,9 +156,21 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     producerCheckIntervalMs: deps.producerCheckIntervalMs,
     abandoned,
     lifecycle: deps.lifecycle,
+    pollWaitMs: requestSettings.pollWaitMs,
   });
 
   mountTranscriptionRoutes(router, authenticated, { service: deps.transcription, clock: deps.clock });
+
+  if (deps.requests !== undefined) {
+    mountRequestRoutes(router, authenticated, {
+      requests: deps.requests,
+      replyLog: deps.replyLog,
+      stopChannel: deps.stopChannel,
+      abandoned,
+      clock: deps.clock,
+      settleWaitMs: requestSettings.stopSettleWaitMs,
+    });
+  }
 
   mountConversationRoutes(router, authenticated, {
     store: deps.store,

@@ -18,7 +18,8 @@
  *
  * REDIS_URL / REDIS_KEY_PREFIX come from `redis/redis-config.ts`, REPLY_LOG_TTL_MS /
  * REPLY_LOG_MAX_EVENTS and the producer lease's REPLY_PRODUCER_LEASE_TTL_MS /
- * REPLY_PRODUCER_CHECK_INTERVAL_MS from `reply-log/reply-log-config.ts`, the VOICE_* and AUDIO_*
+ * REPLY_PRODUCER_CHECK_INTERVAL_MS from `reply-log/reply-log-config.ts`, REQUEST_STOP_TTL_MS / POLL_WAIT_MS /
+ * STOP_SETTLE_WAIT_MS from `requests/request-config.ts`, the VOICE_* and AUDIO_*
  * settings from `voice/voice-config.ts`.
  *
  * How users log in follows from the parts: with WeChat credentials, `wx.login` codes are exchanged
@@ -31,6 +32,7 @@ import { loadLimitsConfig, type LimitsConfig } from './limits/limits-config.ts';
 import { loadMetricsConfig, type MetricsConfig } from './metrics/metrics-config.ts';
 import { loadRedisConfig, type RedisConfig } from './redis/redis-config.ts';
 import { loadReplyLogConfig, type ReplyLogConfig } from './reply-log/reply-log-config.ts';
+import { loadRequestConfig, type RequestConfig } from './requests/request-config.ts';
 import { DEFAULT_DATABASE_PATH } from './storage/sqlite-store.ts';
 import { loadUpstreamRetryConfig, type UpstreamRetryConfig } from './upstream/upstream-retry-config.ts';
 import { loadTranscriptionConfig, type TranscriptionConfig } from './transcription/transcription-config.ts';
@@ -55,6 +57,7 @@ export interface ServerConfig extends Config {
   readonly storage: StorageConfig;
   readonly redis: RedisConfig;
   readonly replyLog: ReplyLogConfig;
+  readonly requests: RequestConfig;
   readonly upstreamRetry: UpstreamRetryConfig;
   readonly voice: VoiceConfig;
   readonly transcription: TranscriptionConfig;
@@ -88,6 +91,7 @@ export function loadServerConfig(env: Env): ServerConfig {
   const wechat = part(loadWechatConfig);
   const redis = part(loadRedisConfig);
   const replyLog = part(loadReplyLogConfig);
+  const requests = part(loadRequestConfig);
   const upstreamRetry = part(loadUpstreamRetryConfig);
   const voice = part(loadVoiceConfig);
   const transcription = part(loadTranscriptionConfig);
@@ -102,7 +106,7 @@ export function loadServerConfig(env: Env): ServerConfig {
   const logMessageText = read.flag('LOG_MESSAGE_TEXT', false);
   const continueOnDisconnect = read.flag('CONTINUE_ON_DISCONNECT', true);
 
-  if (problems.length > 0 || core === undefined || limits === undefined || metrics === undefined || wechat === undefined || redis === undefined || replyLog === undefined || upstreamRetry === undefined || voice === undefined || transcription === undefined) {
+  if (problems.length > 0 || core === undefined || limits === undefined || metrics === undefined || wechat === undefined || redis === undefined || replyLog === undefined || requests === undefined || upstreamRetry === undefined || voice === undefined || transcription === undefined) {
     throw new ConfigError(problems);
   }
   const wechatLogin = wechat.credentials !== undefined;
@@ -115,6 +119,7 @@ export function loadServerConfig(env: Env): ServerConfig {
     storage,
     redis,
     replyLog,
+    requests,
     upstreamRetry,
     voice,
     transcription,

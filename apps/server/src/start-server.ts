@@ -122,6 +122,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       clock,
       limits: config.limits,
       replyLog: config.replyLog,
+      requests: config.requests,
       ...(redis === undefined ? {} : { redis: { connections: redis, keyPrefix: config.redis.keyPrefix } }),
     });
     const replies = new ReplyRegistry();
@@ -147,6 +148,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       voice,
       transcription,
       producerCheckIntervalMs: config.replyLog.producerCheckIntervalMs,
+      requests: shared.requests,
+      requestSettings: config.requests,
       settings: chatSettingsFrom(config),
     });
     const { httpServer, url, port } = await listen(app.callback(), config, logger);

@@ -1,6 +1,7 @@
 /**
  * The stores whose state must be shared when several instances serve one deployment: reply locks,
- * rate limits (of chats and of share creation), daily quotas and the reply log. One choice for all of them, made once at startup.
+ * rate limits (of chats and of share creation), daily quotas, the reply log and the ledger of client-named
+ * requests. One choice for all of them, made once at startup.
  *
  * Contract: without `redis` every store lives in this process's memory (a single instance, or a
  * laptop); with it every store lives in Redis under `keyPrefix`, so limits and resumable replies
@@ -25,6 +26,10 @@ import { InMemoryReplyLog } from './reply-log/in-memory-reply-log.ts';
 import type { ReplyLog } from './reply-log/reply-log.ts';
 import type { ReplyLogConfig } from './reply-log/reply-log-config.ts';
 import { RedisReplyLog } from './reply-log/redis-reply-log.ts';
+import { InMemoryRequestLedger } from './requests/in-memory-request-ledger.ts';
+import { RedisRequestLedger } from './requests/redis-request-ledger.ts';
+import { DEFAULT_REQUESTS, type RequestConfig } from './requests/request-config.ts';
+import type { RequestLedger } from './requests/request-ledger.ts';
 
 export interface StateStores {
   /** Where the state lives; for the startup log line and /healthz. */
@@ -35,12 +40,16 @@ export interface StateStores {
   readonly shareRateLimiter: RateLimiter;
   readonly quota: QuotaLedger;
   readonly replyLog: ReplyLog;
+  /** What became of the chat requests clients named (`requestId`): repeats and early stops. */
+  readonly requests: RequestLedger;
 }
 
 export interface StateStoresOptions {
   clock: Clock;
   limits: LimitsConfig;
   replyLog: ReplyLogConfig;
+  /** Defaults: `DEFAULT_REQUESTS`. */
+  requests?: RequestConfig;
   redis?: { connections: RedisConnections; keyPrefix: string };
 }
 
@@ -49,6 +58,12 @@ export function createStateStores(options: StateStoresOptions): StateStores {
   const rate = { perMinute: limits.rateLimitPerMinute, burst: limits.rateLimitBurst };
   const shareRate = { perMinute: limits.shareRateLimitPerMinute, burst: limits.shareRateLimitBurst };
   const quota = { dailyTokens: limits.dailyTokenQuota, utcOffsetMinutes: limits.quotaUtcOffsetMinutes };
+  // A request is admitted within the reply lock's lifetime; once committed it is found as long as its events are.
+  const requestTimes = {
+    stopTtlMs: (options.requests ?? DEFAULT_REQUESTS).stopTtlMs,
+    admittingTtlMs: limits.replyLockTtlMs,
+    committedTtlMs: replyLog.retentionMs,
+  };
 
   if (redis === undefined) {
     return {
@@ -58,6 +73,7 @@ export function createStateStores(options: StateStoresOptions): StateStores {
       shareRateLimiter: new InMemoryRateLimiter({ clock, ...shareRate }),
       quota: new InMemoryQuotaLedger({ clock, ...quota }),
       replyLog: new InMemoryReplyLog({ clock, ...replyLog }),
+      requests: new InMemoryRequestLedger({ clock, ...requestTimes }),
     };
   }
 
@@ -70,5 +86,6 @@ export function createStateStores(options: StateStoresOptions): StateStores {
     shareRateLimiter: new RedisRateLimiter({ client, clock, ...shareRate, keyPrefix: `${keyPrefix}share:` }),
     quota: new RedisQuotaLedger({ client, clock, ...quota, keyPrefix }),
     replyLog: new RedisReplyLog({ client, subscriber, clock, ...replyLog, keyPrefix }),
+    requests: new RedisRequestLedger({ client, keyPrefix, ...requestTimes }),
   };
 }

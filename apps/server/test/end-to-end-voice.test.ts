@@ -68,6 +68,10 @@ class FetchingPlayer implements AudioPlayer {
       for (const listener of this.#ended) listener();
     }, 3);
   }
+  pause(): void {
+    this.#wantsToPlay = false;
+    clearTimeout(this.#playTimer);
+  }
   stop(): void {
     clearTimeout(this.#playTimer);
   }

@@ -7,6 +7,7 @@ import type { Clock } from '../clock.ts';
 import type { ReplyAdmissionDeps } from '../limits/reply-admission.ts';
 import type { ServerMetrics } from '../metrics/server-metrics.ts';
 import type { ReplyLog } from '../reply-log/reply-log.ts';
+import type { RequestLedger } from '../requests/request-ledger.ts';
 import type { ConversationStore } from '../storage/conversation-store.ts';
 import type { UpstreamModel } from '../upstream/upstream-model.ts';
 import type { VoiceService } from '../voice/voice-service.ts';
@@ -44,6 +45,8 @@ export interface ChatRouteDeps {
   settings: ChatSettings;
   /** Undefined when voice is off: replies that ask for it say `voice: false` in `start`. */
   voice: VoiceService | undefined;
+  /** Client-named requests (`requestId`): repeats and early stops. Without it a `requestId` is ignored. */
+  requests?: RequestLedger;
 }
 
 /** Errors of the provider, counted apart in metrics. */

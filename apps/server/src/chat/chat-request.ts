@@ -9,9 +9,11 @@
  * 1–64 characters of `[A-Za-z0-9_-]` — it will become a storage key, so nothing else gets in.
  * `voice`, when present, must be a boolean; `voiceName` (only with `voice: true`) 1-64 characters of
  * `[A-Za-z0-9_.-]` — it is passed to a speech provider and into cache keys, so nothing else gets in.
+ * `requestId`, when present, must match `REQUEST_ID_PATTERN` (8–64 of `[A-Za-z0-9_-]`: it becomes a
+ * key); `delivery`, when present, `stream` or `poll`.
  * Any other shape problem is `invalid_request`. Unknown fields are ignored for forward compatibility.
  */
-import { WxstreamError, type ChatRequest } from '@wxstream/protocol';
+import { REPLY_DELIVERIES, WxstreamError, isValidRequestId, type ChatRequest, type ReplyDelivery } from '@wxstream/protocol';
 
 export const CONVERSATION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const VOICE_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -37,7 +39,7 @@ export function parseChatRequest(body: unknown, limits: { maxMessageChars: numbe
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new WxstreamError('invalid_request', 'Request body must be a JSON object');
   }
-  const { message, conversationId, voice, voiceName } = body as Record<string, unknown>;
+  const { message, conversationId, voice, voiceName, requestId, delivery } = body as Record<string, unknown>;
   if (message === undefined || message === null) throw new WxstreamError('message_required', 'message is required');
   if (typeof message !== 'string') throw new WxstreamError('invalid_request', 'message must be a string');
   if (message.trim() === '') throw new WxstreamError('message_required', 'message must not be empty');
@@ -61,6 +63,16 @@ export function parseChatRequest(body: unknown, limits: { maxMessageChars: numbe
     }
     if (voice !== true) throw new WxstreamError('invalid_request', 'voiceName needs "voice": true');
     request.voiceName = voiceName;
+  }
+  if (requestId !== undefined) {
+    if (!isValidRequestId(requestId)) throw new WxstreamError('invalid_request', 'requestId must be 8-64 characters of A-Z, a-z, 0-9, _ or -');
+    request.requestId = requestId;
+  }
+  if (delivery !== undefined) {
+    if (typeof delivery !== 'string' || !(REPLY_DELIVERIES as readonly string[]).includes(delivery)) {
+      throw new WxstreamError('invalid_request', `delivery must be one of ${REPLY_DELIVERIES.join(', ')}`);
+    }
+    request.delivery = delivery as ReplyDelivery;
   }
   return request;
 }

@@ -22,11 +22,18 @@
  * the 200 (nobody knows the reply's id yet, so nobody could resume it). A connection that closes
  * after the 200 does NOT stop the reply unless `continueOnDisconnect` is off: it is generated to its
  * end and stored, and the client resumes it or finds it in the conversation.
+ *
+ * A request the client named (`requestId`, `named-request.ts`) is answered once: a repeat gets the
+ * reply the first one started (`reply-acceptance.ts`), and a stop by its id works before `start`.
+ * `"delivery":"poll"` answers `202 {messageId, conversationId}` instead of the stream; the reply goes on
+ * and is read by polling its events route.
  */
 import type { Middleware } from 'koa';
 import type { AppState } from '../app-state.ts';
 import { admitChat } from './chat-admission.ts';
 import type { ChatRouteDeps } from './chat-deps.ts';
+import { trackNamedRequest } from './named-request.ts';
+import { acceptReply, answerRepeat } from './reply-acceptance.ts';
 import { commitReply } from './reply-commit.ts';
 import { deliverReply } from './reply-delivery.ts';
 import { prepareReply } from './reply-preparation.ts';
@@ -37,14 +44,22 @@ export type { ChatRouteDeps, ChatSettings } from './chat-deps.ts';
 export function chatRoute(deps: ChatRouteDeps): Middleware<AppState> {
   return async (ctx) => {
     const admitted = await admitChat(deps, ctx);
-    const prepared = await prepareReply(deps, admitted);
+    if ('kind' in admitted) return answerRepeat(ctx, deps, admitted);
+    const named = trackNamedRequest(deps, admitted);
+    const prepared = await prepareReply(named.deps, admitted).catch(async (error: unknown) => {
+      await named.failed();
+      throw error;
+    });
     if (prepared === undefined) {
+      await named.failed();
       // The client left before the reply started: there is nobody to answer.
       ctx.respond = false;
       return;
     }
-    const reply = commitReply(deps, prepared);
-    deliverReply(ctx, deps, reply);
-    void relayAndConclude(deps, reply);
+    await named.committed(prepared);
+    const reply = commitReply(named.deps, prepared);
+    if (admitted.request.delivery === 'poll') acceptReply(ctx, { messageId: reply.turn.reply.id, conversationId: reply.turn.conversationId });
+    else deliverReply(ctx, named.deps, reply);
+    void relayAndConclude(named.deps, reply).finally(() => named.ended());
   };
 }

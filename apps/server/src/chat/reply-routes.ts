@@ -3,7 +3,9 @@
  * - `GET /api/chat/:messageId/events` replays the reply's events after `Last-Event-ID` (the header,
  *   or `lastEventId` in the query for `wx.request`, which cannot always set it; the header wins when
  *   both are sent) and follows it live to its end, with the same headers, frames and heartbeats as
- *   the POST response (both are `streamReplyLog`). Malformed id → 400 `invalid_request`.
+ *   the POST response (both are `streamReplyLog`). Malformed id → 400 `invalid_request`. With
+ *   `poll=1` it answers one complete batch instead (`reply-poll.ts`), for clients that cannot read a
+ *   body as it arrives.
  * - `POST /api/chat/:messageId/stop` stops a reply in progress wherever it is generated and answers
  *   `200 {"status":"stopping"}`, or `{"status":"ended"}` when it had already ended.
  * Both answer 404 `not_found` for an unknown or expired reply and for another user's (never saying
@@ -14,11 +16,12 @@
  */
 import type { Middleware } from 'koa';
 import type { Router } from '@koa/router';
-import { LAST_EVENT_ID_QUERY, ROUTES, WxstreamError, type StopReplyResponse } from '@wxstream/protocol';
+import { LAST_EVENT_ID_QUERY, POLL_QUERY, ROUTES, WxstreamError, type StopReplyResponse } from '@wxstream/protocol';
 import type { AppState, AuthenticatedUser } from '../app-state.ts';
 import type { Clock } from '../clock.ts';
 import { parseLastEventId, type ReplyLog, type ReplyMeta } from '../reply-log/reply-log.ts';
 import { endAbandonedReply, type AbandonedReplyDeps } from './abandoned-reply.ts';
+import { pollReplyEvents, respondWithPoll } from './reply-poll.ts';
 import { respondWithReplyStream } from './reply-stream-response.ts';
 import type { ReplyStopChannel } from './reply-stop-channel.ts';
 
@@ -33,6 +36,8 @@ export interface ReplyRoutesDeps {
   abandoned: AbandonedReplyDeps;
   /** While shutting down, resumes are sent elsewhere (503 `server_shutdown`); stops still work. */
   lifecycle: { readonly shuttingDown: boolean };
+  /** How long a poll (`poll=1`) waits for a first new event (`reply-poll.ts`). */
+  pollWaitMs: number;
 }
 
 /** Longer than any id we hand out; refused before it reaches the log. */
@@ -68,6 +73,11 @@ export function mountReplyRoutes(router: Router<AppState>, guard: Middleware<App
     const afterId = resumeAfterId(ctx.get('Last-Event-ID') === '' ? undefined : ctx.get('Last-Event-ID'), ctx.query[LAST_EVENT_ID_QUERY]);
     const { id } = await ownReply(replyLog, user, ctx.params.messageId);
     const log = ctx.state.log;
+    if (ctx.query[POLL_QUERY] === '1') {
+      const body = await pollReplyEvents({ log: replyLog, replyId: id, afterId, clock: deps.clock, waitMs: deps.pollWaitMs, onSilence: async () => void (await endAbandonedReply(deps.abandoned, id, log)) });
+      respondWithPoll(ctx, body);
+      return;
+    }
 
     const startedAt = deps.clock.now();
     const producerCheck = {

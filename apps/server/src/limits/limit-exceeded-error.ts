@@ -17,11 +17,9 @@ export function retryAfterSeconds(retryAfterMs: number): number {
 
 export class LimitExceededError extends WxstreamError {
   declare readonly code: LimitErrorCode;
-  readonly retryAfterSeconds: number | undefined;
 
   constructor(code: LimitErrorCode, message: string, options?: { retryAfterMs?: number }) {
-    super(code, message);
+    super(code, message, options?.retryAfterMs === undefined ? undefined : { retryAfterSeconds: retryAfterSeconds(options.retryAfterMs) });
     this.name = 'LimitExceededError';
-    this.retryAfterSeconds = options?.retryAfterMs === undefined ? undefined : retryAfterSeconds(options.retryAfterMs);
   }
 }
