@@ -26,6 +26,10 @@ test('app.json lists pages that each have their script, template, style and JSON
   }
 });
 
+test('app.json turns on the privacy check, so the privacy dialog is asked before protected APIs', () => {
+  assert.equal(app.__usePrivacyCheck__, true);
+});
+
 test('app.json uses the v2 style, on-demand code loading and a Chinese title', () => {
   assert.equal(app.style, 'v2');
   assert.equal(app.lazyCodeLoading, 'requiredComponents');

@@ -13,6 +13,7 @@ import { ChatPage } from './support/chat-page.ts';
 import { HistoryPage } from './support/history-page.ts';
 import type { FakeWx } from './support/fake-wx.ts';
 import { byteChunks, replyEvents, sseText, utf8 } from './support/sse-stream.ts';
+import { sentBody } from './support/chat-body.ts';
 
 function seedWeather(backend: FakeBackend): void {
   backend.addConversation({
@@ -38,7 +39,7 @@ function openChat(options: { wx?: FakeWx; seed?: (backend: FakeBackend) => void 
 }
 
 function bodyOf(page: ChatPage): unknown {
-  return JSON.parse(String(page.wx.lastTask().options.data));
+  return sentBody(page.wx.lastTask());
 }
 
 /** The text of every bubble's answer (without reasoning panels and code-language labels). */

@@ -11,6 +11,7 @@ import { errorBody, userMessageFor, type WireError } from '@wxstream/protocol';
 import { ChatPage, type ChatPageOptions } from './support/chat-page.ts';
 import type { FakeRequestTask } from './support/fake-wx.ts';
 import { byteChunks, replyEvents, splitsACharacter, sseText, utf8, type ReplyScript } from './support/sse-stream.ts';
+import { sentBody } from './support/chat-body.ts';
 
 const REPLY = '你好！我是 wxstream 的测试回复，👋🏽 表情也要完整。\n\n第二段：流式输出会被逐字显示出来，直到结束。\n\n最后一段 🇨🇳。';
 
@@ -40,7 +41,7 @@ async function answerWithError(page: ChatPage, task: FakeRequestTask, status: nu
 }
 
 function bodyOf(task: FakeRequestTask): unknown {
-  return JSON.parse(String(task.options.data));
+  return sentBody(task);
 }
 
 test('the page opens on its empty state with nothing to send', () => {

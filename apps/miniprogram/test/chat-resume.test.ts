@@ -12,6 +12,7 @@ import { DEFAULT_RESUME_ATTEMPTS, RESUME_EXPIRED_MESSAGE } from '@wxstream/clien
 import { ChatPage } from './support/chat-page.ts';
 import type { FakeRequestTask } from './support/fake-wx.ts';
 import { byteChunks, replyEvents, utf8 } from './support/sse-stream.ts';
+import { requestIdOf, sentBody } from './support/chat-body.ts';
 
 const REPLY = '断线也不怕：这段回复会在连接中断后从中断处继续，👨‍👩‍👧 一个字都不重复。\n\n第二段 🇨🇳 也完整。\n\n最后一段，结束。';
 const EVENTS = replyEvents({ text: REPLY, deltas: 30 });
@@ -157,7 +158,8 @@ test('stop aborts the request and posts to the stop route as the signed-in user,
   assert.equal(page.wx.stopRequests.length, 2, 'refused once, then sent again after a re-login');
   const [refused, accepted] = page.wx.stopRequests;
   assert.equal(refused?.method, 'POST');
-  assert.equal(new URL(refused?.url ?? '').pathname, '/api/chat/r-1/stop');
+  // By the request's id, which the server knows before the reply has one.
+  assert.equal(new URL(refused?.url ?? '').pathname, `/api/chat/requests/${requestIdOf(task)}/stop`);
   assert.equal(refused?.header?.Authorization, 'Bearer token-1');
   assert.equal(accepted?.header?.Authorization, 'Bearer token-2');
   assert.equal(page.wx.chatTasks.length, 1, 'a stopped reply is not resumed');
@@ -180,7 +182,7 @@ test('a reply cut by the length limit offers 继续, which asks for the rest in 
   await page.tap('.continue');
   const next = page.wx.lastTask();
   assert.equal(next.options.method, 'POST');
-  assert.deepEqual(JSON.parse(String(next.options.data)), { message: '继续', conversationId: 'c-1' });
+  assert.deepEqual(sentBody(next), { message: '继续', conversationId: 'c-1' });
   assert.equal(page.exists('.continue'), false, 'only the last reply offers it');
   assert.equal(page.data.draft, '草稿还在', 'the draft is not sent');
   await finishFrom(page, next, 0);
@@ -242,7 +244,7 @@ test('重试 of a reply the server no longer has (404) falls back to sending the
   const resent = page.wx.lastTask();
   assert.equal(resent.options.method, 'POST');
   assert.equal(new URL(resent.options.url).pathname, '/api/chat');
-  assert.deepEqual(JSON.parse(String(resent.options.data)), { message: '过期后重试' });
+  assert.deepEqual(sentBody(resent), { message: '过期后重试' });
   assert.equal(page.statusText(), '', 'the expiry is not shown: the reply starts over');
   assert.equal(page.exists('.stop'), true);
   await finishFrom(page, resent, 0);

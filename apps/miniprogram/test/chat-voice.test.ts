@@ -10,6 +10,7 @@ import { userMessageFor } from '@wxstream/protocol';
 import { ChatPage, type ChatPageOptions } from './support/chat-page.ts';
 import type { FakeRequestTask } from './support/fake-wx.ts';
 import { audioSegment, byteChunks, replyEvents, sseText, utf8, type ReplyScript } from './support/sse-stream.ts';
+import { sentBody } from './support/chat-body.ts';
 
 const SERVER = 'http://127.0.0.1:3000';
 const REPLY = '第一句话，先读这一段。\n\n第二段接着读，🎧 表情不影响。\n\n最后一段，读完结束。';
@@ -67,13 +68,13 @@ test('voice is off at first; turned on, messages ask for it, and the choice surv
   const page = openPage();
   assert.equal(page.text('.voice-toggle'), '朗读：关');
   await page.send('不朗读');
-  assert.deepEqual(JSON.parse(String(page.wx.lastTask().options.data)), { message: '不朗读' });
+  assert.deepEqual(sentBody(page.wx.lastTask()), { message: '不朗读' });
   await streamReply(page, page.wx.lastTask(), { text: '好的。' });
 
   await withVoiceOn(page);
   assert.equal(page.wx.storage.get('wxstream.voice'), true);
   await page.send('请朗读');
-  assert.deepEqual(JSON.parse(String(page.wx.lastTask().options.data)), { message: '请朗读', conversationId: 'c-1', voice: true });
+  assert.deepEqual(sentBody(page.wx.lastTask()), { message: '请朗读', conversationId: 'c-1', voice: true });
   await streamReply(page, page.wx.lastTask(), { text: '好的。', voice: true });
   page.close();
 
@@ -291,13 +292,21 @@ test('a reply the content check stops is silenced at once and offers no 重播',
   await withVoiceOn(page);
   await page.send('读给我听');
   const task = page.wx.lastTask();
-  await streamReply(page, task, {
+  const events = replyEvents({
     ...SPOKEN,
     audio: [audioSegment(0), audioSegment(1)],
     error: { code: 'content_blocked', message: 'blocked by the content check', retryable: false },
   });
+  task.respond(200);
+  // Everything but the ending, so reading starts (the audio options are set first, asynchronously)…
+  await page.feed(task, byteChunks(utf8(sseText(events.slice(0, -1)))));
+  await page.advance(100);
   const contexts = page.wx.audio.all;
   assert.ok(contexts.length > 0, 'reading had started');
+  // …then the content check's verdict.
+  await page.feed(task, byteChunks(utf8(sseText(events.slice(-1)))));
+  task.succeed();
+  await page.advance(3000);
   assert.equal(page.wx.audio.alive().length, 0, 'every context stopped and destroyed');
   assert.equal(page.exists('.audio-stop'), false);
   assert.equal(page.exists('.replay'), false, 'nothing to read again');

@@ -7,8 +7,9 @@
  * To the login route it answers from `loginAnswers` (one per call, in order; a valid token by default,
  * which `backend` then accepts); to the conversation, feedback and share routes it answers from `backend`, an in-memory
  * server (fake-backend.ts) — immediately, or when the test calls `releaseJson()` after `holdJson()`.
- * A reply's stop route answers from `stopAnswers` (`{"status":"stopping"}` by default) and is recorded
- * in `stopRequests`. Every other request — the chat POST and a reply's events route — becomes a
+ * A reply's stop routes (by message id and by request id) answer from `stopAnswers`
+ * (`{"status":"stopping"}` by default) and are recorded in `stopRequests`. Every other request — the chat
+ * POST, a reply's events route, a stored reply's speech route — becomes a
  * `FakeRequestTask` in `chatTasks` that stays silent until the test calls `respond`, `chunk`, `succeed`
  * or `failNetwork`. `onAppShow` / `onNetworkStatusChange` keep their listeners (removed by identity by
  * the `off*` calls, as WeChat does); `showApp()` and `changeNetwork()` fire them. Like a real phone, a task still delivers chunks
@@ -143,9 +144,12 @@ export interface Navigation {
 
 type NetworkListener = (result: { isConnected: boolean; networkType: string }) => void;
 
-const STOP_ROUTE = /^\/api\/chat\/[^/]+\/stop$/;
+/** A reply's stop route, by message id (`/api/chat/:id/stop`) or by request id (`/api/chat/requests/:id/stop`). */
+const STOP_ROUTE = /^\/api\/chat\/(?:requests\/)?[^/]+\/stop$/;
 /** The JSON routes the in-memory server answers: conversations, feedback on messages, shares. */
 const BACKEND_ROUTES = /^\/api\/(conversations|messages|shares)(\/|$)/;
+/** A stored reply spoken again: a stream, driven by the test like the chat POST. */
+const SPEECH_ROUTE = /^\/api\/messages\/[^/]+\/speech$/;
 
 export class FakeWx {
   readonly storage = new Map<string, unknown>();
@@ -193,7 +197,7 @@ export class FakeWx {
       });
       return task;
     }
-    if (BACKEND_ROUTES.test(new URL(options.url).pathname)) {
+    if (BACKEND_ROUTES.test(new URL(options.url).pathname) && !SPEECH_ROUTE.test(new URL(options.url).pathname)) {
       this.jsonRequests.push(options);
       const deliver = () => {
         const outcome = this.backend.handle(method, options.url, options.header, options.data);
