@@ -46,6 +46,7 @@ import { audioRoute } from './voice/audio-route.ts';
 import type { VoiceService } from './voice/voice-service.ts';
 import type { ContentChecker } from './wechat/content-checker.ts';
 import { mountRequestRoutes } from './chat/request-routes.ts';
+import { messageSpeechRoute } from './voice/message-speech-route.ts';
 import { DEFAULT_REQUESTS, type RequestConfig } from './requests/request-config.ts';
 import type { RequestLedger } from './requests/request-ledger.ts';
 
@@ -171,6 +172,18 @@ export function createApp(deps: AppDeps): Koa<AppState> {
       settleWaitMs: requestSettings.stopSettleWaitMs,
     });
   }
+
+  router.post(
+    ROUTES.messageSpeech,
+    authenticated,
+    messageSpeechRoute({
+      store: deps.store,
+      voice: deps.voice,
+      clock: deps.clock,
+      heartbeatIntervalMs: settings.heartbeatIntervalMs,
+      maxBodyBytes: settings.maxBodyBytes,
+    }),
+  );
 
   mountConversationRoutes(router, authenticated, {
     store: deps.store,

@@ -131,7 +131,7 @@ export function trackNamedRequest(deps: ChatRouteDeps, admitted: AdmittedChat): 
 }
 
 /** A stop asked for before the reply exists; listeners hear it once. */
-class EarlyStop {
+export class EarlyStop {
   #requested = false;
   #listeners = new Set<() => void>();
 
@@ -162,7 +162,7 @@ const EMPTY_STREAM: UpstreamStream = {
  * (its own abort, so the run itself is not aborted while the turn is still to be stored) and answers an
  * empty stream; a stop already asked for skips the call entirely.
  */
-function stoppableUpstream(upstream: UpstreamModel, early: EarlyStop): UpstreamModel {
+export function stoppableUpstream(upstream: UpstreamModel, early: EarlyStop): UpstreamModel {
   return {
     model: upstream.model,
     failure: (error, phase) => upstream.failure(error, phase),

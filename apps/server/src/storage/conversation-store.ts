@@ -271,6 +271,8 @@ export interface ConversationStore {
    * `reply_in_progress` while a reply of that turn streams.
    */
   setCurrentVersion(userId: string, conversationId: string, replyId: string): Promise<MessageRecord[]>;
+  /** One message of one of the user's conversations (any version); undefined when unknown or another user's. */
+  getMessage(userId: string, messageId: string): Promise<MessageRecord | undefined>;
   /** Current messages. */
   countMessages(userId: string, conversationId: string): Promise<number>;
   /** Also makes the conversation the most recently updated. */

@@ -160,6 +160,8 @@ const SQL = {
   makeCurrent: 'UPDATE messages SET is_current = CASE WHEN id = $1 OR id = $2 THEN 1 ELSE 0 END WHERE conversation_id = $3 AND turn = $4',
   retireTurn: 'UPDATE messages SET is_current = 0 WHERE conversation_id = $1 AND turn = $2 AND is_current = 1',
   retireReplies: `UPDATE messages SET is_current = 0 WHERE conversation_id = $1 AND turn = $2 AND role = 'assistant' AND is_current = 1`,
+  ownedMessage: `SELECT ${qualified(MESSAGE_COLUMNS, 'm')} FROM messages m
+    JOIN conversations c ON c.id = m.conversation_id WHERE m.id = $1 AND c.user_id = $2`,
   messageCount: `SELECT (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id AND m.is_current = 1) AS count
     FROM conversations c WHERE c.id = $1 AND c.user_id = $2`,
   // Runs after the row lock, so it reads what the previous holder committed.
@@ -544,6 +546,11 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         await client.query(SQL.makeCurrent, [reply.id, reply.questionId ?? reply.id, conversationId, reply.turn]);
         return currentOfTurn(client, conversationId, reply.turn);
       });
+    },
+
+    async getMessage(userId, messageId) {
+      const row = (await query(SQL.ownedMessage, [messageId, userId]))[0];
+      return row === undefined ? undefined : toMessage(row);
     },
 
     async countMessages(userId, conversationId) {

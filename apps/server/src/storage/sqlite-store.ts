@@ -188,6 +188,10 @@ function prepareStatements(db: DatabaseSync) {
        RETURNING ${MESSAGE_COLUMNS}`,
     ),
     messageExists: sql('SELECT 1 AS found FROM messages WHERE id = ?'),
+    ownedMessage: sql(
+      `SELECT ${MESSAGE_COLUMNS.split(', ').map((column) => `m.${column}`).join(', ')} FROM messages m
+       JOIN conversations c ON c.id = m.conversation_id WHERE m.id = ? AND c.user_id = ?`,
+    ),
     insertUsage: sql(
       'INSERT INTO token_usage (message_id, user_id, created_at, prompt_tokens, completion_tokens) VALUES (?, ?, ?, 0, 0)',
     ),
@@ -440,6 +444,11 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
         statements.makeCurrent.run(reply.id, reply.questionId ?? reply.id, conversationId, reply.turn);
         return statements.turnMessages.all(conversationId, reply.turn).map(toMessage);
       });
+    },
+
+    async getMessage(userId, messageId) {
+      const row = statements.ownedMessage.get(messageId, userId);
+      return row === undefined ? undefined : toMessage(row);
     },
 
     async countMessages(userId, conversationId) {

@@ -242,6 +242,22 @@ export function describeConversationStoreContract(label: string, openStore: Stor
         assert.equal(await store.countMessages(alice.id, id), 1);
       }));
 
+    test('getMessage finds one message of the user\'s own conversations, and nothing of anyone else\'s', () =>
+      withStore(async (store) => {
+        const alice = await store.ensureUser('dev:alice');
+        const mallory = await store.ensureUser('dev:mallory');
+        const conversation = await store.createConversation(alice.id, 'spoken');
+        await store.addUserMessage(alice.id, conversation.id, { text: 'question' });
+        const reply = await store.startAssistantMessage(alice.id, conversation.id, { model: 'm' });
+        await store.updateAssistantMessage(reply.id, { text: 'an answer to read aloud', status: 'complete', finishReason: 'stop' });
+        const found = await store.getMessage(alice.id, reply.id);
+        assert.equal(found?.role, 'assistant');
+        assert.equal(found?.text, 'an answer to read aloud');
+        assert.equal(found?.conversationId, conversation.id);
+        assert.equal(await store.getMessage(mallory.id, reply.id), undefined);
+        assert.equal(await store.getMessage(alice.id, 'no-such-message'), undefined);
+      }));
+
     test('messages come back in the order they were added, whatever their ids', () =>
       withStore(async (store, clock) => {
         const user = await store.ensureUser('dev:alice');
