@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from '@jest/globals';
 import { afterThisTest } from './support/after-this-test.ts';
+import { sentBody } from './support/chat-body.ts';
 import { ChatPage } from './support/chat-page.ts';
 import { storedMessage, type FakeBackend } from './support/fake-backend.ts';
 import { byteChunks, replyEvents, sseText, utf8, type ReplyScript } from './support/sse-stream.ts';
@@ -56,7 +57,7 @@ async function stream(page: ChatPage, script: ReplyScript): Promise<void> {
 }
 
 function lastBody(page: ChatPage): Record<string, unknown> {
-  return JSON.parse(String(page.wx.lastTask().options.data)) as Record<string, unknown>;
+  return sentBody(page.wx.lastTask());
 }
 
 function jsonRequests(page: ChatPage, method: string, pattern: RegExp): { url: string; data: unknown }[] {
