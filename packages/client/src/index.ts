@@ -13,3 +13,4 @@ export * from './resume-backoff.ts';
 export * from './audio-playback-queue.ts';
 export * from './polled-reply.ts';
 export * from './reply-delivery.ts';
+export * from './markdown/index.ts';
