@@ -12,7 +12,8 @@
  *   span open) once CHECKPOINT_CHARS have piled up after the previous one (or, failing such a break for
  *   FORCE_CHECKPOINT_CHARS, at the last line break: a very long comment may then be coloured as code
  *   until the block finishes). Colours of the open block may therefore differ slightly from the finished
- *   block's, which is highlighted whole, once; the text never differs.
+ *   block's, which is highlighted whole, once; the text never differs. Code longer than
+ *   MAX_HIGHLIGHT_CHARS is shown plain, open or finished.
  */
 import { findLanguage, highlightHtml } from './highlight-engine.js';
 import { isTextNode, textNode, type RichTextElement, type RichTextNode } from './rich-text-node.ts';
@@ -58,9 +59,16 @@ function parseHighlightHtml(html: string): RichTextNode[] {
   return root;
 }
 
+/**
+ * Longer code is shown plain: highlight.js needs ~2 s for 250 KB of JavaScript on this project's CI
+ * machine, and no phone should spend that on one block.
+ */
+export const MAX_HIGHLIGHT_CHARS = 20_000;
+
 export function highlightCode(code: string, lang: string): RichTextNode[] {
   const language = highlightLanguage(lang);
-  if (language === undefined || code === '') return code === '' ? [] : [textNode(code)];
+  if (code === '') return [];
+  if (language === undefined || code.length > MAX_HIGHLIGHT_CHARS) return [textNode(code)];
   return parseHighlightHtml(highlightHtml(code, language));
 }
 
@@ -117,13 +125,18 @@ export class OpenCodeHighlighter {
   private doneText = '';
   private doneNodes: RichTextNode[] = [];
 
+  /** Length of the code whose nodes are kept (never highlighted again while the block grows). */
+  get checkpoint(): number {
+    return this.doneText.length;
+  }
+
   render(code: string, lang: string): RichTextNode[] {
     if (lang !== this.lang || !code.startsWith(this.doneText)) {
       this.lang = lang;
       this.doneText = '';
       this.doneNodes = [];
     }
-    if (highlightLanguage(lang) === undefined) return code === '' ? [] : [textNode(code)];
+    if (highlightLanguage(lang) === undefined || code.length > MAX_HIGHLIGHT_CHARS) return code === '' ? [] : [textNode(code)];
     const rest = code.slice(this.doneText.length);
     const restNodes = highlightCode(rest, lang);
     if (rest.length >= CHECKPOINT_CHARS) {
