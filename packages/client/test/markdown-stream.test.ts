@@ -63,6 +63,19 @@ describe('MarkdownStream ends equal to renderMarkdown', () => {
     }
   });
 
+  test('random soups of Markdown syntax (lists, quotes, fences, tables, HTML, CRLF), streamed in tiny deltas, end equal to the whole render', () => {
+    const pieces = ['-', '- ', '* ', '+ ', '1. ', '2) ', '>', '> ', ' ', '  ', '    ', '\n', '\n\n', '`', '```', '~~~', '```js\n', '|', '| a | b |\n', '|---|---|\n', '#', '# ', '===', '---', 'a', 'word ', '中文', '**', '*', '_', '~~', '[', ']', '(', ')', '](https://x.y)', '<div>', '</div>', '<!--', '-->', '\\', '&amp;', '[ ] ', '[x] ', '\t', '\r\n', '<https://a.b>', '![i](https://a/b.png)'];
+    const seed = testSeed(7);
+    const random = createSeededRandom(seed);
+    for (let round = 0; round < 300; round++) {
+      let text = '';
+      const count = 5 + random.int(60);
+      for (let k = 0; k < count; k++) text += random.pick(pieces);
+      const deltas = randomDeltas(text, random, random.pick([1, 1, 3, 20]));
+      assert.deepEqual(streamed(deltas).finished, renderMarkdown(text), `seed ${seed}, round ${round}: ${JSON.stringify(text)}`);
+    }
+  });
+
   test('CRLF split between two deltas counts as one newline', () => {
     const text = 'line one\r\n\r\n- item\r\n- item two\r\n';
     const deltas = ['line one\r', '\n\r', '\n- item\r', '\n- item two\r', '\n'];
