@@ -34,7 +34,14 @@ export default {
     ],
     // The built scripts run as built; their source maps point coverage and stack traces at the .ts.
     '/miniprogram/miniprogram/.+\\.js$': '<rootDir>/test/jest/built-script.cjs',
+    // ES modules the client core's Markdown pipeline loads from source (marked ships only ESM; the
+    // highlighter's engine is a plain .js module): jest's module system needs them as CommonJS.
+    '(/node_modules/(\\.pnpm/)?marked[@/].*|/packages/client/src/.*)\\.js$': [
+      '@swc/jest',
+      { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+    ],
   },
+  transformIgnorePatterns: ['/node_modules/(?!(\\.pnpm/)?marked[@/])'],
   globalSetup: '<rootDir>/test/jest/build-before-run.mjs',
   setupFilesAfterEnv: ['<rootDir>/test/jest/after-each-test.ts'],
   // Spies (`jest.spyOn`) are put back after every test, as node:test's `t.mock` did.

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { test } from '@jest/globals';
 import { appDir, miniprogramRoot } from './support/paths.ts';
 
@@ -38,10 +38,15 @@ test('app.json uses the v2 style, on-demand code loading and a Chinese title', (
   assert.ok(existsSync(join(miniprogramRoot, String(app.sitemapLocation))));
 });
 
-test('pages built with Component declare usingComponents and do not scroll themselves', () => {
+test('pages built with Component declare usingComponents (each one a component that exists) and do not scroll themselves', () => {
   for (const page of app.pages as string[]) {
     const json = readJson(join(miniprogramRoot, `${page}.json`));
     assert.equal(typeof json.usingComponents, 'object');
+    for (const path of Object.values(json.usingComponents as Record<string, string>)) {
+      const component = path.startsWith('/') ? join(miniprogramRoot, path) : join(miniprogramRoot, dirname(page), path);
+      assert.equal(readJson(`${component}.json`).component, true, `${page} uses ${path}`);
+      for (const ext of ['.ts', '.wxml', '.wxss']) assert.ok(existsSync(component + ext), `${path}${ext} exists`);
+    }
     assert.match(String(json.navigationBarTitleText), CHINESE);
     assert.equal(json.disableScroll, true);
   }

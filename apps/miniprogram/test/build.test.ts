@@ -82,7 +82,9 @@ test('the vendor bundle is self-contained and decodes bytes without TextDecoder'
 test('generated code is lowered to es2017: no optional chaining, nullish coalescing or class fields', () => {
   for (const file of walk(miniprogramRoot, '.js')) {
     const code = readFileSync(file, 'utf8');
-    assert.equal(/\?\.[\w$[(]|\?\?/.test(code.replace(/\/\/.*$/gm, '')), false, `${relative(miniprogramRoot, file)} has ES2020 syntax`);
+    // An escaped `\?` (inside a regular expression literal, as in highlight.js's grammars) is no operator.
+    const operators = code.replace(/\/\/.*$/gm, '').replace(/\\\?/g, '');
+    assert.equal(/\?\.[\w$[(]|\?\?/.test(operators), false, `${relative(miniprogramRoot, file)} has ES2020 syntax`);
   }
 });
 

@@ -44,7 +44,7 @@ function bodyOf(page: ChatPage): unknown {
 
 /** The text of every bubble's answer (without reasoning panels and code-language labels). */
 function bubbles(page: ChatPage): string[] {
-  return page.findAll('.answer').map((answer) => answer.dom.textContent ?? '');
+  return page.answers();
 }
 
 function statusLines(page: ChatPage): string[] {
@@ -65,7 +65,7 @@ test('a stored conversation is shown with one setData, stored endings marked in 
 
   assert.equal(page.text('.toolbar-title'), '穿衣建议');
   assert.deepEqual(bubbles(page), ['今天穿什么', '建议穿外套。\n\n最高 12℃', '写一首长诗', '春眠不觉晓', '再解释一下', '因为', '不合适的问题', '']);
-  assert.equal(page.text('.code-text'), '最高 12℃');
+  assert.equal(page.text('.answer >>> .code-lang'), '代码', 'a fence without a language is labelled 代码');
   assert.deepEqual(statusLines(page), ['', '已停止', '回复不完整', '内容不合规已屏蔽']);
   assert.equal(page.exists('.retry'), false, 'a stored failure offers no retry');
   assert.equal(page.exists('.empty'), false);

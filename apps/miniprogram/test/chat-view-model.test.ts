@@ -36,14 +36,43 @@ test('a retried reply replaces its own bubble only', () => {
   assert.deepEqual(Object.keys(replaceMessage(3, pendingReply('m9'))), ['messages[3]']);
 });
 
-test('a text patch becomes the path of the one block that changed', () => {
+const para = (key: string, ...runs: { text: string; cls?: string; href?: string }[]) => ({
+  key,
+  kind: 'para',
+  cls: 'md-p',
+  parts: [{ kind: 'text', runs: runs.map((run) => ({ cls: '', href: '', ...run })) }],
+});
+
+test('a text patch becomes the paths of what changed in the open block', () => {
   const first = replyPatchData(1, { text: '第一段。\n\n第二' }, emptyReplyRender());
   assert.deepEqual(first.data, {
-    'messages[1].blocks[0]': { id: 0, kind: 'text', text: '第一段。\n\n', lang: '' },
-    'messages[1].blocks[1]': { id: 1, kind: 'text', text: '第二', lang: '' },
+    'messages[1].blocks[0]': para('0', { text: '第一段。' }),
+    'messages[1].blocks[1]': para('1', { text: '第二' }),
   });
   const second = replyPatchData(1, { text: '第一段。\n\n第二段' }, first.render);
-  assert.deepEqual(second.data, { 'messages[1].blocks[1].text': '第二段' });
+  assert.deepEqual(second.data, { 'messages[1].blocks[1].parts[0].runs[0].text': '第二段' });
+});
+
+test('half-typed Markdown shows as it will look, and a finished block is not sent again', () => {
+  const first = replyPatchData(1, { text: '# 标题\n\n这是**重' }, emptyReplyRender());
+  assert.deepEqual(first.data['messages[1].blocks[1]'], para('1', { text: '这是' }, { text: '重', cls: 'md-strong' }));
+  const second = replyPatchData(1, { text: '# 标题\n\n这是**重点**。\n\n下一段' }, first.render);
+  assert.deepEqual(second.data, {
+    'messages[1].blocks[1].parts[0].runs[1].text': '重点',
+    'messages[1].blocks[1].parts[0].runs[2]': { text: '。', cls: '', href: '' },
+    'messages[1].blocks[2]': para('2', { text: '下一段' }),
+  });
+  const third = replyPatchData(1, { text: '# 标题\n\n这是**重点**。\n\n下一段\n\n再一段' }, second.render);
+  assert.deepEqual(Object.keys(third.data), ['messages[1].blocks[3]'], 'blocks 0–2 are not touched');
+});
+
+test('the final status finishes the Markdown: the open block shows its real text', () => {
+  const streaming = replyPatchData(1, { text: '写到一半**加' }, emptyReplyRender());
+  const done = replyPatchData(1, { status: 'done' }, streaming.render);
+  assert.deepEqual(done.data, {
+    'messages[1].blocks[0].parts[0].runs': [{ text: '写到一半**加', cls: '', href: '' }],
+    'messages[1].status': 'done',
+  });
 });
 
 test('status, error and finish reason patches map to their own paths', () => {
@@ -73,10 +102,10 @@ test('opening the reasoning sends what arrived while it was closed, then follows
   const opened = reasoningToggleData(1, true, collapsed.render);
   assert.deepEqual(opened.data, {
     'messages[1].reasoningOpen': true,
-    'messages[1].reasoningBlocks[0]': { id: 0, kind: 'text', text: '推理', lang: '' },
+    'messages[1].reasoningBlocks[0]': para('0', { text: '推理' }),
   });
   const more = replyPatchData(1, { reasoning: '推理中' }, opened.render);
-  assert.deepEqual(more.data, { 'messages[1].reasoningBlocks[0].text': '推理中' });
+  assert.deepEqual(more.data, { 'messages[1].reasoningBlocks[0].parts[0].runs[0].text': '推理中' });
   const closed = reasoningToggleData(1, false, more.render);
   assert.deepEqual(closed.data, { 'messages[1].reasoningOpen': false });
 });
@@ -95,7 +124,7 @@ function counter(): () => string {
   return () => `m${next++}`;
 }
 
-test('a stored conversation becomes bubbles with fresh ids, replies split into blocks', () => {
+test('a stored conversation becomes bubbles with fresh ids, replies rendered as Markdown blocks', () => {
   const { messages, renders } = storedMessages(
     [stored({ role: 'user', text: '举个例子' }), stored({ role: 'assistant', text: '好的：\n```js\nf()\n```', finishReason: 'stop' })],
     counter(),
@@ -108,13 +137,10 @@ test('a stored conversation becomes bubbles with fresh ids, replies split into b
     ],
   );
   assert.deepEqual(messages[0]?.blocks, userMessage('m1', '举个例子').blocks);
-  assert.deepEqual(
-    messages[1]?.blocks.map((b) => [b.kind, b.text]),
-    [
-      ['text', '好的：\n'],
-      ['code', 'f()'],
-    ],
-  );
+  assert.deepEqual(messages[1]?.blocks, [
+    para('0', { text: '好的：' }),
+    { key: '1', kind: 'code', lang: 'js', lines: [[{ text: 'f', cls: 'hljs-title function_', href: '' }, { text: '()', cls: '', href: '' }]] },
+  ]);
   assert.deepEqual([...renders.keys()], [1], 'a render per reply, by index');
   assert.equal(hasUndefined(messages), false);
 });
@@ -151,6 +177,6 @@ test('stored reasoning stays off the bridge until its panel is opened', () => {
   assert.ok(render);
   assert.deepEqual(reasoningToggleData(0, true, render).data, {
     'messages[0].reasoningOpen': true,
-    'messages[0].reasoningBlocks[0]': { id: 0, kind: 'text', text: '推理过程', lang: '' },
+    'messages[0].reasoningBlocks[0]': para('0', { text: '推理过程' }),
   });
 });

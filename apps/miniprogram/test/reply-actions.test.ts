@@ -177,7 +177,7 @@ test('the version switcher shows the other version in place, question and reply'
   assert.equal(jsonRequests(page, 'PUT', /\/messages\/a-1\/current$/).length, 1);
   assert.equal(actionText(page, '.version-label'), '1/2');
   assert.equal(page.findAll('.answer')[0]?.dom.textContent, '怎么做流式输出？');
-  assert.equal(page.findAll('.code-text')[0]?.dom.textContent, 'const a = 1;');
+  assert.equal(page.text('.answer >>> .code-line'), 'const a = 1;');
   const switched = page.calls[page.calls.length - 1]?.data ?? {};
   assert.deepEqual(Object.keys(switched).sort(), ['messages[0]', 'messages[1]'], 'only the turn is sent');
 

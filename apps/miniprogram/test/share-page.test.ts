@@ -49,8 +49,9 @@ test('a stranger reads the snapshot without signing in, rendered like the chat',
   const wx = strangerWx(owner);
   const page = await openShare(wx, shareId);
   assert.equal(page.text('.title'), '流式输出');
-  assert.deepEqual(page.bubbles(), ['消息 1', '用 **enableChunked**：\n\njswx.request({})'], 'the code block under its language label');
-  assert.equal(page.text('.code-text'), 'wx.request({})');
+  assert.deepEqual(page.bubbles(), ['消息 1', '用 enableChunked：\n\nwx.request({})'], 'Markdown rendered as on the chat page');
+  assert.equal(page.text('.bubble >>> .md-strong'), 'enableChunked');
+  assert.equal(page.text('.bubble >>> .code-lang'), 'js');
   assert.equal(wx.loginCalls, 0, 'no login to read a share');
   assert.equal(wx.jsonRequests[0]?.header?.Authorization, undefined, 'no token sent');
   assert.equal(page.exists('.revoke'), false, 'a stranger cannot revoke');

@@ -3,6 +3,7 @@
  * type, send, scroll, feed a reply's chunks, read the reply and its status line.
  */
 import type { FakeRequestTask } from './fake-wx.ts';
+import { blocksText } from './markdown-text.ts';
 import { settle, SimPage, type SimPageOptions } from './sim-page.ts';
 
 export { readPath, settle, type SetDataCall, type SimNode } from './sim-page.ts';
@@ -14,10 +15,22 @@ export class ChatPage extends SimPage {
     super('pages/chat/chat', options);
   }
 
-  /** The text shown as the answer of the last reply (without its reasoning panel and status line). */
+  /**
+   * The text shown as the answer of the last reply (without its reasoning panel and status line): the
+   * text of each Markdown block, blocks separated by a blank line — for a reply of plain paragraphs, its
+   * source exactly.
+   */
   replyText(): string {
-    const answers = this.findAll('.answer');
-    return answers[answers.length - 1]?.dom.textContent ?? '';
+    const answers = this.answers();
+    return answers[answers.length - 1] ?? '';
+  }
+
+  /**
+   * The text of every bubble's answer, as `replyText` reads it: blocks separated by a blank line, a code
+   * block as its code (lines joined by newlines, without its language label and copy button).
+   */
+  answers(): string[] {
+    return this.findAll('.answer').map((answer) => blocksText(answer.dom));
   }
 
   statusText(): string {

@@ -1,6 +1,6 @@
 /**
  * A fake `wx` for the pages: login, request (with a chunked RequestTask the test drives), storage,
- * base-library info, window info, modals, action sheets, toasts and navigation — each behaving as the
+ * base-library info, window info, modals, action sheets, toasts, clipboard, image preview and navigation — each behaving as the
  * real API documents, including its asynchrony (callbacks never run inside the call that registered them).
  *
  * Contract: `wx.request` refuses a method WeChat does not have (PATCH) with a `fail`, as WeChat does.
@@ -171,6 +171,8 @@ export class FakeWx {
   readonly modals: ModalOptions[] = [];
   readonly sheets: string[][] = [];
   readonly toasts: string[] = [];
+  /** Every `previewImage` call's `urls` and `current`. */
+  readonly previews: { urls: string[]; current: string }[] = [];
   readonly navigations: Navigation[] = [];
   /** Every InnerAudioContext the page made. */
   readonly audio = new FakeAudioPlayers();
@@ -313,6 +315,10 @@ export class FakeWx {
 
   showShareMenu = (options: { menus?: string[] }): void => {
     this.shareMenus.push(options.menus ?? []);
+  };
+
+  previewImage = (options: { urls: string[]; current?: string }): void => {
+    this.previews.push({ urls: [...options.urls], current: options.current ?? options.urls[0] ?? '' });
   };
 
   navigateTo = (options: { url: string }): void => {

@@ -69,11 +69,17 @@ function loadSimulate(): Simulate {
   return simulate;
 }
 
+/** Jest's module-scoped `jest` object; absent where plain Node runs this (the benchmark, the screenshot). */
+declare const jest: { isolateModules(run: () => void): void } | undefined;
+
 /**
  * Each page is loaded (compiled, its script run) once per test file and rendered afresh for every test,
  * as miniprogram-simulate's documentation does it: jest keeps a module once required — its
  * `require.cache` cannot be deleted from — so a second `simulate.load` would not run the page's
- * `Component()` again. Nothing a page keeps at module level outlives a render (per-instance WeakMaps).
+ * `Component()` again. For the same reason a page's load runs in its own module registry
+ * (`jest.isolateModules`): two pages using the same component (markdown-block on the chat and share
+ * pages) each run that component's script, as WeChat does per page. Nothing a page keeps at module level
+ * outlives a render (per-instance WeakMaps).
  */
 const loadedPages = new Map<string, string>();
 function loadedPage(sim: Simulate, page: string): string {
@@ -81,7 +87,13 @@ function loadedPage(sim: Simulate, page: string): string {
   if (id === undefined) {
     const name = page.split('/').pop() ?? 'page';
     const tagName = page.startsWith('pages/') ? `${name}-page` : name;
-    id = sim.load(join(miniprogramRoot, page), tagName, { compiler: 'official', rootPath: miniprogramRoot });
+    let loaded = '';
+    const run = (): void => {
+      loaded = sim.load(join(miniprogramRoot, page), tagName, { compiler: 'official', rootPath: miniprogramRoot });
+    };
+    if (typeof jest !== 'undefined' && jest) jest.isolateModules(run);
+    else run();
+    id = loaded;
     loadedPages.set(page, id);
   }
   return id;

@@ -1,17 +1,21 @@
 /**
  * The chat page's data model and the mapping from reply view patches to path-key `setData` objects.
  *
- * Contract: every function here is pure. The page keeps one `ReplyRender` per reply being shown (what
- * the view layer currently holds for it) and passes it back in; the functions return the `setData`
- * object to send and the next `ReplyRender`. Every key they produce is a path into one message
+ * Contract: the page keeps one `ReplyRender` per reply being shown (what the view layer currently holds
+ * for it) and passes it back in; the functions return the `setData` object to send and the next
+ * `ReplyRender`. Replies and reasoning are Markdown: each `ReplyRender` owns the `ReplyMarkdown` of its
+ * answer and of its reasoning (the one mutable part: it streams the revealed source into a
+ * `MarkdownStream`), so finished blocks are sent once and each frame carries only the open block's
+ * changed paths. Every key they produce is a path into one message
  * (`messages[3].blocks[2].text`, `messages[3].status`) or appends one message (`messages[4]`) —
  * never the `messages` array itself, so a frame costs what changed, not the whole conversation.
  * Reasoning text crosses the bridge only while its panel is open: collapsed, the view needs to know
  * only that there is some. A conversation loaded from history (`storedMessages`) is the one exception
  * to path keys: its messages arrive together and are set as one list, once.
  */
-import type { FeedbackRating, ReplyStatus, ReplyViewPatch, StoredMessage, TurnVersions } from '../../vendor/wxstream-client.js';
-import { blockChanges, splitReplyBlocks, type ReplyBlock } from './reply-blocks.ts';
+import { renderMarkdown, type FeedbackRating, type ReplyStatus, type ReplyViewPatch, type StoredMessage, type TurnVersions } from '../../vendor/wxstream-client.js';
+import { displayBlocks, plainBlock, type DisplayBlock } from '../../components/markdown-block/display-block.ts';
+import { ReplyMarkdown } from './reply-markdown.ts';
 
 /** `blocked`: a stored reply the content check stopped (live replies end as `error` with its message). */
 export type RenderStatus = ReplyStatus | 'blocked';
@@ -32,11 +36,12 @@ export interface ChatMessage {
   /** Stable `wx:key`; also the element id the list can scroll to. */
   id: string;
   role: 'user' | 'assistant';
-  blocks: ReplyBlock[];
+  /** Markdown display blocks of a reply; one `plain` block for the user's own text. */
+  blocks: DisplayBlock[];
   status: MessageStatus;
   hasReasoning: boolean;
   reasoningOpen: boolean;
-  reasoningBlocks: ReplyBlock[];
+  reasoningBlocks: DisplayBlock[];
   /** Chinese, shown in the status line under an assistant bubble when `status` is `error`. */
   errorMessage: string;
   retryable: boolean;
@@ -53,12 +58,13 @@ export interface ChatMessage {
 /** What the view currently shows of one reply, so the next patch can be sent as a difference. */
 export interface ReplyRender {
   status: RenderStatus;
-  blocks: ReplyBlock[];
+  /** The answer's Markdown as the view holds it. */
+  markdown: ReplyMarkdown;
   /** The latest reasoning text, shown or not. */
   reasoning: string;
   reasoningOpen: boolean;
-  /** The reasoning blocks the view holds (stale while collapsed). */
-  reasoningBlocks: ReplyBlock[];
+  /** The reasoning's Markdown as the view holds it (stale while collapsed: nothing is sent then). */
+  reasoningMarkdown: ReplyMarkdown;
   /** The server's id of the reply, once known: what 朗读 asks the speech route for. */
   messageId?: string;
 }
@@ -69,7 +75,7 @@ export function userMessage(id: string, text: string): ChatMessage {
   return {
     id,
     role: 'user',
-    blocks: [{ id: 0, kind: 'text', text, lang: '' }],
+    blocks: [plainBlock(text)],
     status: 'sent',
     hasReasoning: false,
     reasoningOpen: false,
@@ -89,7 +95,7 @@ export function pendingReply(id: string): ChatMessage {
 }
 
 export function emptyReplyRender(): ReplyRender {
-  return { status: 'streaming', blocks: [], reasoning: '', reasoningOpen: false, reasoningBlocks: [] };
+  return { status: 'streaming', markdown: new ReplyMarkdown(), reasoning: '', reasoningOpen: false, reasoningMarkdown: new ReplyMarkdown() };
 }
 
 /**
@@ -159,19 +165,16 @@ export function replyPatchData(index: MessageAt, patch: ReplyViewPatch, render: 
   const data: SetDataObject = {};
   const next: ReplyRender = { ...render };
 
-  if (patch.text !== undefined) {
-    const blocks = splitReplyBlocks(patch.text);
-    Object.assign(data, blockChanges(`${at}.blocks`, render.blocks, blocks));
-    next.blocks = blocks;
+  // The reply's last frame carries its final status: that is when its Markdown is finished.
+  const final = (patch.status ?? render.status) !== 'streaming';
+  if (patch.text !== undefined || (final && render.status === 'streaming')) {
+    Object.assign(data, render.markdown.update(`${at}.blocks`, patch.text ?? render.markdown.text, final));
   }
-  if (patch.reasoning !== undefined && patch.reasoning !== render.reasoning) {
-    if (render.reasoning === '' && patch.reasoning !== '') data[`${at}.hasReasoning`] = true;
-    next.reasoning = patch.reasoning;
-    if (render.reasoningOpen) {
-      const blocks = splitReplyBlocks(patch.reasoning);
-      Object.assign(data, blockChanges(`${at}.reasoningBlocks`, render.reasoningBlocks, blocks));
-      next.reasoningBlocks = blocks;
-    }
+  const reasoningChanged = patch.reasoning !== undefined && patch.reasoning !== render.reasoning;
+  if (reasoningChanged && render.reasoning === '' && patch.reasoning !== '') data[`${at}.hasReasoning`] = true;
+  if (patch.reasoning !== undefined) next.reasoning = patch.reasoning;
+  if (render.reasoningOpen && (reasoningChanged || (final && render.status === 'streaming'))) {
+    Object.assign(data, render.reasoningMarkdown.update(`${at}.reasoningBlocks`, next.reasoning, final));
   }
   if (patch.status !== undefined && patch.status !== render.status) {
     data[`${at}.status`] = patch.status;
@@ -189,9 +192,8 @@ export function reasoningToggleData(index: MessageAt, open: boolean, render: Rep
   const at = messagePath(index);
   const data: SetDataObject = { [`${at}.reasoningOpen`]: open };
   if (!open) return { data, render: { ...render, reasoningOpen: false } };
-  const blocks = splitReplyBlocks(render.reasoning);
-  Object.assign(data, blockChanges(`${at}.reasoningBlocks`, render.reasoningBlocks, blocks));
-  return { data, render: { ...render, reasoningOpen: true, reasoningBlocks: blocks } };
+  Object.assign(data, render.reasoningMarkdown.update(`${at}.reasoningBlocks`, render.reasoning, render.status !== 'streaming'));
+  return { data, render: { ...render, reasoningOpen: true } };
 }
 
 
@@ -213,7 +215,7 @@ export function storedMessages(
       messages.push(userMessage(newId(), entry.text));
       return;
     }
-    const blocks = splitReplyBlocks(entry.text);
+    const blocks = displayBlocks(renderMarkdown(entry.text));
     const reasoning = entry.reasoning ?? '';
     let status: RenderStatus;
     if (entry.status === 'complete') status = 'done';
@@ -229,7 +231,14 @@ export function storedMessages(
       rating: entry.feedback?.rating ?? '',
       ...versionFields(entry.versions),
     });
-    renders.set(index, { status, blocks, reasoning, reasoningOpen: false, reasoningBlocks: [], messageId: entry.id });
+    renders.set(index, {
+      status,
+      markdown: ReplyMarkdown.fromStored(entry.text, blocks),
+      reasoning,
+      reasoningOpen: false,
+      reasoningMarkdown: new ReplyMarkdown(),
+      messageId: entry.id,
+    });
   });
   return { messages, renders };
 }

@@ -38,6 +38,7 @@ import { CHAT_PAGE, conversationIdFromQuery, HISTORY_PAGE } from '../../lib/page
 import { createInnerAudio } from '../../lib/inner-audio.ts';
 import { baseLibraryVersion, clientPlatform, systemClock, systemRandom, timerScheduler } from '../../lib/platform.ts';
 import { newRequestId } from '../../lib/request-id.ts';
+import { copyText } from '../../lib/clipboard.ts';
 import { loadVoicePreference, saveVoicePreference } from '../../lib/voice-preference.ts';
 import {
   createWxAuthSession,
@@ -65,6 +66,9 @@ const POLL_REQUEST_TIMEOUT_MS = 30_000;
 /** While a switch to polling repeats a request the server is still admitting, it asks again this often. */
 const POLL_REPEAT_INTERVAL_MS = 1000;
 
+/** The long-press menu's entry. */
+export const COPY_REPLY = '复制全文';
+
 /** One controller per page instance; a WeakMap so a page that WeChat drops takes its controller with it. */
 const controllers = new WeakMap<object, ChatController>();
 const commands = new WeakMap<object, ReplyCommands>();
@@ -89,10 +93,7 @@ function createCommands(page: WechatMiniprogram.Component.TrivialInstance, contr
     conversationId: () => controller.currentConversationId,
     busy: () => controller.isStreaming,
     replaceTurn: (replyId, turn) => controller.replaceTurn(replyId, turn),
-    copyText: (text) =>
-      new Promise<void>((resolve, reject) => {
-        wx.setClipboardData({ data: text, success: () => resolve(), fail: (error) => reject(new Error(error.errMsg)) });
-      }),
+    copyText,
     askComment: () => askFeedbackComment({ showModal: (options) => wx.showModal(options), notify: toast }),
     rememberShare: (shareId) => rememberShare(wx, shareId),
     notify: toast,
@@ -390,6 +391,18 @@ Component({
     },
     onKeyboardHeightChange(event: WechatMiniprogram.CustomEvent<{ height: number; duration: number }>) {
       controllers.get(this)?.keyboardHeightChanged(event.detail.height);
+    },
+    /** Long-press on a message: offer to copy all of it — what the action bar's 复制 does. */
+    onLongPressMessage(event: MessageEvent) {
+      const id = messageIdOf(event);
+      const reply = commands.get(this);
+      if (id === undefined || !reply) return;
+      wx.showActionSheet({
+        itemList: [COPY_REPLY],
+        success: (result) => {
+          if (result.tapIndex === 0) void reply.copy(id);
+        },
+      });
     },
     onListScroll(event: WechatMiniprogram.ScrollViewScroll) {
       const { scrollTop, scrollHeight } = event.detail;

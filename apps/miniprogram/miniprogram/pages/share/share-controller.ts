@@ -11,8 +11,8 @@
  * - `revoke()` is offered only on the phone that made the share (`deps.isOwn`); it asks first, then
  *   `DELETE`s it and shows SHARE_REVOKED. `startChat()` opens a new conversation on the chat page.
  */
-import { userMessageFor, WxstreamError, type SharedConversation } from '../../vendor/wxstream-client.js';
-import { splitReplyBlocks, type ReplyBlock } from '../chat/reply-blocks.ts';
+import { renderMarkdown, userMessageFor, WxstreamError, type SharedConversation } from '../../vendor/wxstream-client.js';
+import { displayBlocks, plainBlock, type DisplayBlock } from '../../components/markdown-block/display-block.ts';
 
 export const SHARE_PAGE_SIZE = 30;
 export const SHARE_GONE = '这个分享已被取消或不存在。';
@@ -23,7 +23,8 @@ export type SharePhase = 'loading' | 'ready' | 'gone' | 'failed';
 export interface SharedBubble {
   id: string;
   role: 'user' | 'assistant';
-  blocks: ReplyBlock[];
+  /** Markdown blocks of a reply (as the chat page shows a stored one); one plain block for a question. */
+  blocks: DisplayBlock[];
 }
 
 export interface SharePageData {
@@ -58,7 +59,7 @@ function bubbles(snapshot: SharedConversation, from: number, to: number): Shared
   return snapshot.messages.slice(from, to).map((message, offset) => ({
     id: `s${from + offset}`,
     role: message.role,
-    blocks: splitReplyBlocks(message.text),
+    blocks: message.role === 'assistant' ? displayBlocks(renderMarkdown(message.text)) : [plainBlock(message.text)],
   }));
 }
 
