@@ -85,6 +85,13 @@ describe('renderMarkdown: what Markdown becomes', () => {
     assert.match(plainText([el(p)]), /\[\^1\] and \[c\]\[ref\]/);
   });
 
+  test('a bare URL ends where Chinese text written right after it begins', () => {
+    const [p] = renderMarkdown('见 https://example.com/a（备用 https://example.com/b）。完');
+    const links = el(p).children?.filter((n) => !('type' in n) && n.name === 'a').map((n) => el(n).attrs?.href);
+    assert.deepEqual(links, ['https://example.com/a', 'https://example.com/b']);
+    assert.equal(plainText([el(p)]), '见 https://example.com/a（备用 https://example.com/b）。完');
+  });
+
   test('entities decode to the characters they name; unknown ones stay as written', () => {
     assert.equal(plainText(renderMarkdown('&amp; &lt;b&gt; &copy; &#x1F600; &#0; &bogus;')), '& <b> © 😀 \ufffd &bogus;');
   });

@@ -23,6 +23,9 @@ export interface RenderOptions {
   highlight?: CodeHighlighter;
 }
 
+/** From the first non-ASCII character of a bare URL to its end. */
+const NON_ASCII_TAIL = /[^\x00-\x7f][\s\S]*$/;
+
 function element(name: string, className: string, children?: RichTextNode[], attrs?: Record<string, string>): RichTextElement {
   const node: RichTextElement = { name, attrs: { class: className, ...attrs } };
   if (children !== undefined) node.children = children;
@@ -87,6 +90,17 @@ function renderInline(token: Token, out: RichTextNode[]): void {
       return;
     case 'link': {
       const link = token as Tokens.Link;
+      if (link.raw === link.href) {
+        // A bare URL: GFM runs it to the next space, so Chinese text written right after it (`见
+        // https://a.cn。然后`) would join the link. It ends at the first non-ASCII character instead
+        // (a URL with Chinese in it can still be written as [text](url) or percent-encoded).
+        const url = link.href.replace(NON_ASCII_TAIL, '');
+        if (url !== link.href) {
+          renderInline({ ...link, raw: url, href: url, text: url, tokens: [{ type: 'text', raw: url, text: url }] }, out);
+          pushText(out, link.href.slice(url.length));
+          return;
+        }
+      }
       const children = inlineChildren(link.tokens);
       const href = safeLinkHref(link.href);
       if (href === undefined) pushAll(out, children);
