@@ -48,16 +48,21 @@ const QUESTION = '小程序里怎么做流式输出？';
 const REASONING = '用户想在微信小程序里边收边显示 AI 的回复。先说 enableChunked，再讲分片解码和 setData 的节奏，最后给一段最小示例。';
 
 const ANSWER = [
-  '可以的 👌 用 wx.request 打开 enableChunked，就能一边接收一边显示：',
+  '可以的 👌 用 `wx.request` 打开 **enableChunked**，就能一边接收一边显示：',
   '',
   '1. 服务端按 SSE 格式逐段写出；',
-  '2. onChunkReceived 里按字节流解码；',
-  '3. setData 按节奏合并刷新。',
+  '2. `onChunkReceived` 里按**字节流**解码；',
+  '3. `setData` 按节奏合并刷新。',
   '',
   '```js',
   'const task = wx.request({ url, enableChunked: true });',
   'task.onChunkReceived(({ data }) => decoder.push(data));',
   '```',
+  '',
+  '| 做法 | 每帧 setData |',
+  '| --- | --- |',
+  '| 整棵树重发 | 随回复变长 |',
+  '| 只发正在写的块 | 大小固定 |',
   '',
   '这样回复会一个字一个字地出现，点「停止」可以随时中断，已经生成的内容也会保留。',
 ].join('\n');
@@ -167,7 +172,9 @@ function assertPicture(page: ChatPage): void {
   if (!page.exists('.stop')) problems.push('no stop button: the page is not streaming');
   if (!page.text('.reasoning-toggle').includes('思考过程')) problems.push('no reasoning panel');
   if (page.exists('.reasoning-body')) problems.push('the reasoning panel is open');
-  if (!page.exists('.code-text')) problems.push('no code block');
+  if (!page.exists('.answer >>> .code-lang')) problems.push('no code block');
+  if (!page.exists('.answer >>> .md-strong')) problems.push('no Markdown emphasis rendered');
+  if (!page.exists('.answer >>> .md-table')) problems.push('no table');
   if (page.findAll('.bubble').length !== 2) problems.push('not exactly one question and one reply');
   if (problems.length > 0) throw new Error(`the rendered page is not the intended picture:\n- ${problems.join('\n- ')}`);
 }
@@ -271,15 +278,33 @@ function themedCss(css: string, theme: Theme): string {
   return theme === 'dark' ? css.replace(query, '@media all') : css.replace(query, '@media not all');
 }
 
-/** A component's WXSS with every class selector scoped as simulate scopes the component's classes. */
+/**
+ * A component's WXSS with every class selector scoped as simulate scopes the component's classes, and
+ * `:host` as the component's own element.
+ */
 function componentCss(wxss: string, tag: string): string {
-  return wxss.replace(/(^|[\s,{}>+~(])\.([A-Za-z_][\w-]*)/g, (_, before: string, name: string) => `${before}.${tag}--${name}`);
+  return wxss.replace(/:host\b/g, tag).replace(/(^|[\s,{}>+~(])\.([A-Za-z_][\w-]*)/g, (_, before: string, name: string) => `${before}.${tag}--${name}`);
+}
+
+/** The components the chat page uses, directly or inside another component: tag → path from the root. */
+function usedComponents(): Map<string, string> {
+  const found = new Map<string, string>();
+  const visit = (from: string): void => {
+    const used = readJson<{ usingComponents?: Record<string, string> }>(join(miniprogramRoot, `${from}.json`)).usingComponents ?? {};
+    for (const [tag, ref] of Object.entries(used)) {
+      const path = ref.startsWith('/') ? ref.slice(1) : join(dirname(from), ref);
+      if (found.has(tag)) continue;
+      found.set(tag, path);
+      visit(path);
+    }
+  };
+  visit('pages/chat/chat');
+  return found;
 }
 
 /** The WXSS of the components the chat page uses, each scoped to its tag. */
 function componentsCss(windowWidth: number): string {
-  const used = readJson<{ usingComponents?: Record<string, string> }>(join(miniprogramRoot, 'pages/chat/chat.json')).usingComponents ?? {};
-  return Object.entries(used)
+  return [...usedComponents()]
     .map(([tag, path]) => `/* ${path}.wxss */\n${componentCss(wxssToCss(readWxss(join(miniprogramRoot, `${path}.wxss`)), windowWidth), tag)}`)
     .join('\n');
 }
@@ -305,7 +330,7 @@ html, body { margin: 0; height: 100%; }
 page { display: block; }
 wx-view { display: block; }
 wx-view[hidden], wx-text[hidden], wx-button[hidden] { display: none !important; }
-wx-text { display: inline; } /* line breaks: the page's .text and .code-text set pre-wrap themselves */
+wx-text { display: inline; } /* line breaks: the components' own rules set pre-wrap / pre themselves */
 wx-scroll-view { display: block; width: 100%; position: relative; overflow: hidden; }
 wx-scroll-view[scroll-y] { overflow-y: auto; }
 wx-scroll-view[scroll-x] { overflow-x: auto; }
