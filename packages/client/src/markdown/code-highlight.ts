@@ -73,7 +73,7 @@ export function highlightCode(code: string, lang: string): RichTextNode[] {
 }
 
 /** Highlighted text after a checkpoint before it is worth setting a new one. */
-export const CHECKPOINT_CHARS = 1500;
+export const CHECKPOINT_CHARS = 400;
 /** Past this much text without a top-level line break, a checkpoint is set at the last line break anyway. */
 export const FORCE_CHECKPOINT_CHARS = 6000;
 
