@@ -9,8 +9,6 @@
  * two values, which for a reply is the open block only: finished blocks are never diffed.
  */
 
-type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -37,5 +35,3 @@ export function diffPaths(path: string, before: unknown, after: unknown, out: Re
   }
   out[path] = after;
 }
-
-export type { Json };
