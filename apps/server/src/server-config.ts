@@ -20,7 +20,7 @@
  * REPLY_LOG_MAX_EVENTS and the producer lease's REPLY_PRODUCER_LEASE_TTL_MS /
  * REPLY_PRODUCER_CHECK_INTERVAL_MS from `reply-log/reply-log-config.ts`, REQUEST_STOP_TTL_MS / POLL_WAIT_MS /
  * STOP_SETTLE_WAIT_MS from `requests/request-config.ts`, the VOICE_* and AUDIO_*
- * settings from `voice/voice-config.ts`.
+ * settings from `voice/voice-config.ts`, TITLE_GENERATION and FOLLOW_UP_* from `side-calls/side-calls-config.ts`.
  *
  * How users log in follows from the parts: with WeChat credentials, `wx.login` codes are exchanged
  * through WeChat and the development login is off whatever DEV_LOGIN says; without them the
@@ -33,6 +33,7 @@ import { loadMetricsConfig, type MetricsConfig } from './metrics/metrics-config.
 import { loadRedisConfig, type RedisConfig } from './redis/redis-config.ts';
 import { loadReplyLogConfig, type ReplyLogConfig } from './reply-log/reply-log-config.ts';
 import { loadRequestConfig, type RequestConfig } from './requests/request-config.ts';
+import { loadSideCallsConfig, type SideCallsConfig } from './side-calls/side-calls-config.ts';
 import { DEFAULT_DATABASE_PATH } from './storage/sqlite-store.ts';
 import { loadUpstreamRetryConfig, type UpstreamRetryConfig } from './upstream/upstream-retry-config.ts';
 import { loadTranscriptionConfig, type TranscriptionConfig } from './transcription/transcription-config.ts';
@@ -61,6 +62,7 @@ export interface ServerConfig extends Config {
   readonly upstreamRetry: UpstreamRetryConfig;
   readonly voice: VoiceConfig;
   readonly transcription: TranscriptionConfig;
+  readonly sideCalls: SideCallsConfig;
   /** A reply whose client disconnected goes on to its end (true) or is aborted (false). */
   readonly continueOnDisconnect: boolean;
   readonly logMessageText: boolean;
@@ -95,6 +97,7 @@ export function loadServerConfig(env: Env): ServerConfig {
   const upstreamRetry = part(loadUpstreamRetryConfig);
   const voice = part(loadVoiceConfig);
   const transcription = part(loadTranscriptionConfig);
+  const sideCalls = part(loadSideCallsConfig);
 
   const read = createEnvReader(env, problems);
   const storage: StorageConfig = {
@@ -106,7 +109,7 @@ export function loadServerConfig(env: Env): ServerConfig {
   const logMessageText = read.flag('LOG_MESSAGE_TEXT', false);
   const continueOnDisconnect = read.flag('CONTINUE_ON_DISCONNECT', true);
 
-  if (problems.length > 0 || core === undefined || limits === undefined || metrics === undefined || wechat === undefined || redis === undefined || replyLog === undefined || requests === undefined || upstreamRetry === undefined || voice === undefined || transcription === undefined) {
+  if (problems.length > 0 || core === undefined || limits === undefined || metrics === undefined || wechat === undefined || redis === undefined || replyLog === undefined || requests === undefined || upstreamRetry === undefined || voice === undefined || transcription === undefined || sideCalls === undefined) {
     throw new ConfigError(problems);
   }
   const wechatLogin = wechat.credentials !== undefined;
@@ -123,6 +126,7 @@ export function loadServerConfig(env: Env): ServerConfig {
     upstreamRetry,
     voice,
     transcription,
+    sideCalls,
     continueOnDisconnect,
     logMessageText,
     login: wechatLogin ? 'wechat' : core.devLogin ? 'dev' : 'disabled',

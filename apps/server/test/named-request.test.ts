@@ -17,6 +17,7 @@ function silentProvider(): { upstream: UpstreamModel; signals: AbortSignal[] } {
     upstream: {
       model: 'm',
       failure: () => new WxstreamError('upstream_error', 'x'),
+      complete: () => Promise.reject(new Error('not used')),
       open: ({ signal }) => {
         signals.push(signal);
         return new Promise<UpstreamStream>(() => {});

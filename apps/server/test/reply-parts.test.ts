@@ -60,6 +60,19 @@ describe('reply sequencer', () => {
   test('refuses any event before start', () => {
     assert.throws(() => new ReplySequencer().delta('too early'), /must start/);
   });
+
+  test('allows one suggestions event with items, before the terminal only', () => {
+    const sequencer = new ReplySequencer();
+    sequencer.start(start);
+    assert.equal(sequencer.suggestions({ items: [] }), undefined, 'no items, no event');
+    assert.deepEqual(sequencer.suggestions({ items: ['再问一个？'] }), { id: 2, type: 'suggestions', data: { items: ['再问一个？'] } });
+    assert.equal(sequencer.suggestions({ items: ['又一个？'] }), undefined, 'at most one');
+    sequencer.done({ finishReason: 'stop' });
+    const late = new ReplySequencer();
+    late.start(start);
+    late.done({ finishReason: 'stop' });
+    assert.equal(late.suggestions({ items: ['太晚了？'] }), undefined, 'nothing after the terminal');
+  });
 });
 
 describe('reading an upstream chunk', () => {
@@ -86,7 +99,7 @@ describe('reading an upstream chunk', () => {
 describe('chat request validation', () => {
   test('counts code points, not UTF-16 units', () => {
     assert.equal(countCodePoints('a😀字'), 3);
-    assert.deepEqual(parseChatRequest({ message: '😀😀' }, { maxMessageChars: 2 }), { message: '😀😀' });
+    assert.deepEqual(parseChatRequest({ message: '😀😀' }, { maxMessageChars: 2 }), { message: '😀😀', turn: { kind: 'new' } });
     assert.throws(() => parseChatRequest({ message: '😀😀😀' }, { maxMessageChars: 2 }), (error: unknown) => error instanceof WxstreamError && error.code === 'message_too_long');
   });
 
@@ -94,7 +107,46 @@ describe('chat request validation', () => {
     assert.deepEqual(parseChatRequest({ message: 'hi', conversationId: 'A-z_09', extra: true }, { maxMessageChars: 10 }), {
       message: 'hi',
       conversationId: 'A-z_09',
+      turn: { kind: 'new' },
     });
+  });
+
+  test('a regenerate names its conversation and carries no message; an edit names the question it replaces', () => {
+    const limits = { maxMessageChars: 10 };
+    assert.deepEqual(parseChatRequest({ conversationId: 'c1', regenerate: true }, limits), {
+      conversationId: 'c1',
+      regenerate: true,
+      turn: { kind: 'regenerate', conversationId: 'c1' },
+    });
+    assert.deepEqual(parseChatRequest({ conversationId: 'c1', message: 'again', editOf: 'm1' }, limits), {
+      message: 'again',
+      conversationId: 'c1',
+      turn: { kind: 'edit', conversationId: 'c1', editOf: 'm1' },
+    });
+    assert.deepEqual(parseChatRequest({ message: 'hi', regenerate: false }, limits), { message: 'hi', turn: { kind: 'new' } });
+  });
+
+  test('every malformed regenerate or edit is refused, naming the field', () => {
+    const limits = { maxMessageChars: 10 };
+    const cases: [object, string, RegExp][] = [
+      [{ conversationId: 'c1', regenerate: 'yes' }, 'invalid_request', /regenerate must be true or false/],
+      [{ regenerate: true }, 'invalid_request', /regenerate needs the conversationId/],
+      [{ conversationId: 'c1', regenerate: true, message: 'x' }, 'invalid_request', /regenerate takes no message/],
+      [{ conversationId: 'c1', regenerate: true, editOf: 'm1' }, 'invalid_request', /cannot be combined/],
+      [{ conversationId: 'bad id', regenerate: true }, 'invalid_request', /conversationId must be/],
+      [{ conversationId: 'c1', message: 'x', editOf: 42 }, 'invalid_request', /editOf must be the id/],
+      [{ conversationId: 'c1', message: 'x', editOf: '../m1' }, 'invalid_request', /editOf must be the id/],
+      [{ message: 'x', editOf: 'm1' }, 'invalid_request', /editOf needs the conversationId/],
+      [{ conversationId: 'c1', editOf: 'm1' }, 'message_required', /message is required/],
+      [{ conversationId: 'c1', editOf: 'm1', message: 'x'.repeat(11) }, 'message_too_long', /limit is 10/],
+    ];
+    for (const [body, code, message] of cases) {
+      assert.throws(
+        () => parseChatRequest(body, limits),
+        (error: unknown) => error instanceof WxstreamError && error.code === code && message.test(error.message),
+        JSON.stringify(body),
+      );
+    }
   });
 });
 

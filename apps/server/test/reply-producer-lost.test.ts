@@ -63,6 +63,9 @@ describe('an instance killed mid-reply', { skip }, () => {
         OPENAI_MODEL: 'emulated-model',
         TOKEN_SECRET: TEST_TOKEN_SECRET,
         RATE_LIMIT_PER_MINUTE: '0',
+        // As every test server: no side calls this test did not script.
+        TITLE_GENERATION: 'false',
+        FOLLOW_UP_SUGGESTIONS: 'false',
       });
       processes.push(started);
       return { process: started, url: await started.listening };

@@ -9,6 +9,7 @@ import { beginSend, chatRequest, login, openStream } from './support/http-client
 import { parseReplyBody } from './support/reply-stream.ts';
 import { spawnServerProcess } from './support/server-process.ts';
 import { TEST_API_KEY, TEST_TOKEN_SECRET, startEmulator, startStack } from './support/test-server.ts';
+import { OFFLINE_FOLLOW_UPS } from '../src/offline-model/offline-reply.ts';
 import { MIGRATIONS } from '../src/storage/migrations.ts';
 
 const longReply = { content: Array.from({ length: 200 }, (_, index) => `part${index} `), chunkDelayMs: 40 };
@@ -125,6 +126,9 @@ test('a real server process with no model configured answers from the offline mo
     assert.match(reply.text, /OPENAI_API_KEY/);
     assert.match(reply.text, /怎么接入 DeepSeek？/);
     assert.equal(reply.events.at(-1)?.type, 'done');
+    // Follow-up questions are on by default, and the offline model answers them too, right before done.
+    const suggestions = reply.events.at(-3);
+    assert.deepEqual(suggestions?.type === 'suggestions' ? suggestions.data.items : suggestions, OFFLINE_FOLLOW_UPS);
     server.child.kill('SIGTERM');
     assert.equal(await server.exited, 0);
   } finally {

@@ -16,14 +16,14 @@ import { admitReply } from '../limits/reply-admission.ts';
 import type { Logger } from '../logger.ts';
 import type { VoiceService } from '../voice/voice-service.ts';
 import type { ChatRouteDeps } from './chat-deps.ts';
-import { parseChatRequest, type NewTurnRequest } from './chat-request.ts';
+import { parseChatRequest, type ParsedChatRequest } from './chat-request.ts';
 import { claimNamedRequest, type NamedClaim, type RepeatedRequest } from './named-request.ts';
 import { startReplyRun, type ReplyRun } from './reply-run.ts';
 
 export interface AdmittedChat {
   readonly user: AuthenticatedUser;
   readonly log: Logger;
-  readonly request: NewTurnRequest;
+  readonly request: ParsedChatRequest;
   readonly startedAt: number;
   /** The voice that speaks this reply: asked for, configured, and able to work here. */
   readonly speaker: VoiceService | undefined;

@@ -13,6 +13,7 @@ import type { UpstreamModel } from '../upstream/upstream-model.ts';
 import type { VoiceService } from '../voice/voice-service.ts';
 import type { ContentChecker } from '../wechat/content-checker.ts';
 import type { ReplyRegistry } from './reply-registry.ts';
+import type { SideCallsConfig } from '../side-calls/side-calls-config.ts';
 
 export interface ChatSettings {
   maxBodyBytes: number;
@@ -30,6 +31,8 @@ export interface ChatSettings {
   logMessageText: boolean;
   /** After the 200, a client that disconnects leaves the reply running to its end (true) or aborts it. */
   continueOnDisconnect: boolean;
+  /** Titles and follow-up questions from the model. */
+  sideCalls: SideCallsConfig;
 }
 
 export interface ChatRouteDeps {

@@ -12,6 +12,12 @@
  * `requestId`, when present, must match `REQUEST_ID_PATTERN` (8–64 of `[A-Za-z0-9_-]`: it becomes a
  * key); `delivery`, when present, `stream` or `poll`.
  * Any other shape problem is `invalid_request`. Unknown fields are ignored for forward compatibility.
+ *
+ * A request is one of three turns (`turn` says which): a new one (`message`); a regenerated last
+ * reply (`regenerate: true` with `conversationId`, and neither `message` nor `editOf`, since the
+ * reply is made again from the stored question); an edited last question (`editOf`, an id as above,
+ * with `conversationId` and `message`). `regenerate: false` means a new turn. Whether the
+ * conversation has a reply to regenerate, or `editOf` is its last question, is the store's to say.
  */
 import { REPLY_DELIVERIES, WxstreamError, isValidRequestId, type ChatRequest, type ReplyDelivery } from '@wxstream/protocol';
 
@@ -32,30 +38,57 @@ export function countCodePoints(text: string): number {
   return count;
 }
 
-/** A new turn's request as the route uses it: the message is there. */
-export type NewTurnRequest = ChatRequest & { message: string };
+/** What the request asks the conversation for. */
+export type TurnRequest =
+  | { readonly kind: 'new' }
+  | { readonly kind: 'regenerate'; readonly conversationId: string }
+  | { readonly kind: 'edit'; readonly conversationId: string; readonly editOf: string };
 
-export function parseChatRequest(body: unknown, limits: { maxMessageChars: number }): NewTurnRequest {
+/** A chat request as the route uses it: `message` is there except to regenerate. */
+export type ParsedChatRequest = ChatRequest & { readonly turn: TurnRequest };
+
+export function parseChatRequest(body: unknown, limits: { maxMessageChars: number }): ParsedChatRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new WxstreamError('invalid_request', 'Request body must be a JSON object');
   }
-  const { message, conversationId, voice, voiceName, requestId, delivery } = body as Record<string, unknown>;
-  if (message === undefined || message === null) throw new WxstreamError('message_required', 'message is required');
-  if (typeof message !== 'string') throw new WxstreamError('invalid_request', 'message must be a string');
-  if (message.trim() === '') throw new WxstreamError('message_required', 'message must not be empty');
-  if (hasLoneSurrogate(message)) throw new WxstreamError('invalid_request', 'message is not valid Unicode text (lone surrogate)');
-  const length = countCodePoints(message);
-  if (length > limits.maxMessageChars) {
-    throw new WxstreamError('message_too_long', `message has ${length} characters; the limit is ${limits.maxMessageChars}`);
+  const fields = body as Record<string, unknown>;
+  const { regenerate, editOf } = fields;
+  if (regenerate !== undefined && typeof regenerate !== 'boolean') throw new WxstreamError('invalid_request', 'regenerate must be true or false');
+  if (regenerate === true) return parseRegeneration(fields);
+  const request = parseNewMessage(fields, limits);
+  if (editOf === undefined) return { ...request, turn: { kind: 'new' } };
+  if (typeof editOf !== 'string' || !CONVERSATION_ID_PATTERN.test(editOf)) {
+    throw new WxstreamError('invalid_request', "editOf must be the id of the conversation's last user message");
   }
-  const request: NewTurnRequest = { message };
-  if (conversationId !== undefined) {
-    if (typeof conversationId !== 'string' || !CONVERSATION_ID_PATTERN.test(conversationId)) {
-      throw new WxstreamError('invalid_request', 'conversationId must be 1-64 characters of A-Z, a-z, 0-9, _ or -');
-    }
-    request.conversationId = conversationId;
+  if (request.conversationId === undefined) throw new WxstreamError('invalid_request', 'editOf needs the conversationId of the message it edits');
+  return { ...request, turn: { kind: 'edit', conversationId: request.conversationId, editOf } };
+}
+
+function parseRegeneration(fields: Record<string, unknown>): ParsedChatRequest {
+  if (fields.message !== undefined) {
+    throw new WxstreamError('invalid_request', 'regenerate takes no message: the reply is made again from the stored question');
   }
+  if (fields.editOf !== undefined) throw new WxstreamError('invalid_request', 'regenerate and editOf cannot be combined');
+  const conversationId = parseConversationId(fields.conversationId);
+  if (conversationId === undefined) throw new WxstreamError('invalid_request', 'regenerate needs the conversationId of the reply to make again');
+  return { conversationId, regenerate: true, ...parseOptions(fields), turn: { kind: 'regenerate', conversationId } };
+}
+
+function parseConversationId(conversationId: unknown): string | undefined {
+  if (conversationId === undefined) return undefined;
+  if (typeof conversationId !== 'string' || !CONVERSATION_ID_PATTERN.test(conversationId)) {
+    throw new WxstreamError('invalid_request', 'conversationId must be 1-64 characters of A-Z, a-z, 0-9, _ or -');
+  }
+  return conversationId;
+}
+
+/** What any turn may ask for besides its text: voice, an idempotency key, the delivery. */
+type TurnOptions = Pick<ChatRequest, 'voice' | 'voiceName' | 'requestId' | 'delivery'>;
+
+function parseOptions(fields: Record<string, unknown>): TurnOptions {
+  const { voice, voiceName, requestId, delivery } = fields;
   if (voice !== undefined && typeof voice !== 'boolean') throw new WxstreamError('invalid_request', 'voice must be true or false');
+  const request: TurnOptions = {};
   if (voice === true) request.voice = true;
   if (voiceName !== undefined) {
     if (typeof voiceName !== 'string' || !VOICE_NAME_PATTERN.test(voiceName)) {
@@ -75,4 +108,18 @@ export function parseChatRequest(body: unknown, limits: { maxMessageChars: numbe
     request.delivery = delivery as ReplyDelivery;
   }
   return request;
+}
+
+function parseNewMessage(fields: Record<string, unknown>, limits: { maxMessageChars: number }): ChatRequest & { message: string } {
+  const { message } = fields;
+  if (message === undefined || message === null) throw new WxstreamError('message_required', 'message is required');
+  if (typeof message !== 'string') throw new WxstreamError('invalid_request', 'message must be a string');
+  if (message.trim() === '') throw new WxstreamError('message_required', 'message must not be empty');
+  if (hasLoneSurrogate(message)) throw new WxstreamError('invalid_request', 'message is not valid Unicode text (lone surrogate)');
+  const length = countCodePoints(message);
+  if (length > limits.maxMessageChars) {
+    throw new WxstreamError('message_too_long', `message has ${length} characters; the limit is ${limits.maxMessageChars}`);
+  }
+  const conversationId = parseConversationId(fields.conversationId);
+  return { message, ...(conversationId === undefined ? {} : { conversationId }), ...parseOptions(fields) };
 }

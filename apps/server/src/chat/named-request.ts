@@ -166,6 +166,8 @@ export function stoppableUpstream(upstream: UpstreamModel, early: EarlyStop): Up
   return {
     model: upstream.model,
     failure: (error, phase) => upstream.failure(error, phase),
+    // Side questions (titles, follow-ups) come after the reply's text: an early stop has nothing to do with them.
+    complete: (request) => upstream.complete(request),
     open({ messages, signal }) {
       if (early.requested) return Promise.resolve(EMPTY_STREAM);
       const call = new AbortController();

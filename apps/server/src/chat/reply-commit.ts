@@ -55,6 +55,7 @@ export function commitReply(deps: ChatRouteDeps, prepared: PreparedReply): Commi
   writer.start({
     conversationId: turn.conversationId,
     messageId: turn.reply.id,
+    userMessageId: turn.userMessage.id,
     model: prepared.answeredBy,
     ...(request.voice === true ? { voice: speaker !== undefined } : {}),
   });

@@ -56,7 +56,7 @@ async function conclude(deps: ChatRouteDeps, reply: CommittedReply, outcome: Rel
       completionTokens: usage.completionTokens,
       usageEstimated: outcome.usage === undefined,
       durationMs: deps.clock.now() - reply.startedAt,
-      ...(deps.settings.logMessageText ? { userText: reply.request.message, replyText: recorder.text } : {}),
+      ...(deps.settings.logMessageText ? { userText: reply.turn.userMessage.text, replyText: recorder.text } : {}),
     },
     'reply finished',
   );

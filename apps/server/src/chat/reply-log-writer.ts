@@ -88,6 +88,9 @@ export function createReplyLogWriter(options: ReplyLogWriterOptions): ReplyLogWr
     audio: (data) => {
       append(sequencer.audio(data));
     },
+    suggestions: (data) => {
+      append(sequencer.suggestions(data));
+    },
 
     end(ending, usage) {
       if (sequencer.ended) return false;

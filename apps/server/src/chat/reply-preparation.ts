@@ -4,8 +4,9 @@
  *
  * Contract, in order:
  *   1. the conversation to continue is read (404 for another user's or an unknown one) and must
- *      have room for the turn (409 `conversation_too_long`) — `prepareTurn`;
- *   2. the user's text goes through the content check (422 `content_blocked`, nothing is sent
+ *      have room for the turn (409 `conversation_too_long`); a regenerate or an edit must name a
+ *      last turn that can have a new version (400) — `prepareTurn`;
+ *   2. the text the reply answers (the message, or the stored question it regenerates) goes through the content check (422 `content_blocked`, nothing is sent
  *      upstream);
  *   3. the upstream call is opened with the context window (system prompt, the history trimmed
  *      newest-first to the token budget, the new message), and we wait for the provider's response
@@ -40,9 +41,9 @@ export interface PreparedReply extends AdmittedChat {
 export async function prepareReply(deps: ChatRouteDeps, admitted: AdmittedChat): Promise<PreparedReply | undefined> {
   let tracker: ReplyTracker | undefined;
   try {
-    const prepared = await prepareTurn(deps.store, admitted.user.id, admitted.request.conversationId, deps.settings.maxConversationMessages);
+    const prepared = await prepareTurn(deps.store, admitted.user.id, admitted.request, deps.settings.maxConversationMessages);
     tracker = deps.metrics.startReply();
-    await checkUserText(deps, admitted);
+    await checkUserText(deps, admitted, prepared.question);
     const prompt = contextWindow(deps, admitted, prepared);
     const chunks = await openUpstream(deps, admitted, prompt);
     const answeredBy = chunks.model ?? deps.upstream.model;
@@ -55,17 +56,17 @@ export async function prepareReply(deps: ChatRouteDeps, admitted: AdmittedChat):
   }
 }
 
-async function checkUserText(deps: ChatRouteDeps, { user, request, run }: AdmittedChat): Promise<void> {
-  const verdict = await deps.contentChecker.checkText({ openid: user.openid ?? '', text: request.message, role: 'user', signal: run.signal });
+async function checkUserText(deps: ChatRouteDeps, { user, run }: AdmittedChat, text: string): Promise<void> {
+  const verdict = await deps.contentChecker.checkText({ openid: user.openid ?? '', text, role: 'user', signal: run.signal });
   assertContentAllowed(verdict, 'user');
 }
 
-function contextWindow(deps: ChatRouteDeps, { request, log }: AdmittedChat, turn: PreparedTurn): readonly ChatMessage[] {
+function contextWindow(deps: ChatRouteDeps, { log }: AdmittedChat, turn: PreparedTurn): readonly ChatMessage[] {
   const { settings } = deps;
   const context = buildContextWindow({
     ...(settings.systemPrompt === undefined ? {} : { systemPrompt: settings.systemPrompt }),
     history: turn.history,
-    userMessage: request.message,
+    userMessage: turn.question,
     maxTokens: settings.maxContextTokens,
   });
   if (context.droppedMessages > 0) log.info({ droppedMessages: context.droppedMessages }, 'older messages left out of the context');
@@ -84,9 +85,9 @@ async function openUpstream(deps: ChatRouteDeps, { run }: AdmittedChat, messages
   return chunks;
 }
 
-async function storeTurn(deps: ChatRouteDeps, { user, request, run }: AdmittedChat, turn: PreparedTurn, model: string): Promise<PersistedTurn> {
+async function storeTurn(deps: ChatRouteDeps, { user, run }: AdmittedChat, turn: PreparedTurn, model: string): Promise<PersistedTurn> {
   try {
-    return await persistTurn(deps.store, user.id, turn, request.message, model);
+    return await persistTurn(deps.store, user.id, turn, model);
   } catch (error) {
     run.abort(new Error('the turn could not be stored'));
     throw error;

@@ -5,13 +5,14 @@
  * programming error and throws); `reasoning` is accepted only before the first `delta` (a provider
  * that interleaves late reasoning has it dropped rather than break the client's ordering); empty
  * texts produce no event; `usage` at most once; `audio` segments in any phase after start, in the
- * order given (the voice pipeline delivers them by index); exactly one terminal event, after which
+ * order given (the voice pipeline delivers them by index); `suggestions` at most once, after start;
+ * exactly one terminal event, after which
  * every call returns `undefined`.
  *
  * State: `nextId` is the id the next event gets; `phase` is `new` until start, `thinking` while
  * only reasoning has been sent, `answering` after the first delta, `ended` after the terminal.
  */
-import type { AudioData, DoneData, ReplyEvent, StartData, TerminalReplyEvent, UsageData, WireError } from '@wxstream/protocol';
+import type { AudioData, DoneData, ReplyEvent, StartData, SuggestionsData, TerminalReplyEvent, UsageData, WireError } from '@wxstream/protocol';
 
 type Phase = 'new' | 'thinking' | 'answering' | 'ended';
 
@@ -19,6 +20,7 @@ export class ReplySequencer {
   #nextId = 1;
   #phase: Phase = 'new';
   #usageSent = false;
+  #suggestionsSent = false;
 
   get ended(): boolean {
     return this.#phase === 'ended';
@@ -63,6 +65,13 @@ export class ReplySequencer {
     this.#requireStarted();
     if (this.#phase === 'ended') return undefined;
     return { id: this.#nextId++, type: 'audio', data };
+  }
+
+  suggestions(data: SuggestionsData): ReplyEvent | undefined {
+    this.#requireStarted();
+    if (this.#suggestionsSent || this.#phase === 'ended' || data.items.length === 0) return undefined;
+    this.#suggestionsSent = true;
+    return { id: this.#nextId++, type: 'suggestions', data };
   }
 
   done(data: DoneData): TerminalReplyEvent | undefined {

@@ -9,7 +9,7 @@
  * is gone and that is aborted for it. The implementation is `reply-log-writer.ts`: every reply is
  * written to its reply log, and responses read from there (`reply-log-stream.ts`).
  */
-import type { AudioData, DoneData, StartData, UsageData, WireError } from '@wxstream/protocol';
+import type { AudioData, DoneData, StartData, SuggestionsData, UsageData, WireError } from '@wxstream/protocol';
 
 export type ReplyEnding = { type: 'done'; data: DoneData } | { type: 'error'; data: WireError };
 
@@ -19,6 +19,8 @@ export interface ReplyWriter {
   delta(text: string): boolean;
   /** One spoken segment (voice replies); never paces the producer, the voice queue bounds itself. */
   audio(data: AudioData): void;
+  /** Follow-up questions, once, just before the reply ends (none when `items` is empty). */
+  suggestions(data: SuggestionsData): void;
   /** Ends the reply; true when this call wrote the terminal event (false if it had already ended). */
   end(ending: ReplyEnding, usage?: UsageData): boolean;
   abandon(): void;

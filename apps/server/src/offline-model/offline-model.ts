@@ -3,9 +3,12 @@
  *
  * Contract: starts on a loopback ephemeral port and answers every chat completion with
  * `composeOfflineReply(<last user message>)`, a short reasoning part and the answer, in small
- * chunks `chunkDelayMs` apart. It records nothing (it runs for the server's lifetime).
+ * chunks `chunkDelayMs` apart. A non-streamed side question (a title, follow-up questions — told
+ * apart by `sideTaskOf`) gets an answer of its kind, so titles and suggestions work offline too. It
+ * records nothing (it runs for the server's lifetime).
  */
-import { composeOfflineReply, splitIntoChunks } from './offline-reply.ts';
+import { sideQuestionOf, sideTaskOf } from '../side-calls/side-call-prompts.ts';
+import { composeOfflineReply, composeOfflineTitle, OFFLINE_FOLLOW_UPS, splitIntoChunks } from './offline-reply.ts';
 import { startOpenAICompatibleEmulator, type OpenAICompatibleEmulator, type RecordedRequest } from './openai-compatible-emulator.ts';
 
 /** The SDK insists on a key; the offline model ignores it. */
@@ -22,6 +25,9 @@ export function startOfflineModel(options: { model: string; chunkDelayMs: number
     model: options.model,
     maxRecorded: 0,
     scenario: (request) => {
+      const task = request.stream ? undefined : sideTaskOf(request.messages);
+      if (task === 'title') return { content: [composeOfflineTitle(sideQuestionOf(lastUserMessage(request)))] };
+      if (task === 'follow-ups') return { content: [OFFLINE_FOLLOW_UPS.join('\n')] };
       const reply = composeOfflineReply(lastUserMessage(request));
       const reasoning = splitIntoChunks(reply.reasoning);
       const content = splitIntoChunks(reply.answer);

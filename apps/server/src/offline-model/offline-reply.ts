@@ -5,7 +5,10 @@
  * with some English, markdown, one code block, emoji — acknowledging the user's question (quoted,
  * whitespace collapsed, cut at 80 characters on a grapheme boundary). `splitIntoChunks` cuts text
  * into small pieces of a few graphemes each, in a fixed rhythm, the way a model's tokens arrive;
- * it never splits a grapheme (an emoji with its modifiers stays whole).
+ * it never splits a grapheme (an emoji with its modifiers stays whole). The side questions get
+ * answers of their kind: `composeOfflineTitle(question)` the question's first words (at most
+ * `OFFLINE_TITLE_GRAPHEMES`, closing punctuation dropped), `OFFLINE_FOLLOW_UPS` three questions
+ * about what the offline model can answer — how to configure a model.
  */
 
 export const QUESTION_ECHO_MAX_GRAPHEMES = 80;
@@ -60,6 +63,17 @@ export function composeOfflineReply(question: string): OfflineReply {
 
 /** Graphemes per chunk, cycled: uneven like real tokens, deterministic for tests. */
 const RHYTHM = [3, 5, 2, 4, 6, 3, 4];
+
+export const OFFLINE_TITLE_GRAPHEMES = 12;
+
+export function composeOfflineTitle(question: string): string {
+  const words = graphemesOf(question.replace(/\s+/g, ' ').trim()).slice(0, OFFLINE_TITLE_GRAPHEMES).join('');
+  const title = words.replace(/[。．.!！?？,，;；:：、\s]+$/u, '');
+  return title === '' ? '离线模型的说明' : title;
+}
+
+/** One per line, as a model asked for follow-up questions answers. */
+export const OFFLINE_FOLLOW_UPS = ['怎么接入 DeepSeek？', '可以用本地的 Ollama 吗？', '还支持哪些模型？'];
 
 export function splitIntoChunks(text: string): string[] {
   const parts = graphemesOf(text);

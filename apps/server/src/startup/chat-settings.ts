@@ -18,5 +18,6 @@ export function chatSettingsFrom(config: ServerConfig): ChatSettings {
     checkpointChars: config.storage.checkpointChars,
     logMessageText: config.logMessageText,
     continueOnDisconnect: config.continueOnDisconnect,
+    sideCalls: config.sideCalls,
   };
 }

@@ -329,6 +329,13 @@ export interface ConversationStore {
   /** Revokes a share; `not_found` unless it is this user's. */
   deleteShare(userId: string, shareId: string): Promise<void>;
 
+  /**
+   * Records the tokens of a model call that is not a reply (a title, follow-up questions) in the same
+   * ledger, under `entryId` (unique, never a message id), at the clock's now: they count against the
+   * user's daily quota like a reply's.
+   */
+  recordSideUsage(userId: string, entryId: string, usage: UsageData): Promise<void>;
+
   /** Prompt plus completion tokens of the user's replies (and other model calls) started at or after `sinceMs`. */
   tokensUsedSince(userId: string, sinceMs: number): Promise<number>;
 

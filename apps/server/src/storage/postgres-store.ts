@@ -207,6 +207,7 @@ const SQL = {
     WHERE status = 'streaming' AND updated_at < $3`,
   usageSince: `SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0) AS total FROM token_usage
     WHERE user_id = $1 AND created_at >= $2`,
+  insertSideUsage: 'INSERT INTO token_usage (message_id, user_id, created_at, prompt_tokens, completion_tokens) VALUES ($1, $2, $3, $4, $5)',
   setFeedback: `UPDATE messages SET feedback_rating = $1::text, feedback_comment = $2::text, feedback_at = $3::bigint
     WHERE id = $4 AND role = 'assistant' AND conversation_id IN (SELECT id FROM conversations WHERE user_id = $5)
     RETURNING ${MESSAGE_COLUMNS}`,
@@ -689,6 +690,11 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         await client.query(SQL.deleteShareMessages, [shareId]);
         await client.query(SQL.deleteShare, [shareId]);
       });
+    },
+
+    async recordSideUsage(userId, entryId, usage) {
+      assertValidPatch({ usage });
+      await query(SQL.insertSideUsage, [entryId, userId, now(), usage.promptTokens, usage.completionTokens]);
     },
 
     async tokensUsedSince(userId, sinceMs) {

@@ -195,6 +195,9 @@ function prepareStatements(db: DatabaseSync) {
     insertUsage: sql(
       'INSERT INTO token_usage (message_id, user_id, created_at, prompt_tokens, completion_tokens) VALUES (?, ?, ?, 0, 0)',
     ),
+    insertSideUsage: sql(
+      'INSERT INTO token_usage (message_id, user_id, created_at, prompt_tokens, completion_tokens) VALUES (?, ?, ?, ?, ?)',
+    ),
     setUsage: sql('UPDATE token_usage SET prompt_tokens = ?, completion_tokens = ? WHERE message_id = ?'),
     interruptAll: sql(
       `UPDATE messages SET status = 'error', error_code = ?, updated_at = ? WHERE status = 'streaming'`,
@@ -581,6 +584,11 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
         statements.deleteShareMessages.run(shareId);
         statements.deleteShare.run(shareId);
       });
+    },
+
+    async recordSideUsage(userId, entryId, usage) {
+      assertValidPatch({ usage });
+      statements.insertSideUsage.run(entryId, userId, now(), usage.promptTokens, usage.completionTokens);
     },
 
     async tokensUsedSince(userId, sinceMs) {

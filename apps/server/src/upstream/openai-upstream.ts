@@ -39,6 +39,14 @@ export function createOpenAIUpstream(options: OpenAIUpstreamOptions): UpstreamMo
         { signal },
       );
     },
+    async complete({ messages, signal, maxTokens }) {
+      const answer = await client.chat.completions.create({ model: options.model, messages: [...messages], max_tokens: maxTokens }, { signal });
+      const text = answer.choices[0]?.message?.content ?? '';
+      const usage = answer.usage;
+      return usage === undefined || usage === null
+        ? { text }
+        : { text, usage: { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens } };
+    },
     failure(error, phase) {
       return mapUpstreamError(error, { phase, secrets });
     },

@@ -137,6 +137,9 @@ export function createRetryingUpstream(options: RetryingUpstreamOptions): Upstre
       // The plan always has a primary, so a refusal was recorded before the loop ended.
       throw lastRefusal ?? new WxstreamError('upstream_unavailable', 'Model provider: no attempt was made');
     },
+    // A side question (title, follow-ups) goes to the primary once: waiting to retry it would only
+    // delay what it is for, and a reply that failed to get one loses nothing.
+    complete: (request) => primary.complete(request),
     failure(error, phase) {
       // Failures of a returned stream arrive mapped already (by the model that answered).
       return error instanceof WxstreamError ? error : primary.failure(error, phase);

@@ -7,10 +7,15 @@
  * iteration (silently or with an abort error) and closes the upstream connection. `failure` maps
  * anything `open` or the iteration threw to a protocol error with secrets removed.
  *
+ * `complete` is for small side questions (a conversation's title, follow-up questions): one
+ * non-streamed call that resolves to the answer's text and the provider's usage (when it sent one),
+ * or rejects like `open` — map it with `failure(error, 'before-stream')`. It is never retried: a side
+ * question that fails is simply not answered.
+ *
  * The stream may name the model that actually answered (`UpstreamStream.model`) when that is not
  * `UpstreamModel.model` — a fallback took over — so `start` and the stored reply name the right one.
  */
-import type { WxstreamError } from '@wxstream/protocol';
+import type { UsageData, WxstreamError } from '@wxstream/protocol';
 
 /** The parts of an OpenAI-compatible stream chunk we read, plus the reasoning fields providers add. */
 export interface UpstreamChunk {
@@ -39,9 +44,16 @@ export interface UpstreamStream extends AsyncIterable<UpstreamChunk> {
   readonly model?: string;
 }
 
+/** What `complete` resolves to. */
+export interface UpstreamCompletion {
+  readonly text: string;
+  readonly usage?: UsageData;
+}
+
 export interface UpstreamModel {
   /** The model name sent upstream and announced in `start`. */
   readonly model: string;
   open(request: { messages: readonly ChatMessage[]; signal: AbortSignal }): Promise<UpstreamStream>;
+  complete(request: { messages: readonly ChatMessage[]; signal: AbortSignal; maxTokens: number }): Promise<UpstreamCompletion>;
   failure(error: unknown, phase: 'before-stream' | 'mid-stream'): WxstreamError;
 }

@@ -318,5 +318,18 @@ export function describeReplyActionsContract(label: string, openStore: StoreFact
         assert.equal(await store.getConversation(user.id, conversationId), undefined);
         await rejectsWithCode(store.listTurnVersions(user.id, conversationId), 'not_found');
       }));
+
+    test('the tokens of a side call count in the daily ledger like a reply’s', () =>
+      withStore(async (store, clock) => {
+        const user = await store.ensureUser('dev:alice');
+        const turn = await store.startTurn(user.id, { conversation: { newTitle: 'q1' }, text: 'q1', model: 'm' });
+        await store.updateAssistantMessage(turn.reply.id, { text: 'a1', status: 'complete', usage: { promptTokens: 10, completionTokens: 5 } });
+        clock.advance(1000);
+        await store.recordSideUsage(user.id, 'title:1', { promptTokens: 30, completionTokens: 7 });
+        assert.equal(await store.tokensUsedSince(user.id, START), 52);
+        assert.equal(await store.tokensUsedSince(user.id, START + 1000), 37);
+        assert.equal(await store.tokensUsedSince(user.id, START + 1001), 0);
+        await assert.rejects(store.recordSideUsage(user.id, 'title:2', { promptTokens: -1, completionTokens: 0 }));
+      }));
   });
 }

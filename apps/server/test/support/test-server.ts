@@ -36,7 +36,8 @@ export function startEmulator(options: EmulatorOptions = {}): Promise<OpenAIComp
  * The configuration tests run with: `loadServerConfig` over test defaults and the given overrides.
  * The defaults keep tests independent of each other: a private in-memory database, no rate limit
  * (suites send many chats from one user), no process metrics (their event-loop monitor never stops),
- * no upstream retries (a scripted refusal is answered as scripted), no voice-input rate limit.
+ * no upstream retries (a scripted refusal is answered as scripted), no voice-input rate limit, no
+ * titles or follow-up questions from the model (side calls the other tests did not script).
  */
 export function testConfig(env: Env = {}): ServerConfig {
   return loadServerConfig({
@@ -52,6 +53,10 @@ export function testConfig(env: Env = {}): ServerConfig {
     METRICS_PROCESS: 'false',
     // Refusals answer at once, as each test scripted them; the retry tests turn retries back on.
     UPSTREAM_MAX_RETRIES: '0',
+    // Side calls would add a request to the emulator and an event to every reply each test scripted;
+    // the tests of titles and follow-up questions turn them on.
+    TITLE_GENERATION: 'false',
+    FOLLOW_UP_SUGGESTIONS: 'false',
     ...env,
   });
 }
