@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { composeOfflineReply, echoQuestion, splitIntoChunks } from '../src/offline-model/offline-reply.ts';
+import { composeOfflineReply, composeOfflineTitle, echoQuestion, splitIntoChunks } from '../src/offline-model/offline-reply.ts';
 import { chatRequest, login, send } from './support/http-client.ts';
 import { parseReplyBody } from './support/reply-stream.ts';
 import { startEmulator, startTestServer } from './support/test-server.ts';
@@ -64,4 +64,10 @@ test('the emulator also answers without streaming and lists its model', async ()
   } finally {
     await emulator.close();
   }
+});
+
+test('the offline title is the question’s first whole words, without closing punctuation', () => {
+  assert.equal(composeOfflineTitle('怎么接入 DeepSeek？'), '怎么接入 DeepSeek');
+  assert.equal(composeOfflineTitle('  How do I configure OpenAI compatible providers?  '), 'How do I');
+  assert.equal(composeOfflineTitle('？？'), '离线模型的说明');
 });

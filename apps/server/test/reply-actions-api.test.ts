@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { parseErrorBody, type ConversationDetail, type ShareCreated, type SharedConversation, type ShareList } from '@wxstream/protocol';
-import { authed, getConversation, startOf } from './support/api-client.ts';
+import { authed, getConversation, sendChat, startOf } from './support/api-client.ts';
 import { describeOnBothStores } from './support/both-stores.ts';
 import { parseExposition, valueOf } from './support/exposition.ts';
 import { chatRequest, login, send } from './support/http-client.ts';
@@ -26,7 +26,7 @@ describeOnBothStores('reply actions API', (storeEnv) => {
   after(() => stack.close());
 
   const chat = async (token: string, body: object) => {
-    const answer = await send(stack.url, '/api/chat', chatRequest(token, body));
+    const answer = await sendChat(stack.url, token, body);
     assert.equal(answer.status, 200, answer.text);
     return startOf(answer.text);
   };

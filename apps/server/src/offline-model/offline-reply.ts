@@ -6,8 +6,8 @@
  * whitespace collapsed, cut at 80 characters on a grapheme boundary). `splitIntoChunks` cuts text
  * into small pieces of a few graphemes each, in a fixed rhythm, the way a model's tokens arrive;
  * it never splits a grapheme (an emoji with its modifiers stays whole). The side questions get
- * answers of their kind: `composeOfflineTitle(question)` the question's first words (at most
- * `OFFLINE_TITLE_GRAPHEMES`, closing punctuation dropped), `OFFLINE_FOLLOW_UPS` three questions
+ * answers of their kind: `composeOfflineTitle(question)` the question's first whole words (at
+ * most `OFFLINE_TITLE_GRAPHEMES`, closing punctuation dropped), `OFFLINE_FOLLOW_UPS` three questions
  * about what the offline model can answer — how to configure a model.
  */
 
@@ -64,11 +64,18 @@ export function composeOfflineReply(question: string): OfflineReply {
 /** Graphemes per chunk, cycled: uneven like real tokens, deterministic for tests. */
 const RHYTHM = [3, 5, 2, 4, 6, 3, 4];
 
-export const OFFLINE_TITLE_GRAPHEMES = 12;
+export const OFFLINE_TITLE_GRAPHEMES = 16;
+
+const words = new Intl.Segmenter('zh', { granularity: 'word' });
 
 export function composeOfflineTitle(question: string): string {
-  const words = graphemesOf(question.replace(/\s+/g, ' ').trim()).slice(0, OFFLINE_TITLE_GRAPHEMES).join('');
-  const title = words.replace(/[。．.!！?？,，;；:：、\s]+$/u, '');
+  let title = '';
+  // Whole words only, so a title never ends in the middle of "DeepSeek".
+  for (const { segment } of words.segment(question.replace(/\s+/g, ' ').trim())) {
+    if (graphemesOf(title + segment).length > OFFLINE_TITLE_GRAPHEMES) break;
+    title += segment;
+  }
+  title = title.replace(/[。．.!！?？,，;；:：、\s]+$/u, '');
   return title === '' ? '离线模型的说明' : title;
 }
 

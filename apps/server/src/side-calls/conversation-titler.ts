@@ -40,14 +40,17 @@ export function titleConversation(deps: TitlerDeps, request: TitleRequest): Prom
   const stop = new AbortController();
   const unregister = deps.replies.add({ interrupt: (reason) => stop.abort(reason) });
   return makeTitle(deps, request, stop.signal)
-    .catch((error: unknown) => request.log.error({ err: error }, 'titling the conversation failed'))
+    .catch((error: unknown) => request.log.warn({ err: error, conversationId: request.conversationId }, 'titling the conversation failed; it keeps its title'))
     .finally(unregister);
 }
 
 async function makeTitle(deps: TitlerDeps, request: TitleRequest, signal: AbortSignal): Promise<void> {
   const { log, userId, conversationId } = request;
   const conversation = await deps.store.getConversation(userId, conversationId);
-  if (conversation === undefined || conversation.titleSource !== 'auto') return;
+  if (conversation === undefined || conversation.titleSource !== 'auto') {
+    log.debug({ conversationId }, 'the conversation has its title; not asking the model');
+    return;
+  }
   const title = await withDeadline(deps.clock, TITLE_TIMEOUT_MS, signal, async (deadline) => {
     const answer = await askModel(deps, { userId, messages: titleRequest(request.question, request.answer), maxTokens: TITLE_MAX_TOKENS, signal: deadline, task: 'title', log });
     const text = answer === undefined ? undefined : readTitle(answer);

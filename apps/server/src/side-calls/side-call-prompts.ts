@@ -78,7 +78,13 @@ const LIST_MARK = /^(?:\d{1,2}\s*[.、)）:：]|[-*•·]|[（(]\d{1,2}[)）])\s
 export function readTitle(answer: string): string | undefined {
   const line = answer.split(/\r?\n/).map((part) => part.trim()).find((part) => part !== '');
   if (line === undefined) return undefined;
-  const title = line.replace(TITLE_LABEL, '').replace(WRAPPING, '').replace(TRAILING_PUNCTUATION, '').replace(/\s+/gu, ' ').trim();
+  let title = line.replace(TITLE_LABEL, '');
+  // 「标题」。 and "Title." alike: peel quotes and closing punctuation until neither is left.
+  for (let previous = ''; previous !== title; ) {
+    previous = title;
+    title = title.replace(WRAPPING, '').replace(TRAILING_PUNCTUATION, '');
+  }
+  title = title.replace(/\s+/gu, ' ').trim();
   if (title === '') return undefined;
   return truncateToCodePoints(title, AUTO_TITLE_CHARS).trim();
 }

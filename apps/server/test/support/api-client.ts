@@ -5,12 +5,14 @@
  * `getConversation` / `listConversations` assert a 200 and return the typed body; `startOf` reads
  * the `start` event of a reply body; `waitForStoredReply` polls a conversation until its last
  * message is an assistant reply that is no longer `streaming` (or matches `until`), for the writes
- * that happen after a client went away.
+ * that happen after a client went away. `sendChat` posts a chat and, like a client, asks again on a
+ * 409 `reply_in_progress` (the previous reply's lock is released just after its `done` is logged, so
+ * a turn sent the instant the last one ended can meet it).
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ConversationDetail, ConversationPage, StartData, StoredMessage } from '@wxstream/protocol';
-import { send, type SendOptions } from './http-client.ts';
+import { parseErrorBody, type ConversationDetail, type ConversationPage, type StartData, type StoredMessage } from '@wxstream/protocol';
+import { chatRequest, send, type HttpAnswer, type SendOptions } from './http-client.ts';
 import { parseReplyBody } from './reply-stream.ts';
 
 export function authed(token: string, method = 'GET', body?: object | string | Buffer): SendOptions {
@@ -53,4 +55,13 @@ export async function waitForStoredReply(
     if (Date.now() > deadline) assert.fail(`stored reply never matched; last: ${JSON.stringify(last)}`);
     await sleep(20);
   }
+}
+
+export async function sendChat(url: string, token: string, body: object): Promise<HttpAnswer> {
+  let answer = await send(url, '/api/chat', chatRequest(token, body));
+  for (let attempt = 0; attempt < 50 && answer.status === 409 && parseErrorBody(answer.json())?.code === 'reply_in_progress'; attempt += 1) {
+    await sleep(10);
+    answer = await send(url, '/api/chat', chatRequest(token, body));
+  }
+  return answer;
 }
