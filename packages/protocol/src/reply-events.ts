@@ -7,7 +7,7 @@
  * `voice: true`) also carries `audio` events, one per spoken segment with indexes 0, 1, 2 … in
  * strict order, interleaved with the text that they speak and all before the terminal event. When the
  * server offers follow-up questions, at most one `suggestions` event comes after the reply's last text
- * and right before `done` (never with `error`); a client that does not know it skips it. `parseReplyEvent` is the single gate through which clients
+ * and before its `usage` and `done` (never with `error`); a client that does not know it skips it. `parseReplyEvent` is the single gate through which clients
  * turn an SSE message into a typed event, so a malformed or unknown event never reaches UI state.
  */
 import { isErrorCode, type ErrorCode } from './error-codes.ts';
