@@ -11,17 +11,28 @@
  *   autolinked) and `[text][x]` stays text. A definition changes how blocks *before* it render, which
  *   would break "a finished block never changes" while a reply streams; models rarely use them.
  * - Bounded cost on hostile input: block quotes and lists nest at most MAX_NESTING deep (deeper markers
- *   stay text; marked would otherwise recurse until the stack overflows), and inline text is lexed in
- *   pieces of at most MAX_INLINE_CHUNK characters (marked's emphasis matching is quadratic in the worst
- *   case, e.g. `*a` repeated 50,000 times) — see `splitInline`.
+ *   stay text; marked would otherwise recurse until the stack overflows), a table has at most
+ *   MAX_TABLE_COLUMNS columns, and inline text is lexed in pieces of at most MAX_INLINE_CHUNK characters,
+ *   DENSE_INLINE_CHUNK when it is dense with markup (marked's emphasis and link matching scan ahead from
+ *   every delimiter, e.g. `*a` repeated 50,000 times took 5 s whole) — see `splitInline`.
  * - Deterministic: the same `src` always gives the same tokens.
  */
 import { getDefaults, Lexer, Tokenizer, type MarkedOptions, type Token, type Tokens } from 'marked';
 
 /** Deepest block quote / list nesting that is still structure; deeper markers render as text. */
-export const MAX_NESTING = 16;
+export const MAX_NESTING = 10;
 /** Longest inline text lexed as one piece; longer paragraphs are lexed piecewise at line or word breaks. */
 export const MAX_INLINE_CHUNK = 2000;
+/**
+ * Inline text dense with markup characters is lexed in pieces this short: marked's cost per `*`, `_`,
+ * `~`, `[`, `<` or backtick grows with the length of the piece it scans (`[` × 100,000 took 150 ms in
+ * 2,000-character pieces).
+ */
+export const DENSE_INLINE_CHUNK = 256;
+/** More markup characters than this in one inline text make it dense. */
+export const DENSE_MARKUP = 256;
+/** A table header with more cells than this is not a table (its text is shown as a paragraph). */
+export const MAX_TABLE_COLUMNS = 64;
 
 /** A tokenizer that drops link definitions and caps nesting. One per lex: it counts depth as it goes. */
 class BoundedTokenizer extends Tokenizer {
@@ -37,6 +48,13 @@ class BoundedTokenizer extends Tokenizer {
 
   override list(src: string): Tokens.List | undefined {
     return this.nested(() => super.list(src));
+  }
+
+  override table(src: string): Tokens.Table | undefined {
+    const header = src.slice(0, src.indexOf('\n') === -1 ? src.length : src.indexOf('\n'));
+    let pipes = 0;
+    for (let i = 0; i < header.length && pipes <= MAX_TABLE_COLUMNS + 1; i++) if (header.charCodeAt(i) === 124) pipes++;
+    return pipes > MAX_TABLE_COLUMNS + 1 ? undefined : super.table(src);
   }
 
   private nested<T>(tokenize: () => T | undefined): T | undefined {
@@ -57,20 +75,35 @@ export function normalizeNewlines(text: string): string {
   return text.indexOf('\r') === -1 ? text : text.replace(/\r\n?/g, '\n');
 }
 
+/** How many of the characters inline markup is made of (`*_~` backtick `[]<!`) `src` holds, up to `stop`. */
+function markupCount(src: string, stop: number): number {
+  let count = 0;
+  for (let i = 0; i < src.length && count <= stop; i++) {
+    const c = src.charCodeAt(i);
+    // * _ ~ ` [ ] < !
+    if (c === 42 || c === 95 || c === 126 || c === 96 || c === 91 || c === 93 || c === 60 || c === 33) count++;
+  }
+  return count;
+}
+
 /**
- * Cuts inline source longer than MAX_INLINE_CHUNK into pieces: at the last newline inside the limit,
- * else the last space, else at the limit (never inside a surrogate pair). Markup spanning a cut is lost
- * — the price of a bound, paid only by paragraphs longer than any real answer's.
+ * Cuts inline source longer than its piece limit into pieces: at the last newline inside the limit,
+ * else the last space, else at the limit (never inside a surrogate pair). The limit is MAX_INLINE_CHUNK,
+ * or DENSE_INLINE_CHUNK for text holding more than DENSE_MARKUP markup characters. Markup spanning a cut
+ * is lost — the price of a bound, paid only by paragraphs longer or denser than any real answer's.
  */
 export function splitInline(src: string): string[] {
-  if (src.length <= MAX_INLINE_CHUNK) return [src];
+  if (src.length <= DENSE_INLINE_CHUNK) return [src];
+  const dense = markupCount(src, DENSE_MARKUP) > DENSE_MARKUP;
+  const size = dense ? DENSE_INLINE_CHUNK : MAX_INLINE_CHUNK;
+  if (src.length <= size) return [src];
   const pieces: string[] = [];
   let start = 0;
-  while (src.length - start > MAX_INLINE_CHUNK) {
-    const limit = start + MAX_INLINE_CHUNK;
+  while (src.length - start > size) {
+    const limit = start + size;
     let cut = src.lastIndexOf('\n', limit - 1) + 1;
-    if (cut <= start + MAX_INLINE_CHUNK / 2) cut = src.lastIndexOf(' ', limit - 1) + 1;
-    if (cut <= start + MAX_INLINE_CHUNK / 2) {
+    if (cut <= start + size / 2) cut = src.lastIndexOf(' ', limit - 1) + 1;
+    if (cut <= start + size / 2) {
       cut = limit;
       const code = src.charCodeAt(cut - 1);
       if (code >= 0xd800 && code <= 0xdbff) cut -= 1;
