@@ -11,6 +11,7 @@ import type { EmulatorScenario, RecordedRequest } from '../src/offline-model/ope
 import { composeOfflineTitle, OFFLINE_FOLLOW_UPS } from '../src/offline-model/offline-reply.ts';
 import { sideTaskOf } from '../src/side-calls/side-call-prompts.ts';
 import { authed, getConversation, sendChat, startOf } from './support/api-client.ts';
+import { describeOnBothStores } from './support/both-stores.ts';
 import { startFakeWechatServer, type FakeWechatServer } from './support/fake-wechat-server.ts';
 import { login, send } from './support/http-client.ts';
 import { parseReplyBody } from './support/reply-stream.ts';
@@ -92,11 +93,11 @@ describe('follow-up questions', () => {
   });
 });
 
-describe('side calls count against the daily quota', () => {
+describeOnBothStores('side calls count against the daily quota', (storeEnv) => {
   test('a reply’s follow-up call is counted: the next message is refused once the two together pass the quota', async () => {
     const stack = await startStack({
       scenario: scenarioWith({ 'follow-ups': { content: ['追问？'], usage: { promptTokens: 100, completionTokens: 10 } } }),
-      env: { FOLLOW_UP_SUGGESTIONS: 'true', DAILY_TOKEN_QUOTA: '50' },
+      env: { ...(await storeEnv()), FOLLOW_UP_SUGGESTIONS: 'true', DAILY_TOKEN_QUOTA: '50' },
     });
     try {
       const token = await login(stack.url, 'alice');
@@ -112,7 +113,7 @@ describe('side calls count against the daily quota', () => {
   test('a title call is counted too', async () => {
     const stack = await startStack({
       scenario: scenarioWith({ title: { content: ['天空的颜色'], usage: { promptTokens: 100, completionTokens: 5 } } }),
-      env: { TITLE_GENERATION: 'true', DAILY_TOKEN_QUOTA: '50' },
+      env: { ...(await storeEnv()), TITLE_GENERATION: 'true', DAILY_TOKEN_QUOTA: '50' },
     });
     try {
       const token = await login(stack.url, 'alice');
@@ -126,12 +127,12 @@ describe('side calls count against the daily quota', () => {
   });
 });
 
-describe('titles', () => {
+describeOnBothStores('titles', (storeEnv) => {
   const sides: { title?: EmulatorScenario; 'follow-ups'?: EmulatorScenario } = {};
   let stack: TestStack;
   let token: string;
   before(async () => {
-    stack = await startStack({ scenario: scenarioWith(sides), env: { TITLE_GENERATION: 'true' } });
+    stack = await startStack({ scenario: scenarioWith(sides), env: { ...(await storeEnv()), TITLE_GENERATION: 'true' } });
     token = await login(stack.url, 'alice');
   });
   after(() => stack.close());
@@ -223,6 +224,20 @@ describe('with WeChat content checks', () => {
     assert.equal(parseErrorBody(refused.json())?.code, 'content_blocked');
     assert.equal((await getConversation(stack.url, token, conversationId)).messages[1]?.feedback, undefined);
     assert.equal((await send(stack.url, `/api/messages/${messageId}/feedback`, authed(token, 'PUT', { rating: 'down', comment: '答非所问' }))).status, 204);
+  });
+
+  test('an edit whose new question is risky is 422 before anything goes upstream, and the turn stays as it was', async () => {
+    const first = startOf((await sendChat(stack.url, token, { message: '原来的问题' })).text);
+    // Chats only: the first reply's title is asked for in the background meanwhile.
+    const chats = () => stack.emulator.requests.filter((request) => request.stream).length;
+    const chatsBefore = chats();
+    const refused = await sendChat(stack.url, token, { conversationId: first.conversationId, message: `改成${RISKY}`, editOf: first.userMessageId });
+    assert.equal(refused.status, 422);
+    assert.equal(parseErrorBody(refused.json())?.code, 'content_blocked');
+    assert.equal(chats(), chatsBefore);
+    const detail = await getConversation(stack.url, token, first.conversationId);
+    assert.deepEqual(detail.messages.map((message) => message.id), [first.userMessageId, first.messageId]);
+    assert.equal(detail.messages[1]?.versions, undefined);
   });
 
   test('a blocked reply and its question are never shared', async () => {

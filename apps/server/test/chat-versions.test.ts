@@ -96,6 +96,13 @@ describeOnBothStores('regenerate, edit and versions', (storeEnv) => {
       ],
     );
     for (const item of versions?.items ?? []) assert.match(item.createdAt, /^\d{4}-\d\d-\d\dT/);
+
+    // A page carries the versions of the turns it shows, the same as the whole conversation.
+    const page = await send(url, `/api/conversations/${conversationId}?limit=2`, authed(alice));
+    const paged = page.json() as { messages: StoredMessage[]; nextCursor: string | null };
+    assert.deepEqual(paged.messages.map((message) => message.id), [second.start.userMessageId, again.start.messageId]);
+    assert.deepEqual(paged.messages[1]?.versions, versions);
+    assert.equal(typeof paged.nextCursor, 'string');
   });
 
   test('switching versions changes what the conversation shows and what the next turn builds on', async () => {
