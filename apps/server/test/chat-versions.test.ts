@@ -144,8 +144,8 @@ describeOnBothStores('regenerate, edit and versions', (storeEnv) => {
         [edited.start.messageId, edited.start.userMessageId],
       ],
     );
-    // The old question comes back with its version.
-    const back = await send(url, `/api/conversations/${conversationId}/messages/${second.start.messageId}/current`, authed(alice, 'PUT'));
+    // The old question comes back with its version — named by its reply, or by the question itself.
+    const back = await send(url, `/api/conversations/${conversationId}/messages/${second.start.userMessageId}/current`, authed(alice, 'PUT'));
     assert.deepEqual(
       (back.json() as CurrentVersionResponse).messages.map((message) => message.text),
       ['第二问（有错字）', second.reply.text],
@@ -189,7 +189,7 @@ describeOnBothStores('regenerate, edit and versions', (storeEnv) => {
       await send(url, '/api/chat', chatRequest(bob, { conversationId, message: '改', editOf: first.start.userMessageId })),
       await send(url, '/api/chat', chatRequest(alice, { conversationId: 'no-such-conversation', regenerate: true })),
       await send(url, `/api/conversations/${conversationId}/messages/${first.start.messageId}/current`, authed(bob, 'PUT')),
-      await send(url, `/api/conversations/${conversationId}/messages/${first.start.userMessageId}/current`, authed(alice, 'PUT')),
+      await send(url, `/api/conversations/${conversationId}/messages/${first.start.userMessageId}/current`, authed(bob, 'PUT')),
       await send(url, `/api/conversations/${conversationId}/messages/no-such-message/current`, authed(alice, 'PUT')),
     ];
     for (const answer of attempts) {

@@ -59,7 +59,7 @@ export interface FeedbackRequest {
 
 /** One version of a turn: a question and the reply to it. Regenerated versions share their question. */
 export interface TurnVersion {
-  /** The version's reply — the id `PUT …/messages/:messageId/current` takes. */
+  /** The version's reply — the id `PUT …/messages/:messageId/current` takes (its question's id works too). */
   messageId: string;
   /** The question it answers. */
   userMessageId: string;

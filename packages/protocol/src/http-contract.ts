@@ -28,7 +28,7 @@ export const ROUTES = {
    * speech to text → `TranscriptionResponse`. `GET`: what voice input can do here → `TranscriptionCapabilities`.
    */
   transcriptions: '/api/transcriptions',
-  /** `PUT`: make a version of a turn current (`:messageId` is the version's reply). */
+  /** `PUT`: make a version of a turn current (`:messageId` is the version's reply, or its question). */
   currentVersion: '/api/conversations/:id/messages/:messageId/current',
   /** `PUT {rating, comment?}`: the owner's feedback on an assistant message. */
   feedback: '/api/messages/:messageId/feedback',

@@ -18,8 +18,8 @@
  *   normalised; empty or longer than `MAX_TITLE_CHARS` is `invalid_request`). `PUT` does the same:
  *   `wx.request` has no PATCH method, so the mini-program renames with PUT.
  * - `PUT /api/conversations/:id/messages/:messageId/current` → `CurrentVersionResponse`: the version
- *   whose reply is `:messageId` becomes its turn's current one (409 `reply_in_progress` while that
- *   turn's reply streams).
+ *   `:messageId` names (its reply, or its question) becomes its turn's current one (409
+ *   `reply_in_progress` while that turn's reply streams).
  * - `DELETE /api/conversations/:id` → 204, the conversation, its messages and its shares gone.
  * Another user's conversation, an unknown one, and an id that cannot be one are all 404
  * `not_found`: the API never reveals that a conversation exists for someone else.
@@ -141,8 +141,7 @@ export function mountConversationRoutes(router: Router<AppState>, guard: Middlew
   router.put(ROUTES.currentVersion, guard, async (ctx) => {
     const user = userOf(ctx.state);
     const id = conversationIdOf(ctx.params);
-    const replyId = idParam(ctx.params, 'messageId', 'message');
-    const turn = await store.setCurrentVersion(user.id, id, replyId);
+    const turn = await store.setCurrentVersion(user.id, id, idParam(ctx.params, 'messageId', 'message'));
     const reply = turn.find((message) => message.role === 'assistant');
     const versions = reply === undefined ? [] : await store.listTurnVersions(user.id, id, { fromTurn: reply.turn, toTurn: reply.turn });
     const answer: CurrentVersionResponse = { messages: toStoredMessages(turn, versions) };

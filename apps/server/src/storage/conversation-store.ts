@@ -266,11 +266,12 @@ export interface ConversationStore {
   /** Every version of each turn that has more than one (within `range` when given), by turn, oldest first. */
   listTurnVersions(userId: string, conversationId: string, range?: TurnRange): Promise<TurnVersionRecord[]>;
   /**
-   * Makes the version whose reply is `replyId` its turn's current one and answers the turn as it now
-   * reads (question, reply). `not_found` unless `replyId` is a reply of this user's conversation;
-   * `reply_in_progress` while a reply of that turn streams.
+   * Makes a version its turn's current one and answers the turn as it now reads (question, reply).
+   * `messageId` names the version by its reply, or by its question (then the latest reply to that
+   * question — regenerated versions share their question). `not_found` unless it is a message of
+   * this user's conversation with a reply; `reply_in_progress` while a reply of that turn streams.
    */
-  setCurrentVersion(userId: string, conversationId: string, replyId: string): Promise<MessageRecord[]>;
+  setCurrentVersion(userId: string, conversationId: string, messageId: string): Promise<MessageRecord[]>;
   /** One message of one of the user's conversations (any version); undefined when unknown or another user's. */
   getMessage(userId: string, messageId: string): Promise<MessageRecord | undefined>;
   /** Current messages. */

@@ -154,7 +154,9 @@ const SQL = {
   versions: `SELECT ${VERSION_COLUMNS} FROM messages WHERE conversation_id = $1 AND role = 'assistant' AND turn BETWEEN $2 AND $3
       AND turn IN (SELECT turn FROM messages WHERE conversation_id = $1 AND role = 'assistant' GROUP BY turn HAVING COUNT(*) > 1)
     ORDER BY turn, seq`,
-  reply: `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = $1 AND conversation_id = $2 AND role = 'assistant'`,
+  // The version a message names: the reply itself, or for a question the latest reply to it.
+  versionReply: `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $2 AND role = 'assistant' AND (id = $1 OR question_id = $1)
+    ORDER BY seq DESC LIMIT 1`,
   turnMessages: `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND turn = $2 AND is_current = 1 ORDER BY seq`,
   streamingInTurn: `SELECT id FROM messages WHERE conversation_id = $1 AND turn = $2 AND status = 'streaming' LIMIT 1`,
   makeCurrent: 'UPDATE messages SET is_current = CASE WHEN id = $1 OR id = $2 THEN 1 ELSE 0 END WHERE conversation_id = $3 AND turn = $4',
@@ -533,13 +535,13 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       return rows.map(toVersion);
     },
 
-    async setCurrentVersion(userId, conversationId, replyId) {
+    async setCurrentVersion(userId, conversationId, messageId) {
       return inTransaction(pool, async (client) => {
         // The conversation's row lock orders this against a regenerate or edit starting a version.
         const locked = await client.query(SQL.lockConversation, [conversationId, userId]);
         if (locked.rows.length === 0) throw notFound(conversationId);
-        const row = (await client.query<Row>(SQL.reply, [replyId, conversationId])).rows[0];
-        if (row === undefined) throw new WxstreamError('not_found', `No reply ${replyId} in conversation ${conversationId}`);
+        const row = (await client.query<Row>(SQL.versionReply, [messageId, conversationId])).rows[0];
+        if (row === undefined) throw new WxstreamError('not_found', `No version ${messageId} in conversation ${conversationId}`);
         const reply = toMessage(row);
         if ((await client.query(SQL.streamingInTurn, [conversationId, reply.turn])).rows.length > 0) {
           throw new WxstreamError('reply_in_progress', `A reply of turn ${reply.turn} is still being written`);

@@ -134,7 +134,11 @@ function prepareStatements(db: DatabaseSync) {
          AND turn IN (SELECT turn FROM messages WHERE conversation_id = ? AND role = 'assistant' GROUP BY turn HAVING COUNT(*) > 1)
        ORDER BY turn, seq`,
     ),
-    reply: sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id = ? AND conversation_id = ? AND role = 'assistant'`),
+    // The version a message names: the reply itself, or for a question the latest reply to it.
+    versionReply: sql(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND role = 'assistant' AND (id = ? OR question_id = ?)
+       ORDER BY seq DESC LIMIT 1`,
+    ),
     turnMessages: sql(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND turn = ? AND is_current = 1 ORDER BY seq`),
     streamingInTurn: sql(`SELECT id FROM messages WHERE conversation_id = ? AND turn = ? AND status = 'streaming' LIMIT 1`),
     makeCurrent: sql('UPDATE messages SET is_current = CASE WHEN id = ? OR id = ? THEN 1 ELSE 0 END WHERE conversation_id = ? AND turn = ?'),
@@ -435,11 +439,11 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sqli
       return statements.versions.all(conversationId, from, to, conversationId).map(toVersion);
     },
 
-    async setCurrentVersion(userId, conversationId, replyId) {
+    async setCurrentVersion(userId, conversationId, messageId) {
       return transaction(() => {
         ownedConversation(userId, conversationId);
-        const row = statements.reply.get(replyId, conversationId);
-        if (row === undefined) throw new WxstreamError('not_found', `No reply ${replyId} in conversation ${conversationId}`);
+        const row = statements.versionReply.get(conversationId, messageId, messageId);
+        if (row === undefined) throw new WxstreamError('not_found', `No version ${messageId} in conversation ${conversationId}`);
         const reply = toMessage(row);
         if (statements.streamingInTurn.get(conversationId, reply.turn) !== undefined) {
           throw new WxstreamError('reply_in_progress', `A reply of turn ${reply.turn} is still being written`);

@@ -172,18 +172,32 @@ export function describeReplyActionsContract(label: string, openStore: StoreFact
         assert.deepEqual(await store.listTurnVersions(user.id, conversationId, { fromTurn: 2, toTurn: 2 }), []);
       }));
 
-    test('setCurrentVersion answers not_found for a user message, an unknown id and another user', () =>
+    test('a version is named by its reply or by its question (then the latest reply to it)', () =>
+      withStore(async (store) => {
+        const user = await store.ensureUser('dev:alice');
+        const { conversationId, started } = await conversationOf(store, user.id, [['q1', 'a1']]);
+        const original = started[0];
+        assert.ok(original !== undefined);
+        await finish(store, await store.startRegeneration(user.id, { conversationId, questionId: original.userMessage.id, model: 'm' }), 'a1b');
+        const edited = await store.startEdit(user.id, { conversationId, questionId: original.userMessage.id, text: 'q1 edited', model: 'm' });
+        await finish(store, edited, 'a1c');
+        assert.deepEqual(texts(await store.setCurrentVersion(user.id, conversationId, original.userMessage.id)), ['Q:q1', 'A:a1b']);
+        assert.deepEqual(texts(await store.setCurrentVersion(user.id, conversationId, edited.userMessage.id)), ['Q:q1 edited', 'A:a1c']);
+        assert.deepEqual(texts(await store.setCurrentVersion(user.id, conversationId, original.reply.id)), ['Q:q1', 'A:a1']);
+      }));
+
+    test('setCurrentVersion answers not_found for an unknown id, a message of another conversation and another user', () =>
       withStore(async (store) => {
         const user = await store.ensureUser('dev:alice');
         const stranger = await store.ensureUser('dev:mallory');
         const { conversationId, started } = await conversationOf(store, user.id, [['q1', 'a1']]);
         const turn = started[0];
         assert.ok(turn !== undefined);
-        await rejectsWithCode(store.setCurrentVersion(user.id, conversationId, turn.userMessage.id), 'not_found');
         await rejectsWithCode(store.setCurrentVersion(user.id, conversationId, 'no-such-message'), 'not_found');
         await rejectsWithCode(store.setCurrentVersion(stranger.id, conversationId, turn.reply.id), 'not_found');
         const other = await conversationOf(store, user.id, [['x', 'y']]);
         await rejectsWithCode(store.setCurrentVersion(user.id, other.conversationId, turn.reply.id), 'not_found');
+        await rejectsWithCode(store.setCurrentVersion(user.id, other.conversationId, turn.userMessage.id), 'not_found');
       }));
 
     test('message pages walk newest first, each oldest first, and never repeat or skip across new versions', () =>
