@@ -6,9 +6,8 @@
  * Contract: before the terminal event is written the content guard settles (a risky segment turns
  * the ending into `content_blocked`), the voice speaks its last segments while follow-up questions
  * are asked for (`reply-side-calls.ts`, bounded by `FOLLOW_UP_TIMEOUT_MS`) and sent as one
- * `suggestions` event, and the reply is stored
- * with its ending — so nothing follows the terminal event, and a client that saw it finds the
- * reply complete. After the relay: the voice is closed, the reply concluded (once, if the relay
+ * `suggestions` event, and the reply is stored with its ending — so nothing follows the terminal
+ * event, and a client that saw it finds the reply complete. After the relay: the voice is closed, the reply concluded (once, if the relay
  * did not already), the writer's last appends answered (the terminal is in the log before the
  * reply counts as ended: shutdown waits for that), and the run released. Resolves when all of that
  * is done; a relay that rejects, which it is written never to do, still ends the reply with one
