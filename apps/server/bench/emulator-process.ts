@@ -4,6 +4,8 @@
  * Scenario by the last user message:
  * - `hold`: one delta, then silence with the connection open — a reply in progress costing no CPU;
  * - `slow`: 1,000 deltas at the slow pace — a reply that streams for as long as a hold phase lasts;
+ * - `pace <ms> <deltas>`: that many deltas that far apart, each stamped with its send time (the
+ *   relay benchmark's levels: one emulator, several rates);
  * - anything else: the paced deltas, each stamped with its send time (`<epoch ms>|`).
  * IPC: `cpu` answers `process.cpuUsage()`; `clock` answers this process's epoch-ms clock (the one
  * the stamps use) read together with the machine's monotonic clock, so the load generator can
@@ -22,12 +24,25 @@ const paced = {
 };
 const held = { content: ['held '], stallAfter: 2 };
 const slow = { content: Array.from({ length: 1000 }, (_, index) => `slow${index} `), chunkDelayMs: slowDelayMs };
+const PACE = /^pace (\d+) (\d+)$/;
+const pacedScenarios = new Map<string, typeof paced>();
+/** One scenario object per distinct `pace` message, made once. */
+function pacedBy(message: string): typeof paced | undefined {
+  const match = PACE.exec(message);
+  if (match === null) return undefined;
+  let scenario = pacedScenarios.get(message);
+  if (scenario === undefined) {
+    scenario = { content: Array.from({ length: Number(match[2]) }, (_, index) => `token${index} `), chunkDelayMs: Number(match[1]), timestampContent: true };
+    pacedScenarios.set(message, scenario);
+  }
+  return scenario;
+}
 const emulator = await startOpenAICompatibleEmulator({
   host: '127.0.0.1',
   maxRecorded: 0,
   scenario: (request) => {
     const last = request.messages.at(-1)?.content;
-    return last === 'hold' ? held : last === 'slow' ? slow : paced;
+    return last === 'hold' ? held : last === 'slow' ? slow : ((typeof last === 'string' ? pacedBy(last) : undefined) ?? paced);
   },
 });
 process.send?.({ type: 'ready', baseURL: emulator.baseURL });

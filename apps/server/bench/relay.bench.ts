@@ -1,244 +1,316 @@
 /**
- * Relay benchmark: what the server adds on top of reading the model provider directly.
+ * Relay benchmark: what each relay adds on top of reading the model provider directly, side by
+ * side in one run, at the issue's levels.
  *
- * Three processes on loopback: the emulator (child), the server (child, `startServer` exactly as
- * `main.ts` runs it, so its event loop is not shared with the load generator), and this process,
- * which opens N concurrent streams either straight to the emulator ("direct") or through the
- * server ("relay"). The emulator stamps each content delta with its send time (epoch ms from
- * `performance.timeOrigin + performance.now()`); the latency of an event is its arrival time here
- * minus that stamp. The clocks of two processes may disagree by a constant, which cancels in the
- * "added" rows (relay minus direct, same emulator, same client). TTFB is the time from sending
- * the request to the first body byte (direct: the provider's first chunk; relay: our `start`).
- * Memory per stream: 1,000 replies held open mid-stream (one delta sent, then the emulator stays
- * silent), the server's post-GC RSS and heap minus its idle figures, divided by the open replies.
- * Env, for a quick look at one level: RELAY_LEVELS=`streams:rounds,…` (default `1:3,100:1,1000:1`)
- * and RELAY_HELD (replies held for the memory figure, default 1000; 0 skips that phase).
- * No assertions: figures only.
+ * Relays, each in its own process on loopback, all in front of the same emulator (child):
+ * - direct: no relay, the load generator reads the emulator itself — the baseline of "added";
+ * - nginx: the Debian package, one worker, response buffering off (`nginx-relay.ts`);
+ * - pipe: the naive byte pipe the project replaced, plain `node:http` (`seed-pipe-process.ts`);
+ * - ours: `startServer` exactly as `main.ts` runs it (embedded default: SQLite in memory, the
+ *   in-memory reply log; one user per stream) — parsing, re-framing, the reply log, checkpoints;
+ * - ours-redis: the same with `REDIS_URL` (reply logs, locks and stops in Redis).
+ * The emulator stamps each content delta with its send time; a delta's latency is its arrival here
+ * minus that stamp, and "added" is a relay's figure minus direct's at the same percentile and
+ * level. TTFB is request sent → first body byte. Relay CPU is the relay process's CPU (/proc) over
+ * the level ÷ the deltas it delivered, and its share of one core over the level's wall time. RSS
+ * per stream is the relay's peak RSS growth during the level ÷ streams (no forced GC). For ours,
+ * RSS per live reply is also measured the way the issue's target is: RELAY_HELD replies live at
+ * once (a delta a second), post-GC RSS and heap minus the idle server's, ÷ replies.
+ * Each row prints the load generator's own CPU and event-loop lateness and the machine's busy share:
+ * when the load generator is the bottleneck the row says so (its figures then include its own
+ * lateness), and a busy machine (other work on it) inflates everyone's tails.
+ *
+ * Env: RELAY_LEVELS (`1x50:3,100x50,1000x10`: streams x deltas per second [: rounds]),
+ * RELAY_DELTAS (200 per reply), RELAY_TARGETS (`direct,nginx,pipe,ours,ours-redis`), RELAY_HELD
+ * (1000; 0 skips the held phase), RELAY_PROFILE (a directory: a CPU profile of `ours` over the
+ * levels is written there, for `cpuprofile-summary.ts`). Starts are spread over the first half of
+ * a reply. No assertions: figures only.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { request, type IncomingMessage } from 'node:http';
 import { arch, cpus, loadavg, platform } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { percentile } from './percentile.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ask, spawnChild, stopChild, type Child, type ServerSample } from './bench-children.ts';
+import { startNginxRelay, type NginxRelay } from './nginx-relay.ts';
+import { ascending, percentile } from './percentile.ts';
+import { machineBusy, machineTimes } from './proc-stats.ts';
+import { runLevel, type LevelRun, type RelayTarget } from './relay-load.ts';
 
-const DELTAS_PER_STREAM = 30;
-const DELTA_INTERVAL_MS = 100;
-/** Replies held open at once for the memory figure. */
-const HELD = Number(process.env.RELAY_HELD ?? 1000);
-const LEVELS: ReadonlyArray<{ streams: number; rounds: number }> = (process.env.RELAY_LEVELS ?? '1:3,100:1,1000:1').split(',').map((level) => {
-  const [streams, rounds] = level.split(':').map(Number);
-  return { streams: streams ?? 1, rounds: rounds ?? 1 };
+interface Level {
+  readonly streams: number;
+  readonly perSecond: number;
+  readonly rounds: number;
+}
+
+const LEVELS: readonly Level[] = (process.env.RELAY_LEVELS ?? '1x50:3,100x50,1000x10').split(',').map((spec) => {
+  const match = /^(\d+)x(\d+)(?::(\d+))?$/.exec(spec.trim());
+  if (match === null) throw new Error(`RELAY_LEVELS: "${spec}" is not streams x per-second[:rounds]`);
+  return { streams: Number(match[1]), perSecond: Number(match[2]), rounds: Number(match[3] ?? 1) };
 });
+const DELTAS = Number(process.env.RELAY_DELTAS ?? 200);
+const TARGETS = (process.env.RELAY_TARGETS ?? 'direct,nginx,pipe,ours,ours-redis').split(',');
+const HELD = Number(process.env.RELAY_HELD ?? 1000);
+const PROFILE_DIR = process.env.RELAY_PROFILE;
+const REDIS_URL = 'redis://127.0.0.1:6379';
 
-interface StreamResult {
-  ttfbMs: number;
-  latenciesMs: number[];
+const paceOf = (level: Level) => `pace ${Math.round(1000 / level.perSecond)} ${DELTAS}`;
+
+interface Ours {
+  readonly child: Child;
+  readonly url: string;
+  readonly tokens: string[];
 }
 
-interface MemorySample {
-  usage: NodeJS.MemoryUsage;
-  cpu: NodeJS.CpuUsage;
-  activeReplies: number;
+async function startOurs(emulatorUrl: string, env: NodeJS.ProcessEnv, users: number): Promise<Ours> {
+  const child = await spawnChild('./server-process.ts', [emulatorUrl], env);
+  const url = String(child.ready.url);
+  const tokens: string[] = [];
+  for (let from = 0; from < users; from += 50) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(50, users - from) }, async (_, offset) => {
+        const login = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code: `bench-${from + offset}` }) });
+        return ((await login.json()) as { token: string }).token;
+      }),
+    );
+    tokens.push(...batch);
+  }
+  return { child, url, tokens };
 }
 
-const epochMs = () => performance.timeOrigin + performance.now();
-const STAMP = /(\d{13}\.\d{3})\|/g;
-
-function spawnChild(file: string, args: string[]): Promise<{ child: ChildProcess; ready: Record<string, unknown> }> {
-  const child = fork(fileURLToPath(new URL(file, import.meta.url)), args, { execArgv: ['--expose-gc'], stdio: 'inherit' });
-  return new Promise((resolve, reject) => {
-    child.once('message', (message: Record<string, unknown>) => resolve({ child, ready: message }));
-    child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)));
-  });
-}
-
-function ask<T>(child: ChildProcess, type: string): Promise<T> {
-  return new Promise((resolve) => {
-    child.once('message', (message: T) => resolve(message));
-    child.send({ type });
-  });
-}
-
-/** One streamed request; scans arriving bytes for send stamps without decoding them as text. */
-function stream(url: string, path: string, headers: Record<string, string>, body: string): Promise<StreamResult> {
-  return new Promise((resolve, reject) => {
-    const startedAt = epochMs();
-    let ttfbMs = Number.NaN;
-    const latenciesMs: number[] = [];
-    let seen = '';
-    let scanFrom = 0;
-    const req = request(new URL(path, url), {
-      method: 'POST',
-      agent: false,
-      headers: { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), ...headers },
-    });
-    req.on('response', (res: IncomingMessage) => {
-      if (res.statusCode !== 200) reject(new Error(`${path} answered ${res.statusCode}`));
-      res.on('data', (bytes: Buffer) => {
-        const arrivedAt = epochMs();
-        if (Number.isNaN(ttfbMs)) ttfbMs = arrivedAt - startedAt;
-        seen += bytes.toString('latin1');
-        STAMP.lastIndex = scanFrom;
-        for (let match = STAMP.exec(seen); match !== null; match = STAMP.exec(seen)) {
-          latenciesMs.push(arrivedAt - Number(match[1]));
-          scanFrom = STAMP.lastIndex;
-        }
-        // Keep only the unscanned tail: a stamp can straddle two chunks.
-        seen = seen.slice(scanFrom);
-        scanFrom = 0;
-      });
-      res.on('end', () => resolve({ ttfbMs, latenciesMs }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-interface PathFigures {
-  ttfb: { p50: number; p99: number };
-  event: { p50: number; p99: number };
-  events: number;
-}
-
-function figures(results: readonly StreamResult[]): PathFigures {
-  const ttfb = results.map((result) => result.ttfbMs).sort((a, b) => a - b);
-  const events = results.flatMap((result) => result.latenciesMs).sort((a, b) => a - b);
+function oursTarget(name: string, ours: Ours, message: string): RelayTarget {
   return {
-    ttfb: { p50: percentile(ttfb, 50), p99: percentile(ttfb, 99) },
-    event: { p50: percentile(events, 50), p99: percentile(events, 99) },
-    events: events.length,
+    name,
+    pid: ours.child.process.pid,
+    url: ours.url,
+    path: '/api/chat',
+    headers: (stream) => ({ Authorization: `Bearer ${ours.tokens[stream] ?? ''}` }),
+    body: JSON.stringify({ message }),
+  };
+}
+
+function providerTarget(name: string, pid: number | undefined, url: string, path: string, message: string): RelayTarget {
+  return {
+    name,
+    pid,
+    url,
+    path,
+    headers: () => ({}),
+    body: JSON.stringify({ model: 'bench-model', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: message }] }),
+  };
+}
+
+interface HeldMemory {
+  readonly replies: number;
+  readonly rssPerReply: number;
+  readonly heapPerReply: number;
+}
+
+/** RELAY_HELD replies live at once on a warmed-up, idle server: post-GC memory minus idle, per reply. */
+async function holdReplies(ours: Ours): Promise<HeldMemory> {
+  const idle = await ask<ServerSample>(ours.child, 'memory');
+  const held = Array.from({ length: HELD }, (_, index) => {
+    const controller = new AbortController();
+    let live!: (messageId: string) => void;
+    const started = new Promise<string>((resolve) => (live = resolve));
+    void fetch(`${ours.url}/api/chat`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${ours.tokens[index] ?? ''}` },
+      body: '{"message":"slow"}',
+      signal: controller.signal,
+    })
+      .then(async (answer) => {
+        const reader = answer.body?.getReader();
+        let head = '';
+        for (;;) {
+          const part = await reader?.read();
+          if (part === undefined || part.done) break;
+          head += Buffer.from(part.value).toString('utf8');
+          const messageId = /"messageId":"([^"]+)"/.exec(head)?.[1];
+          if (messageId !== undefined) {
+            live(messageId);
+            head = '';
+          }
+        }
+      })
+      .catch(() => undefined);
+    return { controller, started };
+  });
+  const messageIds = await Promise.all(held.map((reply) => reply.started));
+  await sleep(3000);
+  const atLoad = await ask<ServerSample>(ours.child, 'memory');
+  for (const reply of held) reply.controller.abort();
+  for (let from = 0; from < messageIds.length; from += 100) {
+    await Promise.all(
+      messageIds.slice(from, from + 100).map(async (messageId, offset) => {
+        const answer = await fetch(`${ours.url}/api/chat/${messageId}/stop`, { method: 'POST', headers: { Authorization: `Bearer ${ours.tokens[from + offset] ?? ''}` } });
+        await answer.arrayBuffer();
+      }),
+    );
+  }
+  for (let waited = 0; waited < 100; waited += 1) {
+    if ((await ask<ServerSample>(ours.child, 'cpu')).activeReplies === 0) break;
+    await sleep(100);
+  }
+  return {
+    replies: atLoad.activeReplies,
+    rssPerReply: (atLoad.usage.rss - idle.usage.rss) / atLoad.activeReplies,
+    heapPerReply: (atLoad.usage.heapUsed - idle.usage.heapUsed) / atLoad.activeReplies,
+  };
+}
+
+async function redisAnswers(): Promise<boolean> {
+  const { createClient } = await import('@redis/client');
+  const client = createClient({ url: REDIS_URL, socket: { connectTimeout: 500, reconnectStrategy: false } });
+  try {
+    await client.connect();
+    await client.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
+interface Row {
+  readonly level: Level;
+  readonly target: string;
+  readonly run: LevelRun;
+  readonly deltas: number;
+}
+
+function merge(runs: readonly LevelRun[]): LevelRun {
+  const first = runs[0];
+  if (first === undefined) throw new Error('no runs');
+  const sum = (pick: (run: LevelRun) => number | undefined) => runs.reduce((total, run) => total + (pick(run) ?? 0), 0);
+  return {
+    ttfbMs: runs.flatMap((run) => run.ttfbMs),
+    latenciesMs: runs.flatMap((run) => run.latenciesMs),
+    failed: sum((run) => run.failed),
+    wallMs: sum((run) => run.wallMs),
+    relayCpuMicros: first.relayCpuMicros === undefined ? undefined : sum((run) => run.relayCpuMicros),
+    relayRssGrowthBytes: first.relayRssGrowthBytes === undefined ? undefined : Math.max(...runs.map((run) => run.relayRssGrowthBytes ?? 0)),
+    loadGenCpuMicros: sum((run) => run.loadGenCpuMicros),
+    loadGenLoopP99Ms: Math.max(...runs.map((run) => run.loadGenLoopP99Ms)),
+    machineBusy: sum((run) => run.machineBusy * run.wallMs) / sum((run) => run.wallMs),
   };
 }
 
 async function main(): Promise<void> {
   const began = performance.now();
-  const loadBefore = loadavg()[0] ?? 0;
-  const emulator = await spawnChild('./emulator-process.ts', [String(DELTAS_PER_STREAM), String(DELTA_INTERVAL_MS)]);
-  const baseURL = String(emulator.ready.baseURL);
-  const server = await spawnChild('./server-process.ts', [baseURL]);
-  const serverUrl = String(server.ready.url);
+  const loadBefore = loadavg();
+  const machineBefore = machineTimes();
+  const maxStreams = Math.max(HELD, ...LEVELS.map((level) => level.streams));
+  const emulator = await spawnChild('./emulator-process.ts', ['30', '100']);
+  const emulatorUrl = String(emulator.ready.baseURL);
+  const emulatorPath = `${new URL(emulatorUrl).pathname}/chat/completions`;
+  const notes: string[] = [];
 
-  // One user per concurrent stream: the server allows each user one reply at a time.
-  const users = Math.max(HELD, ...LEVELS.map((level) => level.streams));
-  const tokens: string[] = [];
-  for (let index = 0; index < users; index += 1) {
-    const login = await fetch(`${serverUrl}/api/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code: `bench-${index}` }) });
-    tokens.push(((await login.json()) as { token: string }).token);
-  }
-  const direct = () =>
-    stream(baseURL, `${new URL(baseURL).pathname}/chat/completions`, {}, JSON.stringify({ model: 'bench-model', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'bench' }] }));
-  const relay = (user: number) => stream(serverUrl, '/api/chat', { Authorization: `Bearer ${tokens[user] ?? ''}` }, '{"message":"bench"}');
-
-  // Warm up both paths (JIT, connection setup code paths) before measuring.
-  await Promise.all(Array.from({ length: 20 }, () => direct()));
-  await Promise.all(Array.from({ length: 20 }, (_, user) => relay(user)));
-
-  const idle = await ask<MemorySample>(server.child, 'memory');
-
-  // Memory: HELD replies held open mid-stream (one delta sent, upstream silent), sampled post-GC.
-  const held: Array<{ destroy(): void }> = [];
-  const heldReplies: string[] = [];
-  let streaming = 0;
-  let allStreaming!: () => void;
-  const everyoneStreaming = new Promise<void>((resolve) => (allStreaming = resolve));
-  for (let index = 0; index < HELD; index += 1) {
-    const req = request(new URL('/api/chat', serverUrl), {
-      method: 'POST',
-      agent: false,
-      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${tokens[index] ?? ''}` },
-    });
-    req.on('response', (res: IncomingMessage) => {
-      let seen = '';
-      res.on('data', (bytes: Buffer) => {
-        if (seen.includes('held')) return;
-        seen += bytes.toString('latin1');
-        if (seen.includes('held')) {
-          const messageId = /"messageId":"([^"]+)"/.exec(seen)?.[1];
-          if (messageId !== undefined) heldReplies.push(`${index}:${messageId}`);
-          streaming += 1;
-          if (streaming === HELD) allStreaming();
-        }
-      });
-      res.on('error', () => {});
-    });
-    req.on('error', () => {});
-    req.end('{"message":"hold"}');
-    held.push(req);
-  }
-  if (HELD > 0) await everyoneStreaming;
-  const atLoad = await ask<MemorySample>(server.child, 'memory');
-  // Leaving does not end a reply (CONTINUE_ON_DISCONNECT): stop each, as the client's stop button does.
-  for (const req of held) req.destroy();
-  await Promise.all(
-    heldReplies.map((entry) => {
-      const [user, messageId] = entry.split(':');
-      return fetch(`${serverUrl}/api/chat/${messageId ?? ''}/stop`, { method: 'POST', headers: { Authorization: `Bearer ${tokens[Number(user)] ?? ''}` } }).then((answer) => answer.arrayBuffer());
-    }),
-  );
-  // Let the server tear the held replies down before measuring latency.
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-
-  const rows: Array<{ streams: number; direct: PathFigures; relay: PathFigures; cpuUsPerEvent: number }> = [];
-
-  for (const level of LEVELS) {
-    const directResults: StreamResult[] = [];
-    const relayResults: StreamResult[] = [];
-    let cpuMicros = 0;
-    for (let round = 0; round < level.rounds; round += 1) {
-      directResults.push(...(await Promise.all(Array.from({ length: level.streams }, () => direct()))));
-      const cpuBefore = (await ask<MemorySample>(server.child, 'cpu')).cpu;
-      relayResults.push(...(await Promise.all(Array.from({ length: level.streams }, (_, user) => relay(user)))));
-      const cpuAfter = (await ask<MemorySample>(server.child, 'cpu')).cpu;
-      cpuMicros += cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system;
+  const targets = new Map<string, (message: string) => RelayTarget>();
+  const stops: Array<() => Promise<void>> = [() => stopChild(emulator)];
+  const oursServers = new Map<string, Ours>();
+  if (TARGETS.includes('direct')) targets.set('direct', (message) => providerTarget('direct', undefined, emulatorUrl, emulatorPath, message));
+  let nginx: NginxRelay | undefined;
+  if (TARGETS.includes('nginx')) {
+    nginx = await startNginxRelay(emulatorUrl);
+    if (nginx === undefined) notes.push('nginx: not found on this machine (Debian: apt-get install nginx); skipped');
+    else {
+      const running = nginx;
+      targets.set('nginx', (message) => providerTarget('nginx', running.pid, running.url, emulatorPath, message));
+      stops.push(() => running.stop());
+      notes.push(`nginx: ${running.version}, one worker, proxy_buffering off`);
     }
-    const relayed = figures(relayResults);
-    rows.push({ streams: level.streams, direct: figures(directResults), relay: relayed, cpuUsPerEvent: cpuMicros / relayed.events });
+  }
+  if (TARGETS.includes('pipe')) {
+    const pipe = await spawnChild('./seed-pipe-process.ts', [emulatorUrl]);
+    targets.set('pipe', (message) => providerTarget('pipe', pipe.process.pid, String(pipe.ready.url), emulatorPath, message));
+    stops.push(() => stopChild(pipe));
+  }
+  for (const name of ['ours', 'ours-redis']) {
+    if (!TARGETS.includes(name)) continue;
+    const redis = name === 'ours-redis';
+    if (redis && !(await redisAnswers())) {
+      notes.push(`ours-redis: Redis does not answer at ${REDIS_URL}; skipped`);
+      continue;
+    }
+    const env = {
+      ...process.env,
+      ...(PROFILE_DIR !== undefined && name === 'ours' ? { BENCH_PROFILE_DIR: PROFILE_DIR } : {}),
+      ...(redis ? { REDIS_URL, REDIS_KEY_PREFIX: `wxbench-relay-${process.pid}:`, REPLY_LOG_TTL_MS: '60000' } : {}),
+    };
+    const ours = await startOurs(emulatorUrl, env, maxStreams);
+    oursServers.set(name, ours);
+    targets.set(name, (message) => oursTarget(name, ours, message));
+    stops.push(() => stopChild(ours.child));
   }
 
+  // Warm up every path (JIT, connection code paths) before measuring.
+  for (const make of targets.values()) {
+    const target = make('pace 1 20');
+    await runLevel(target, 20, 0);
+  }
+  const held = new Map<string, HeldMemory>();
+  if (HELD > 0) for (const [name, ours] of oursServers) held.set(name, await holdReplies(ours));
 
-  server.child.send({ type: 'stop' });
-  emulator.child.send({ type: 'stop' });
+  const rows: Row[] = [];
+  for (const level of LEVELS) {
+    const spreadMs = (DELTAS * 1000) / level.perSecond / 2;
+    for (const [name, make] of targets) {
+      const target = make(paceOf(level));
+      const profiled = PROFILE_DIR !== undefined && name === 'ours' ? oursServers.get('ours') : undefined;
+      if (profiled !== undefined) await ask(profiled.child, 'profile-start');
+      const runs: LevelRun[] = [];
+      for (let round = 0; round < level.rounds; round += 1) runs.push(await runLevel(target, level.streams, spreadMs));
+      if (profiled !== undefined) await ask(profiled.child, 'profile-pause');
+      const run = merge(runs);
+      rows.push({ level, target: name, run, deltas: run.latenciesMs.length });
+      // Let sockets close and lock leases go before the next relay's turn.
+      await sleep(500);
+    }
+  }
+  const profiled = PROFILE_DIR === undefined ? undefined : oursServers.get('ours');
+  if (profiled !== undefined) await ask(profiled.child, 'profile-write');
+  for (const stop of stops.reverse()) await stop();
 
-  const ms = (value: number) => value.toFixed(2).padStart(8);
   const cpu = cpus()[0]?.model.trim() ?? 'unknown cpu';
   console.log(`\nwxstream relay benchmark — ${cpu}, ${cpus().length} cores, node ${process.version}, ${platform()} ${arch()}`);
-  console.log(`processes: emulator (child), server (child, startServer), load generator (this process); loopback only`);
-  console.log(`each stream: ${DELTAS_PER_STREAM} content deltas, ${DELTA_INTERVAL_MS} ms apart; latency = arrival - emulator send stamp\n`);
-  console.log('streams | path    | TTFB p50 | TTFB p99 | event p50 | event p99 | events');
-  console.log('--------|---------|----------|----------|-----------|-----------|-------');
+  console.log(`each stream: ${DELTAS} content deltas at the level's rate, starts spread over the first half of a reply; latency = arrival − emulator send stamp; one socket per stream`);
+  for (const note of notes) console.log(note);
+  console.log('');
+  console.log('| streams × deltas/s | relay | added p50 | added p99 | added max | TTFB p50 | relay CPU (one core) | CPU per delta | RSS per stream | load gen CPU / loop p99 | machine busy |');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const ms = (value: number) => (Math.abs(value) >= 100 ? value.toFixed(0) : value.toFixed(2));
   for (const row of rows) {
-    const line = (name: string, f: PathFigures | { ttfb: { p50: number; p99: number }; event: { p50: number; p99: number }; events: number | string }) =>
-      console.log(`${String(row.streams).padStart(7)} | ${name.padEnd(7)} | ${ms(f.ttfb.p50)} | ${ms(f.ttfb.p99)} | ${ms(f.event.p50)}  | ${ms(f.event.p99)}  | ${String(f.events).padStart(6)}`);
-    line('direct', row.direct);
-    line('relay', row.relay);
-    line('added', {
-      ttfb: { p50: row.relay.ttfb.p50 - row.direct.ttfb.p50, p99: row.relay.ttfb.p99 - row.direct.ttfb.p99 },
-      event: { p50: row.relay.event.p50 - row.direct.event.p50, p99: row.relay.event.p99 - row.direct.event.p99 },
-      events: '',
-    });
-  }
-  console.log('(all times in ms; "added" = relay minus direct at the same percentile)\n');
-  for (const row of rows) {
+    const latencies = ascending(row.run.latenciesMs);
+    const ttfb = ascending(row.run.ttfbMs);
+    const direct = rows.find((other) => other.level === row.level && other.target === 'direct');
+    const base = direct === undefined ? undefined : ascending(direct.run.latenciesMs);
+    const at = (p: number) => percentile(latencies, p) - (base === undefined ? 0 : percentile(base, p));
+    const max = (latencies.at(-1) ?? Number.NaN) - (base?.at(-1) ?? 0);
+    const isDirect = row.target === 'direct';
+    const relayCpu = row.run.relayCpuMicros;
+    const cpuShare = relayCpu === undefined ? '—' : `${((100 * relayCpu) / 1000 / row.run.wallMs).toFixed(0)} %`;
+    const perDelta = relayCpu === undefined ? '—' : `${(relayCpu / Math.max(1, row.deltas)).toFixed(1)} µs`;
+    const rss = row.run.relayRssGrowthBytes === undefined ? '—' : `${(row.run.relayRssGrowthBytes / row.level.streams / 1024).toFixed(0)} KB`;
+    const loadGenShare = (100 * row.run.loadGenCpuMicros) / 1000 / row.run.wallMs;
+    // A load generator near a full core is the bottleneck; one whose loop runs late stamps arrivals late.
+    const saturated = loadGenShare > 80 ? ' **load generator saturated**' : row.run.loadGenLoopP99Ms > 20 ? ' (late)' : '';
+    const failed = row.run.failed > 0 ? ` (${row.run.failed} failed)` : '';
     console.log(
-      `server CPU at ${String(row.streams).padStart(4)} streams: ${row.cpuUsPerEvent.toFixed(0)} µs per relayed delta ` +
-        `(all server CPU during the relay runs ÷ deltas: request setup, SDK parsing, framing, socket writes, GC)`,
+      `| ${row.level.streams} × ${row.level.perSecond} | ${row.target}${failed} | ${isDirect ? `(${ms(percentile(latencies, 50))})` : ms(at(50))} | ${isDirect ? `(${ms(percentile(latencies, 99))})` : ms(at(99))} | ` +
+        `${isDirect ? `(${ms(latencies.at(-1) ?? Number.NaN)})` : ms(max)} | ${ms(percentile(ttfb, 50))} | ${cpuShare} | ${perDelta} | ${rss} | ` +
+        `${loadGenShare.toFixed(0)} % / ${row.run.loadGenLoopP99Ms.toFixed(1)} ms${saturated} | ${(100 * row.run.machineBusy).toFixed(0)} % |`,
     );
   }
-  if (HELD > 0) {
-    const streams = atLoad.activeReplies;
-    const kib = (bytes: number) => (bytes / 1024).toFixed(1);
-    const rss = atLoad.usage.rss - idle.usage.rss;
-    const heap = atLoad.usage.heapUsed - idle.usage.heapUsed;
+  console.log('(ms; direct rows show its own latency in parentheses — the others are added over it at the same percentile)');
+  for (const [name, memory] of held) {
     console.log(
-      `\nserver memory with ${streams} replies held open mid-stream (post-GC, minus idle): RSS +${(rss / 1048576).toFixed(1)} MiB = ${kib(rss / streams)} KiB/stream; ` +
-        `heap +${(heap / 1048576).toFixed(1)} MiB = ${kib(heap / streams)} KiB/stream`,
+      `${name}: ${memory.replies} replies live at once (a delta a second), post-GC minus idle: RSS ${(memory.rssPerReply / 1024).toFixed(1)} KB, heap ${(memory.heapPerReply / 1024).toFixed(1)} KB per live reply`,
     );
   }
+  const after = loadavg();
   console.log(
-    `run time ${((performance.now() - began) / 1000).toFixed(1)} s; 1-min load average ${loadBefore.toFixed(2)} before, ${(loadavg()[0] ?? 0).toFixed(2)} after ` +
-      `(other work on the machine inflates the wall-clock figures; the CPU figures are steadier)`,
+    `run time ${((performance.now() - began) / 1000).toFixed(0)} s; load average (1/5/15 min) ${loadBefore.map((value) => value.toFixed(2)).join('/')} before, ` +
+      `${after.map((value) => value.toFixed(2)).join('/')} after; the machine was ${(100 * machineBusy(machineBefore, machineTimes())).toFixed(0)} % busy over the run (all work on it, this run included)`,
   );
 }
 
