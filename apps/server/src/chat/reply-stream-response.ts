@@ -4,11 +4,14 @@
  * `GET /api/chat/:messageId/events` both answer, so their headers, frames and heartbeats are the
  * same.
  *
- * Contract: Nagle is off on the socket (each frame leaves at once). When the body or the connection
- * is torn down the reader stops and `onLeave` (if given) is told. Resolves with how the stream ended
- * (`ReplyLogStreamEnd`); rejects when the log itself fails. Leaves no listener behind.
+ * Contract: Nagle is off on the socket (each frame leaves at once). The frames are written to the
+ * HTTP response itself (Koa is told not to respond: no stream between the log and the socket, so
+ * an event costs one `write`, and the frames of one tick leave in one segment — Node corks a
+ * response until the next tick). The headers set on the context so far (request id, `Connection:
+ * close` while draining) go out with the first frame. When the connection is torn down the reader
+ * stops and `onLeave` (if given) is told. Resolves with how the stream ended (`ReplyLogStreamEnd`);
+ * rejects when the log itself fails. Leaves no listener behind.
  */
-import { PassThrough } from 'node:stream';
 import type { ParameterizedContext } from 'koa';
 import { PROTOCOL_HEADER, PROTOCOL_VERSION, STREAM_HEADERS } from '@wxstream/protocol';
 import { streamReplyLog, type ReplyLogStreamEnd, type ReplyLogStreamOptions } from './reply-log-stream.ts';
@@ -24,18 +27,15 @@ export function respondWithReplyStream(ctx: ParameterizedContext, options: Reply
   ctx.status = 200;
   ctx.set(STREAM_HEADERS);
   ctx.set(PROTOCOL_HEADER, String(PROTOCOL_VERSION));
-  const body = new PassThrough();
+  ctx.respond = false;
   const reader = new AbortController();
   const res = ctx.res;
   const leave = () => {
     reader.abort();
     onLeave?.();
   };
-  body.once('close', leave);
   res.once('close', leave);
-  ctx.body = body;
-  return streamReplyLog({ ...stream, sink: body, signal: reader.signal }).finally(() => {
-    body.off('close', leave);
+  return streamReplyLog({ ...stream, sink: res, signal: reader.signal }).finally(() => {
     res.off('close', leave);
   });
 }

@@ -5,8 +5,17 @@
  * carries token usage. `maxRetries: 0` because retrying is a decision for the error mapping and
  * the client (a later issue), never a silent delay here. The SDK's `timeout` only covers the wait
  * for response headers; idleness between chunks is watched by the chat relay.
+ *
+ * The SDK builds and sends the request and turns refusals into its errors; it sends them through
+ * `node-http-fetch.ts`, and the streamed body is read below the SDK (`asResponse()`), as the Node
+ * stream it arrives as, by `chat-completion-stream.ts` — with the SDK's semantics, at a fraction of
+ * its cost per event.
  */
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { OpenAI } from 'openai';
+import { chatCompletionChunks } from './chat-completion-stream.ts';
+import { createNodeHttpFetch, nodeBodyOf } from './node-http-fetch.ts';
 import type { UpstreamModel } from './upstream-model.ts';
 import { mapUpstreamError } from './upstream-error.ts';
 
@@ -28,16 +37,18 @@ export function createOpenAIUpstream(options: OpenAIUpstreamOptions): UpstreamMo
     ...(options.baseURL === undefined ? {} : { baseURL: options.baseURL }),
     maxRetries: 0,
     timeout: options.headersTimeoutMs,
+    fetch: createNodeHttpFetch(),
   });
   const secrets = options.apiKey === undefined ? [] : [options.apiKey];
 
   return {
     model: options.model,
     async open({ messages, signal }) {
-      return client.chat.completions.create(
-        { model: options.model, messages: [...messages], stream: true, stream_options: { include_usage: true } },
-        { signal },
-      );
+      const response = await client.chat.completions
+        .create({ model: options.model, messages: [...messages], stream: true, stream_options: { include_usage: true } }, { signal })
+        .asResponse();
+      const body = nodeBodyOf(response) ?? (response.body === null ? Readable.from([]) : Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>));
+      return chatCompletionChunks(body, response.headers);
     },
     async complete({ messages, signal, maxTokens }) {
       const answer = await client.chat.completions.create({ model: options.model, messages: [...messages], max_tokens: maxTokens }, { signal });
