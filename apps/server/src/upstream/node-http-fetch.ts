@@ -89,20 +89,23 @@ export function createNodeHttpFetch(): typeof fetch {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise<Response>((resolve, reject) => {
       const req = send(url, { method: init?.method ?? 'GET', headers, agent: agents[url.protocol as 'http:' | 'https:'] });
-      let answered = false;
+      let answered: IncomingMessage | undefined;
       const onAbort = () => {
         const reason = abortReason(signal as AbortSignal);
-        req.destroy(reason instanceof Error ? reason : undefined);
-        if (!answered) reject(reason);
+        const error = reason instanceof Error ? reason : undefined;
+        // The body, when there is one, ends in the abort's own error (readers tell it from a failure).
+        answered?.destroy(error);
+        req.destroy(error);
+        if (answered === undefined) reject(reason);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       req.once('error', (error) => {
-        if (answered) return;
+        if (answered !== undefined) return;
         signal?.removeEventListener('abort', onAbort);
         reject(signal?.aborted ? abortReason(signal) : new TypeError('fetch failed', { cause: error }));
       });
       req.once('response', (incoming) => {
-        answered = true;
+        answered = incoming;
         // Its readers attach their own; until one does, an abort must not become an unhandled error.
         incoming.on('error', () => undefined);
         incoming.once('close', () => signal?.removeEventListener('abort', onAbort));
