@@ -3,11 +3,13 @@
  * IPC, and stopping them.
  *
  * Contract: `spawnChild` resolves with the child's first message (its `ready`), and rejects if it
- * exits first; children run with --expose-gc so memory samples can be taken after a collection.
+ * exits first; children run with --expose-gc so memory samples can be taken after a collection,
+ * plus any `nodeFlags` given (the server's: those of `pnpm start`, `serverStartFlags()`).
  * `ask` sends one request and resolves with the next message of the given type — requests to one
  * child are made one at a time by the soak, so answers cannot cross.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export interface Child {
@@ -15,8 +17,8 @@ export interface Child {
   readonly ready: Record<string, unknown>;
 }
 
-export function spawnChild(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Child> {
-  const child = fork(fileURLToPath(new URL(file, import.meta.url)), args, { execArgv: ['--expose-gc'], stdio: 'inherit', env });
+export function spawnChild(file: string, args: string[], env: NodeJS.ProcessEnv = process.env, nodeFlags: readonly string[] = []): Promise<Child> {
+  const child = fork(fileURLToPath(new URL(file, import.meta.url)), args, { execArgv: ['--expose-gc', ...nodeFlags], stdio: 'inherit', env });
   return new Promise((resolve, reject) => {
     child.once('message', (message: Record<string, unknown>) => resolve({ process: child, ready: message }));
     child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)));
@@ -64,3 +66,9 @@ export interface EmulatorClock {
 }
 
 export const cpuMicros = (usage: NodeJS.CpuUsage) => usage.user + usage.system;
+
+/** The Node flags `pnpm start` runs the server with (apps/server/package.json), so benchmarks run it alike. */
+export function serverStartFlags(packageJson: URL = new URL('../package.json', import.meta.url)): string[] {
+  const start = (JSON.parse(readFileSync(packageJson, 'utf8')) as { scripts?: { start?: string } }).scripts?.start ?? '';
+  return start.split(/\s+/).filter((word) => word.startsWith('--'));
+}

@@ -8,7 +8,11 @@
  * - pipe: the naive byte pipe the project replaced, plain `node:http` (`seed-pipe-process.ts`);
  * - ours: `startServer` exactly as `main.ts` runs it (embedded default: SQLite in memory, the
  *   in-memory reply log; one user per stream) — parsing, re-framing, the reply log, checkpoints;
- * - ours-redis: the same with `REDIS_URL` (reply logs, locks and stops in Redis).
+ * - ours-redis: the same with `REDIS_URL` (reply logs, locks and stops in Redis);
+ * - ours-before (only with RELAY_BEFORE=<the root of another checkout, e.g. an older commit's
+ *   `git archive` next to this one's node_modules>): that checkout's server, its own
+ *   `bench/server-process.ts` and start flags — the "before" of a change, measured in the same run.
+ * Every server runs with the Node flags of its `pnpm start`.
  * The emulator stamps each content delta with its send time; a delta's latency is its arrival here
  * minus that stamp, and "added" is a relay's figure minus direct's at the same percentile and
  * level. TTFB is request sent → first body byte. Relay CPU is the relay process's CPU (/proc) over
@@ -22,14 +26,16 @@
  *
  * Env: RELAY_LEVELS (`1x50:3,100x50,1000x10`: streams x deltas per second [: rounds]),
  * RELAY_DELTAS (200 per reply), RELAY_TARGETS (`direct,nginx,pipe,ours,ours-redis`), RELAY_HELD
- * (1000; 0 skips the held phase), RELAY_PROFILE (a directory: a CPU profile of `ours` over the
- * levels is written there, for `cpuprofile-summary.ts`). Starts are spread over the first half of
+ * (1000; 0 skips the held phase), RELAY_PROFILE (a directory: a CPU profile of `ours` and
+ * `ours-before` over the levels is written in a folder for each, for `cpuprofile-summary.ts`),
+ * RELAY_BEFORE (above). Starts are spread over the first half of
  * a reply. No assertions: figures only.
  */
+import { mkdir } from 'node:fs/promises';
 import { arch, cpus, loadavg, platform } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ask, spawnChild, stopChild, type Child, type ServerSample } from './bench-children.ts';
+import { ask, serverStartFlags, spawnChild, stopChild, type Child, type ServerSample } from './bench-children.ts';
 import { startNginxRelay, type NginxRelay } from './nginx-relay.ts';
 import { ascending, percentile } from './percentile.ts';
 import { machineBusy, machineTimes } from './proc-stats.ts';
@@ -47,10 +53,11 @@ const LEVELS: readonly Level[] = (process.env.RELAY_LEVELS ?? '1x50:3,100x50,100
   return { streams: Number(match[1]), perSecond: Number(match[2]), rounds: Number(match[3] ?? 1) };
 });
 const DELTAS = Number(process.env.RELAY_DELTAS ?? 200);
-const TARGETS = (process.env.RELAY_TARGETS ?? 'direct,nginx,pipe,ours,ours-redis').split(',');
+const TARGETS = (process.env.RELAY_TARGETS ?? `direct,nginx,pipe,${process.env.RELAY_BEFORE === undefined ? '' : 'ours-before,'}ours,ours-redis`).split(',');
 const HELD = Number(process.env.RELAY_HELD ?? 1000);
 const PROFILE_DIR = process.env.RELAY_PROFILE;
 const REDIS_URL = 'redis://127.0.0.1:6379';
+const BEFORE = process.env.RELAY_BEFORE;
 
 const paceOf = (level: Level) => `pace ${Math.round(1000 / level.perSecond)} ${DELTAS}`;
 
@@ -60,8 +67,12 @@ interface Ours {
   readonly tokens: string[];
 }
 
-async function startOurs(emulatorUrl: string, env: NodeJS.ProcessEnv, users: number): Promise<Ours> {
-  const child = await spawnChild('./server-process.ts', [emulatorUrl], env);
+/** The server of this checkout, or of the checkout at `root`, as its `pnpm start` runs it. */
+async function startOurs(emulatorUrl: string, env: NodeJS.ProcessEnv, users: number, root?: string): Promise<Ours> {
+  const child =
+    root === undefined
+      ? await spawnChild('./server-process.ts', [emulatorUrl], env, serverStartFlags())
+      : await spawnChild(`${root}/apps/server/bench/server-process.ts`, [emulatorUrl], env, serverStartFlags(new URL(`file://${root}/apps/server/package.json`)));
   const url = String(child.ready.url);
   const tokens: string[] = [];
   for (let from = 0; from < users; from += 50) {
@@ -225,8 +236,12 @@ async function main(): Promise<void> {
     targets.set('pipe', (message) => providerTarget('pipe', pipe.process.pid, String(pipe.ready.url), emulatorPath, message));
     stops.push(() => stopChild(pipe));
   }
-  for (const name of ['ours', 'ours-redis']) {
+  for (const name of ['ours-before', 'ours', 'ours-redis']) {
     if (!TARGETS.includes(name)) continue;
+    if (name === 'ours-before' && BEFORE === undefined) {
+      notes.push('ours-before: RELAY_BEFORE is not set; skipped');
+      continue;
+    }
     const redis = name === 'ours-redis';
     if (redis && !(await redisAnswers())) {
       notes.push(`ours-redis: Redis does not answer at ${REDIS_URL}; skipped`);
@@ -234,10 +249,11 @@ async function main(): Promise<void> {
     }
     const env = {
       ...process.env,
-      ...(PROFILE_DIR !== undefined && name === 'ours' ? { BENCH_PROFILE_DIR: PROFILE_DIR } : {}),
+      ...(PROFILE_DIR !== undefined && name !== 'ours-redis' ? { BENCH_PROFILE_DIR: `${PROFILE_DIR}/${name}` } : {}),
       ...(redis ? { REDIS_URL, REDIS_KEY_PREFIX: `wxbench-relay-${process.pid}:`, REPLY_LOG_TTL_MS: '60000' } : {}),
     };
-    const ours = await startOurs(emulatorUrl, env, maxStreams);
+    if (PROFILE_DIR !== undefined) await mkdir(`${PROFILE_DIR}/${name}`, { recursive: true });
+    const ours = await startOurs(emulatorUrl, env, maxStreams, name === 'ours-before' ? BEFORE : undefined);
     oursServers.set(name, ours);
     targets.set(name, (message) => oursTarget(name, ours, message));
     stops.push(() => stopChild(ours.child));
@@ -256,7 +272,7 @@ async function main(): Promise<void> {
     const spreadMs = (DELTAS * 1000) / level.perSecond / 2;
     for (const [name, make] of targets) {
       const target = make(paceOf(level));
-      const profiled = PROFILE_DIR !== undefined && name === 'ours' ? oursServers.get('ours') : undefined;
+      const profiled = PROFILE_DIR !== undefined && name !== 'ours-redis' ? oursServers.get(name) : undefined;
       if (profiled !== undefined) await ask(profiled.child, 'profile-start');
       const runs: LevelRun[] = [];
       for (let round = 0; round < level.rounds; round += 1) runs.push(await runLevel(target, level.streams, spreadMs));
@@ -267,8 +283,9 @@ async function main(): Promise<void> {
       await sleep(500);
     }
   }
-  const profiled = PROFILE_DIR === undefined ? undefined : oursServers.get('ours');
-  if (profiled !== undefined) await ask(profiled.child, 'profile-write');
+  if (PROFILE_DIR !== undefined) {
+    for (const [name, ours] of oursServers) if (name !== 'ours-redis') await ask(ours.child, 'profile-write');
+  }
   for (const stop of stops.reverse()) await stop();
 
   const cpu = cpus()[0]?.model.trim() ?? 'unknown cpu';

@@ -24,7 +24,7 @@ import { request, type IncomingMessage } from 'node:http';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ask, cpuMicros, spawnChild, stopChild, type Child, type ServerSample } from './bench-children.ts';
+import { ask, cpuMicros, serverStartFlags, spawnChild, stopChild, type Child, type ServerSample } from './bench-children.ts';
 import { percentile, ascending } from './percentile.ts';
 
 const STREAMS = Number(process.env.REPLY_START_STREAMS ?? 100);
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
   const loadBefore = loadavg()[0] ?? 0;
   const emulator = await spawnChild('./emulator-process.ts', ['1', '100']);
   const baseURL = String(emulator.ready.baseURL);
-  const server = await spawnChild('./server-process.ts', [baseURL], { ...process.env, ...(PROFILE_DIR === undefined ? {} : { BENCH_PROFILE_DIR: PROFILE_DIR }) });
+  const server = await spawnChild('./server-process.ts', [baseURL], { ...process.env, ...(PROFILE_DIR === undefined ? {} : { BENCH_PROFILE_DIR: PROFILE_DIR }) }, serverStartFlags());
   const url = String(server.ready.url);
 
   const tokens: string[] = [];

@@ -11,12 +11,14 @@
  * BENCH_PROFILE_DIR, when set, enables a V8 CPU profile of chosen windows only (so start-up and
  * logins stay out of it): `profile-start` starts or resumes sampling, `profile-pause` stops it and
  * keeps the samples, `profile-write` writes all kept windows as one `.cpuprofile` there; each is
- * answered with a message of its own type once done.
+ * answered with a message of its own type once done. With BENCH_PROFILE_DIR, `heap-snapshot` also
+ * writes a V8 heap snapshot there (`server-<pid>-<n>.heapsnapshot`) and answers with its path.
  */
 import { writeFile } from 'node:fs/promises';
 import { Session, type Profiler } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { loadServerConfig } from '../src/server-config.ts';
 import { createLogger } from '../src/logger.ts';
 import { startServer } from '../src/start-server.ts';
@@ -88,11 +90,13 @@ async function onProfileMessage(type: string): Promise<void> {
 }
 
 const collect = (globalThis as { gc?: () => void }).gc;
+let snapshots = 0;
 process.on('message', (message: { type: string }) => {
   if (message.type === 'memory') {
     collect?.();
     collect?.();
-    process.send?.({ type: 'memory', usage: process.memoryUsage(), cpu: process.cpuUsage(), activeReplies: server.activeReplies });
+    const spaces = Object.fromEntries(getHeapSpaceStatistics().map((space) => [space.space_name, { size: space.space_size, used: space.space_used_size }]));
+    process.send?.({ type: 'memory', usage: process.memoryUsage(), cpu: process.cpuUsage(), activeReplies: server.activeReplies, spaces });
   }
   if (message.type === 'cpu') {
     const delay = { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) };
@@ -100,5 +104,11 @@ process.on('message', (message: { type: string }) => {
     process.send?.({ type: 'cpu', usage: process.memoryUsage(), cpu: process.cpuUsage(), activeReplies: server.activeReplies, loopDelay: delay });
   }
   if (message.type.startsWith('profile-')) void onProfileMessage(message.type);
+  if (message.type === 'heap-snapshot' && profileDir !== undefined) {
+    collect?.();
+    snapshots += 1;
+    const path = writeHeapSnapshot(join(profileDir, `server-${process.pid}-${snapshots}.heapsnapshot`));
+    process.send?.({ type: 'heap-snapshot', path });
+  }
   if (message.type === 'stop') void server.shutdown().then(() => process.exit(0));
 });

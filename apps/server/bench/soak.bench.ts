@@ -29,7 +29,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient, type RedisClientType } from '@redis/client';
 import { createSeededRandom } from '../../../packages/client/test/support/seeded-random.ts';
-import { ask, cpuMicros, spawnChild, stopChild, type Child, type EmulatorClock, type EmulatorCpu, type ServerSample } from './bench-children.ts';
+import { ask, cpuMicros, serverStartFlags, spawnChild, stopChild, type Child, type EmulatorClock, type EmulatorCpu, type ServerSample } from './bench-children.ts';
 import { inFlight, runHold, type HoldFigures, type MemoryPoint } from './hold-phase.ts';
 import { ascending, percentile } from './percentile.ts';
 import { CUT_CHANCE, DELTA_INTERVAL_MS, DELTAS_PER_REPLY, RESUME_DELAY_CHANCE, RESUME_DELAY_MAX_MS, epochMs, newTotals, runReply, type SoakTarget, type SoakTotals } from './soak-client.ts';
@@ -240,7 +240,7 @@ interface BackendFigures {
 async function runBackend(backend: string, emulator: Child, env: NodeJS.ProcessEnv, offsetMs: number): Promise<BackendFigures> {
   const emulatorUrl = String(emulator.ready.baseURL);
   // A fresh server for the hold, with a short log retention so the return to baseline is visible.
-  const holdServer = await spawnChild('./server-process.ts', [emulatorUrl], { ...env, REPLY_LOG_TTL_MS: String(HOLD_LOG_TTL_MS) });
+  const holdServer = await spawnChild('./server-process.ts', [emulatorUrl], { ...env, REPLY_LOG_TTL_MS: String(HOLD_LOG_TTL_MS) }, serverStartFlags());
   const holds: HoldFigures[] = [];
   try {
     const url = String(holdServer.ready.url);
@@ -251,7 +251,7 @@ async function runBackend(backend: string, emulator: Child, env: NodeJS.ProcessE
     await stopChild(holdServer);
   }
   // The soak runs with the production retention, as deployed.
-  const soakServer = await spawnChild('./server-process.ts', [emulatorUrl], env);
+  const soakServer = await spawnChild('./server-process.ts', [emulatorUrl], env, serverStartFlags());
   const redis = env.REDIS_URL === undefined ? undefined : await connectRedis();
   const levels: LevelFigures[] = [];
   try {
