@@ -201,6 +201,15 @@ describe('fetch over node:http', () => {
     assert.ok(closedEarly.includes('/stream'));
   });
 
+  test('a streamed answer can also be read as its Web Stream body, with the same bytes', async () => {
+    const answer = await createNodeHttpFetch()(`${url}/stream`, { method: 'POST', body: '{}' });
+    const reader = answer.body?.getReader();
+    assert.ok(reader !== undefined);
+    const first = await reader.read();
+    assert.equal(Buffer.from(first.value ?? new Uint8Array()).toString('utf8'), 'data: {"a":1}\n\n');
+    await reader.cancel();
+  });
+
   test('no connection is a TypeError "fetch failed" with the cause, as fetch reports it', async () => {
     const probe = createServer();
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
