@@ -72,6 +72,7 @@ const inUrl =
     pattern.test(frame.url);
 const AREAS: ReadonlyArray<readonly [string, FrameTest]> = [
   ['upstream request: openai SDK + fetch (undici, web streams)', inUrl(/node_modules\/.*\/openai\/|undici|webstreams/)],
+  ['upstream stream: node:http client, SSE + JSON reading', inUrl(/_http_client|node-http-fetch|chat-completion-stream|sse-parser|string_decoder/)],
   ['SQLite store', inUrl(/storage\/(sqlite-store|record-rows)\.ts/)],
   ['token check', inUrl(/auth\/token\.ts|crypto\/hash/)],
   ['conversation title', inUrl(/conversation-title\.ts/)],
