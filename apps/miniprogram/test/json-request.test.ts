@@ -64,3 +64,21 @@ test('a wx.request that throws is network_error, not an exception', async () => 
   assert.equal(error.code, 'network_error');
   assert.match(error.message, /url not in domain list/);
 });
+
+test('a status without a readable body keeps its meaning: 401 logs in again, 404 is gone, 409 waits, 429 slows down', async () => {
+  for (const [statusCode, code] of [
+    [401, 'invalid_token'],
+    [404, 'not_found'],
+    [409, 'reply_in_progress'],
+    [413, 'payload_too_large'],
+    [429, 'rate_limited'],
+    [502, 'http_error'],
+  ] as const) {
+    for (const data of ['', undefined, '<html>502</html>']) {
+      const { request } = answering({ statusCode, data });
+      const error = await rejection(requestJson(request, { url: 'https://s.test/api/x', method: 'POST', body: {}, timeoutMs: 5 }));
+      assert.equal(error.code, code, `${statusCode} with ${JSON.stringify(data)}`);
+      assert.equal(error.status, statusCode);
+    }
+  }
+});

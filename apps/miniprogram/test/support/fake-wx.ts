@@ -17,7 +17,9 @@
  * from `modalAnswers` / `sheetAnswers` (cancel when none is queued) and are recorded with toasts and
  * navigations. `createInnerAudioContext` hands out the client core's fake player (kept in `audio`):
  * it loads and plays nothing by itself — the test fires `canplay`, `end` and `fail` — and refuses use
- * after `destroy` loudly; `setInnerAudioOption` calls are recorded in `innerAudioOptions`.
+ * after `destroy` loudly; `setInnerAudioOption` calls are recorded in `innerAudioOptions`. `platform` is what
+ * `getDeviceInfo` says (`ios` by default; `windows` / `mac` poll); `beginAudioInterruption()` /
+ * `endAudioInterruption()` fire the audio interruption listeners; `succeedWhole` hands a body over whole.
  */
 import { ROUTES } from '@wxstream/protocol';
 import { FakeAudioPlayers, type FakeAudioPlayer } from '@wxstream/client/testing/fake-audio-player';
@@ -102,6 +104,16 @@ export class FakeRequestTask {
     );
   }
 
+  /**
+   * The response ends with `body` handed over whole in `success` and no `onChunkReceived` at all — as
+   * Windows and Mac WeChat deliver every body, and as a non-chunked request (a poll) receives one.
+   */
+  succeedWhole(statusCode: number, body: string, header: Record<string, string> = { 'Content-Type': 'text/event-stream; charset=utf-8' }): void {
+    const bytes = Buffer.from(body, 'utf8');
+    const data = new Uint8Array(bytes).buffer;
+    this.settle(() => this.options.success?.({ statusCode, data, header }));
+  }
+
   failNetwork(errMsg = 'request:fail errcode:-101 cronet_error_code:-101 error_msg:net::ERR_CONNECTION_RESET'): void {
     this.settle(() => this.options.fail?.({ errMsg }));
   }
@@ -162,6 +174,10 @@ export class FakeWx {
   loginCalls = 0;
   loginAnswers: LoginAnswer[] = [];
   sdkVersion = '3.6.0';
+  /** `wx.getDeviceInfo().platform`: `windows` / `mac` for the desktop clients, which deliver no chunks. */
+  platform = 'ios';
+  readonly interruptionBeginListeners: (() => void)[] = [];
+  readonly interruptionEndListeners: (() => void)[] = [];
   readonly backend = new FakeBackend(() => Date.now());
   /** Conversation-route requests as wx received them (options included). */
   readonly jsonRequests: RequestOptions[] = [];
@@ -179,6 +195,7 @@ export class FakeWx {
   readonly innerAudioOptions: Record<string, unknown>[] = [];
   private tokenSeq = 0;
   private held: (() => void)[] | undefined;
+  private heldStops: (() => void)[] | undefined;
 
   login = (options: WxCallbacks<{ code: string; errMsg: string }>): void => {
     this.loginCalls += 1;
@@ -214,10 +231,12 @@ export class FakeWx {
     if (STOP_ROUTE.test(new URL(options.url).pathname)) {
       this.stopRequests.push(options);
       const answer = this.stopAnswers.shift() ?? { statusCode: 200, data: { status: 'stopping' } };
-      later(() => {
+      const deliver = () => {
         options.success?.({ statusCode: answer.statusCode, data: answer.data, header: {} });
         options.complete?.();
-      });
+      };
+      if (this.heldStops) this.heldStops.push(deliver);
+      else later(deliver);
       return task;
     }
     if (options.url.endsWith(ROUTES.login)) {
@@ -274,6 +293,34 @@ export class FakeWx {
   };
 
   getAppBaseInfo = (): { SDKVersion: string } => ({ SDKVersion: this.sdkVersion });
+
+  getDeviceInfo = (): { platform: string } => ({ platform: this.platform });
+
+  onAudioInterruptionBegin = (listener: () => void): void => {
+    this.interruptionBeginListeners.push(listener);
+  };
+
+  offAudioInterruptionBegin = (listener?: () => void): void => {
+    removeListener(this.interruptionBeginListeners, listener);
+  };
+
+  onAudioInterruptionEnd = (listener: () => void): void => {
+    this.interruptionEndListeners.push(listener);
+  };
+
+  offAudioInterruptionEnd = (listener?: () => void): void => {
+    removeListener(this.interruptionEndListeners, listener);
+  };
+
+  /** A phone call or another app takes the audio session (`wx.onAudioInterruptionBegin`). */
+  beginAudioInterruption(): void {
+    for (const listener of [...this.interruptionBeginListeners]) listener();
+  }
+
+  /** The interruption is over (`wx.onAudioInterruptionEnd`). */
+  endAudioInterruption(): void {
+    for (const listener of [...this.interruptionEndListeners]) listener();
+  }
 
   showModal = (options: ModalOptions): void => {
     this.modals.push(options);
@@ -332,6 +379,17 @@ export class FakeWx {
   reLaunch = (options: { url: string }): void => {
     this.navigations.push({ api: 'reLaunch', url: options.url });
   };
+
+  /** Stop answers wait until `releaseStops()` (a server still ending the stopped reply). */
+  holdStops(): void {
+    this.heldStops ??= [];
+  }
+
+  releaseStops(): void {
+    const held = this.heldStops ?? [];
+    this.heldStops = undefined;
+    for (const deliver of held) deliver();
+  }
 
   /** Conversation-route answers wait until `releaseJson()` (to look at the page in between). */
   holdJson(): void {
