@@ -47,6 +47,7 @@ export function openAdaptiveReply(options: AdaptiveReplyOptions, body: ChatReque
   let stopped = false;
   let heard = false;
   let polled: ReplyStreamHandle | undefined;
+  let timer: unknown;
   let timerArmed = false;
   const hear = (): void => {
     if (heard) return;
@@ -83,7 +84,6 @@ export function openAdaptiveReply(options: AdaptiveReplyOptions, body: ChatReque
       handlers.onError(error);
     },
   });
-  let timer: unknown;
   if (!heard && !stopped) {
     timerArmed = true;
     timer = options.scheduler.setTimeout(() => {

@@ -154,3 +154,52 @@ test('stopping a polled reply stops polling at once and leaves no timer', () => 
   assert.equal(session.state.status, 'stopped');
   assert.equal(client.requests.length, requestsAtStop, 'no poll after stop');
 });
+
+test('a stream that answers within the window is kept: no switch, no second request, even if its model is slow', async () => {
+  const { FakeWxRequest } = await import('./support/fake-wx-request.ts');
+  const clock = new FakeClock(0);
+  const network = new FakeWxRequest();
+  const polls: string[] = [];
+  const events: string[] = [];
+  const handle = openAdaptiveReply(
+    {
+      openStream: (body, handlers) => openReplyStream({ request: network.request, url: `${SERVER}/api/chat`, body, handlers }),
+      openPolled: () => {
+        polls.push('poll');
+        return { stop() {} };
+      },
+      scheduler: clock,
+    },
+    { message: 'hi', requestId: 'req-fast-0001' },
+    { onEvent: (event) => events.push(event.type), onError: (error) => events.push(error.code) },
+  );
+  clock.advance(3000);
+  network.last.sendHeaders(200, { 'Content-Type': 'text/event-stream' });
+  clock.advance(60_000);
+  assert.deepEqual(polls, [], 'headers came in time: this client streams');
+  assert.equal(network.tasks.length, 1);
+  assert.equal(clock.pendingTimers, 0, 'the switch timer is gone once the stream answered');
+  handle.stop();
+  assert.equal(network.last.abortCalls, 1);
+  assert.deepEqual(events, []);
+});
+
+test('without a requestId there is no switch: a repeat could start a second turn', () => {
+  const clock = new FakeClock(0);
+  let opened = 0;
+  openAdaptiveReply(
+    {
+      openStream: () => {
+        opened++;
+        return { stop() {} };
+      },
+      openPolled: () => assert.fail('never polled'),
+      scheduler: clock,
+    },
+    { message: 'hi' },
+    { onEvent: () => {}, onError: () => {} },
+  );
+  clock.advance(60_000);
+  assert.equal(opened, 1);
+  assert.equal(clock.pendingTimers, 0);
+});
