@@ -31,6 +31,19 @@ function queryOf(task: FakeRequestTask): URLSearchParams {
   return new URL(task.options.url).searchParams;
 }
 
+/** Turns voice on, sends a message and streams a whole reply spoken in `segments` segments; reading starts. */
+async function spokenReply(page: ChatPage, segments: number): Promise<FakeRequestTask> {
+  await page.tap('.voice-toggle');
+  await page.send('读给我听');
+  const task = page.wx.lastTask();
+  task.respond(200);
+  const audio = Array.from({ length: segments }, (_, index) => audioSegment(index));
+  await page.feed(task, byteChunks(utf8(sseText(replyEvents({ text: REPLY, voice: true, audio })))));
+  task.succeed();
+  await page.advance(100);
+  return task;
+}
+
 /** Answers polls of the reply's events in two batches, as the server would while the reply is written. */
 async function answerPolls(page: ChatPage, events: readonly ReplyEvent[]): Promise<void> {
   const half = Math.floor(events.length / 2);
@@ -135,13 +148,7 @@ test('重试 of a send that failed before its reply started sends the same reque
 
 test('an audio interruption holds the sentence being read; when it ends, that sentence goes on from where it was', async () => {
   const page = openPage();
-  await page.tap('.voice-toggle');
-  await page.send('读给我听');
-  const task = page.wx.lastTask();
-  task.respond(200);
-  await page.feed(task, byteChunks(utf8(sseText(replyEvents({ text: REPLY, voice: true, audio: [audioSegment(0), audioSegment(1)] })))));
-  task.succeed();
-  await page.advance(100);
+  await spokenReply(page, 2);
   const reading = page.wx.audio.current();
   reading.canplay();
   reading.advanceTo(1.2);
@@ -160,13 +167,7 @@ test('an audio interruption holds the sentence being read; when it ends, that se
 
 test('an interruption that ends while the page is hidden leaves 继续朗读, which reads on from the held sentence', async () => {
   const page = openPage();
-  await page.tap('.voice-toggle');
-  await page.send('读给我听');
-  const task = page.wx.lastTask();
-  task.respond(200);
-  await page.feed(task, byteChunks(utf8(sseText(replyEvents({ text: REPLY, voice: true, audio: [audioSegment(0)] })))));
-  task.succeed();
-  await page.advance(100);
+  await spokenReply(page, 1);
   const reading = page.wx.audio.current();
   page.wx.beginAudioInterruption();
   page.hide();
@@ -215,13 +216,7 @@ test('a reply reopened from the history is spoken through the speech route', asy
 
 test('重播 after the audio links expired asks the speech route for fresh ones', async () => {
   const page = openPage();
-  await page.tap('.voice-toggle');
-  await page.send('读给我听');
-  const task = page.wx.lastTask();
-  task.respond(200);
-  await page.feed(task, byteChunks(utf8(sseText(replyEvents({ text: REPLY, voice: true, audio: [audioSegment(0)] })))));
-  task.succeed();
-  await page.advance(100);
+  const task = await spokenReply(page, 1);
   page.wx.audio.current().end();
   await page.advance(100);
   await page.tap('.replay');
