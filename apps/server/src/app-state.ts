@@ -1,7 +1,7 @@
 /**
  * What the middleware chain stores on `ctx.state` for the handlers after it.
  *
- * Contract: `requestId` and `log` are set by the request-id middleware before anything else runs;
+ * Contract: `requestId`, `log` and `clientAddress` are set by the request-id middleware before anything else runs;
  * `user` is set only on routes behind `requireAuth`.
  */
 import type { Logger } from './logger.ts';
@@ -18,5 +18,7 @@ export interface AuthenticatedUser {
 export interface AppState {
   requestId: string;
   log: Logger;
+  /** The client's address: the peer's, or X-Forwarded-For's through trusted proxies (TRUST_PROXY). */
+  clientAddress: string;
   user?: AuthenticatedUser;
 }

@@ -11,8 +11,14 @@
  * (`PUT /api/messages/:messageId/feedback`) and shares (`/api/conversations/:id/shares`,
  * `GET`/`DELETE /api/shares/:shareId` — reading one needs no token). Every non-2xx answer is the protocol's JSON
  * error body; no middleware here compresses anything.
+ *
+ * Every door is limited (`doors`): requests on connections past MAX_CONNECTIONS are answered 503
+ * `server_busy`; logins are rate-limited per client address, other requests without a valid token
+ * too (`/healthz` aside); authenticated routes other than the chat per user; reply streams (chats
+ * and resumes) per user and resumes per reply. Every answer carries the security headers
+ * (`http/security-headers.ts`).
  */
-import Koa from 'koa';
+import Koa, { type Middleware } from 'koa';
 import { Router } from '@koa/router';
 import { ROUTES, WxstreamError } from '@wxstream/protocol';
 import type { AppState } from './app-state.ts';
@@ -28,13 +34,18 @@ import type { Clock } from './clock.ts';
 import { mountConversationRoutes } from './conversations/conversation-routes.ts';
 import { mountFeedbackRoute } from './conversations/feedback-route.ts';
 import { mountShareRoutes } from './conversations/share-routes.ts';
+import type { ProxyTrust } from './http/client-address.ts';
+import { clientFault, clientFaultFields } from './http/client-faults.ts';
 import { errorHandler } from './http/error-handler.ts';
 import { requestId } from './http/request-id.ts';
+import { securityHeaders } from './http/security-headers.ts';
 import type { RateLimiter } from './limits/rate-limiter.ts';
 import type { ReplyAdmissionDeps } from './limits/reply-admission.ts';
+import { addressRateLimits, chargeFailedAuth, userRateLimit } from './limits/request-rate-limits.ts';
+import { holdStreamSlot, streamSlot, type StreamSlots } from './limits/stream-slots.ts';
 import type { Logger } from './logger.ts';
 import { METRICS_ROUTE, metricsHandler } from './metrics/metrics-handler.ts';
-import type { ServerMetrics } from './metrics/server-metrics.ts';
+import type { LimitKind, ServerMetrics } from './metrics/server-metrics.ts';
 import { mountTranscriptionRoutes } from './transcription/transcription-route.ts';
 import type { TranscriptionService } from './transcription/transcription-service.ts';
 import type { ReplyLog } from './reply-log/reply-log.ts';
@@ -86,6 +97,22 @@ export interface AppDeps {
   requests?: RequestLedger;
   /** Polling delivery and stops by request (defaults: `DEFAULT_REQUESTS`). */
   requestSettings?: RequestConfig;
+  /** What limits every door: who is a proxy, the rate limits, the stream and connection caps. */
+  doors: AppDoors;
+}
+
+/** The limits at the doors (`limits/request-rate-limits.ts`, `limits/stream-slots.ts`, `http/connection-gate.ts`). */
+export interface AppDoors {
+  trustProxy: ProxyTrust;
+  /** Per client address on `POST /api/auth/login`. */
+  loginRate: RateLimiter;
+  /** Per client address on every other request without a valid token (not `/healthz`). */
+  publicRate: RateLimiter;
+  /** Per user on the authenticated routes other than `POST /api/chat`. */
+  apiRate: RateLimiter;
+  streams: StreamSlots;
+  /** Answers requests on connections past `MAX_CONNECTIONS`; none when the app is not behind our listener. */
+  connections: Middleware<AppState> | undefined;
 }
 
 export function createApp(deps: AppDeps): Koa<AppState> {
@@ -118,7 +145,15 @@ export function createApp(deps: AppDeps): Koa<AppState> {
           },
   );
 
-  const authenticated = requireAuth({ tokens: deps.tokens, store: deps.store, acceptDevIdentities: login.mode === 'dev' });
+  const { doors } = deps;
+  const refused = (limit: LimitKind) => deps.metrics.limitRefused(limit);
+  // A refused token spends the address's public limit, like no token (junk tokens are not a bypass).
+  const authenticated = chargeFailedAuth(requireAuth({ tokens: deps.tokens, store: deps.store, acceptDevIdentities: login.mode === 'dev' }), {
+    public: doors.publicRate,
+    onRefused: refused,
+  });
+  const authenticatedApi = inOrder(authenticated, userRateLimit(doors.apiRate, refused));
+  const holdSlot = holdStreamSlot(doors.streams, refused);
 
   router.post(
     ROUTES.chat,
@@ -127,6 +162,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
       await next();
     },
     authenticated,
+    streamSlot(holdSlot),
     chatRoute({
       upstream: deps.upstream,
       replies: deps.replies,
@@ -149,7 +185,8 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   // Whichever route finds a reply whose instance died ends it the same way (abandoned-reply.ts).
   const abandoned = { replyLog: deps.replyLog, store: deps.store, metrics: deps.metrics, locks: deps.admission.locks };
 
-  mountReplyRoutes(router, authenticated, {
+  mountReplyRoutes(router, authenticatedApi, {
+    holdStreamSlot: holdSlot,
     replyLog: deps.replyLog,
     stopChannel: deps.stopChannel,
     clock: deps.clock,
@@ -160,10 +197,11 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     pollWaitMs: requestSettings.pollWaitMs,
   });
 
+  // Voice input has its own per-user limit (STT_RATE_LIMIT_*), as the chat has.
   mountTranscriptionRoutes(router, authenticated, { service: deps.transcription, clock: deps.clock });
 
   if (deps.requests !== undefined) {
-    mountRequestRoutes(router, authenticated, {
+    mountRequestRoutes(router, authenticatedApi, {
       requests: deps.requests,
       replyLog: deps.replyLog,
       stopChannel: deps.stopChannel,
@@ -175,7 +213,8 @@ export function createApp(deps: AppDeps): Koa<AppState> {
 
   router.post(
     ROUTES.messageSpeech,
-    authenticated,
+    authenticatedApi,
+    streamSlot(holdSlot),
     messageSpeechRoute({
       store: deps.store,
       voice: deps.voice,
@@ -185,13 +224,14 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     }),
   );
 
-  mountConversationRoutes(router, authenticated, {
+  mountConversationRoutes(router, authenticatedApi, {
     store: deps.store,
     maxBodyBytes: settings.maxBodyBytes,
+    contentChecker: deps.contentChecker,
     abandoned,
   });
 
-  mountFeedbackRoute(router, authenticated, {
+  mountFeedbackRoute(router, authenticatedApi, {
     store: deps.store,
     contentChecker: deps.contentChecker,
     metrics: deps.metrics,
@@ -199,25 +239,33 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   });
 
   // Reading a share needs no token; creating, listing and revoking are the owner's.
-  mountShareRoutes(router, authenticated, { store: deps.store, rateLimiter: deps.shareRateLimiter });
+  mountShareRoutes(router, authenticatedApi, { store: deps.store, rateLimiter: deps.shareRateLimiter });
 
-  app.use(requestId({ logger: deps.logger, ids: deps.ids, clock: deps.clock }));
+  app.use(requestId({ logger: deps.logger, ids: deps.ids, clock: deps.clock, trustProxy: doors.trustProxy }));
+  app.use(securityHeaders());
   app.use(async (ctx, next) => {
     // Tell keep-alive clients to reconnect elsewhere while we drain.
     if (deps.lifecycle.shuttingDown) ctx.set('Connection', 'close');
     await next();
   });
   app.use(errorHandler());
+  if (doors.connections !== undefined) app.use(doors.connections);
+  app.use(addressRateLimits({ login: doors.loginRate, public: doors.publicRate, onRefused: refused }));
   app.use(router.routes());
   app.use(router.allowedMethods());
 
   app.on('error', (error: NodeJS.ErrnoException) => {
-    // Koa reports a stream body cut short by the client here; that is a normal way for a reply to end.
-    if (error.code === 'ERR_STREAM_PREMATURE_CLOSE' || error.code === 'ECONNRESET') {
-      deps.logger.debug({ code: error.code }, 'response stream closed early');
-      return;
-    }
-    deps.logger.error({ err: error }, 'koa error');
+    // A client that left mid-request or mid-answer, or sent bytes that are not HTTP, is the
+    // client's doing: no stack, no error level (client-faults.ts). Only our own failures are errors.
+    const fault = clientFault(error);
+    if (fault === 'gone') deps.logger.debug(clientFaultFields(error), 'client connection ended early');
+    else if (fault === 'malformed') deps.logger.info(clientFaultFields(error), 'malformed request');
+    else deps.logger.error({ err: error }, 'koa error');
   });
   return app;
+}
+
+/** Two middleware as one: `first`, then `second` where `first` calls next. */
+function inOrder(first: Middleware<AppState>, second: Middleware<AppState>): Middleware<AppState> {
+  return (ctx, next) => first(ctx, () => second(ctx, next));
 }

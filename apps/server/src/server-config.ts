@@ -16,6 +16,7 @@
  * | LOG_MESSAGE_TEXT             | false                   | debugging only: put message and reply text in the logs |
  * | CONTINUE_ON_DISCONNECT       | true                    | a reply whose client left is generated to its end and stored; false aborts it |
  *
+ * TRUST_PROXY, the listener's timeouts and MAX_CONNECTIONS come from `http/http-config.ts`;
  * REDIS_URL / REDIS_KEY_PREFIX come from `redis/redis-config.ts`, REPLY_LOG_TTL_MS /
  * REPLY_LOG_MAX_EVENTS and the producer lease's REPLY_PRODUCER_LEASE_TTL_MS /
  * REPLY_PRODUCER_CHECK_INTERVAL_MS from `reply-log/reply-log-config.ts`, REQUEST_STOP_TTL_MS / POLL_WAIT_MS /
@@ -27,6 +28,7 @@
  * development login is on when DEV_LOGIN allows it (by default everywhere except production).
  */
 import { ConfigError, loadConfig, type Config, type Env } from './config.ts';
+import { loadHttpConfig, type HttpConfig } from './http/http-config.ts';
 import { createEnvReader } from './limits/env-reader.ts';
 import { loadLimitsConfig, type LimitsConfig } from './limits/limits-config.ts';
 import { loadMetricsConfig, type MetricsConfig } from './metrics/metrics-config.ts';
@@ -53,6 +55,7 @@ export type LoginMode = 'wechat' | 'dev' | 'disabled';
 
 export interface ServerConfig extends Config {
   readonly limits: LimitsConfig;
+  readonly http: HttpConfig;
   readonly metrics: MetricsConfig;
   readonly wechat: WechatConfig;
   readonly storage: StorageConfig;
@@ -89,6 +92,7 @@ export function loadServerConfig(env: Env): ServerConfig {
   };
   const core = part(loadConfig);
   const limits = part(loadLimitsConfig);
+  const http = part(loadHttpConfig);
   const metrics = part(loadMetricsConfig);
   const wechat = part(loadWechatConfig);
   const redis = part(loadRedisConfig);
@@ -109,7 +113,7 @@ export function loadServerConfig(env: Env): ServerConfig {
   const logMessageText = read.flag('LOG_MESSAGE_TEXT', false);
   const continueOnDisconnect = read.flag('CONTINUE_ON_DISCONNECT', true);
 
-  if (problems.length > 0 || core === undefined || limits === undefined || metrics === undefined || wechat === undefined || redis === undefined || replyLog === undefined || requests === undefined || upstreamRetry === undefined || voice === undefined || transcription === undefined || sideCalls === undefined) {
+  if (problems.length > 0 || core === undefined || limits === undefined || http === undefined || metrics === undefined || wechat === undefined || redis === undefined || replyLog === undefined || requests === undefined || upstreamRetry === undefined || voice === undefined || transcription === undefined || sideCalls === undefined) {
     throw new ConfigError(problems);
   }
   const wechatLogin = wechat.credentials !== undefined;
@@ -117,6 +121,7 @@ export function loadServerConfig(env: Env): ServerConfig {
   return {
     ...core,
     limits,
+    http,
     metrics,
     wechat,
     storage,

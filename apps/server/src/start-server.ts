@@ -36,9 +36,11 @@ import { ReplyRegistry } from './chat/reply-registry.ts';
 import { localStopChannel, openRedisStopChannel, type ReplyStopChannel } from './chat/reply-stop-channel.ts';
 import { createStoredUsageQuota } from './chat/stored-usage-quota.ts';
 import { systemClock, type Clock } from './clock.ts';
+import { ConnectionGate } from './http/connection-gate.ts';
 import type { ReplyAdmissionDeps } from './limits/reply-admission.ts';
+import { StreamSlots } from './limits/stream-slots.ts';
 import type { Logger } from './logger.ts';
-import { ServerMetrics } from './metrics/server-metrics.ts';
+import { ServerMetrics, type LimitKind } from './metrics/server-metrics.ts';
 import type { RedisConnections } from './redis/redis-connections.ts';
 import type { ServerConfig } from './server-config.ts';
 import { createStateStores, type StateStores } from './state-stores.ts';
@@ -126,6 +128,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       ...(redis === undefined ? {} : { redis: { connections: redis, keyPrefix: config.redis.keyPrefix } }),
     });
     const replies = new ReplyRegistry();
+    const refused = (limit: LimitKind) => metrics.limitRefused(limit);
+    const connections = new ConnectionGate({ maxConnections: config.http.maxConnections, onRefused: refused });
     const stopChannel = opened.hold(await openStopChannel(config, redis, replies), (channel) => channel.close());
     const lifecycle = { shuttingDown: false };
     const app = createApp({
@@ -138,6 +142,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       store,
       admission: replyAdmission(config, store, shared, metrics, clock),
       shareRateLimiter: shared.shareRateLimiter,
+      doors: {
+        trustProxy: config.http.trustProxy,
+        loginRate: shared.rateLimiterFor(config.limits.loginRate),
+        publicRate: shared.rateLimiterFor(config.limits.publicRate),
+        apiRate: shared.rateLimiterFor(config.limits.apiRate),
+        streams: new StreamSlots({ maxPerUser: config.limits.maxStreamsPerUser, maxPerReply: config.limits.maxReadersPerReply }),
+        connections: connections.admit,
+      },
       contentChecker: wechat.contentChecker,
       metrics,
       metricsToken: config.metrics.token,
@@ -152,7 +164,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       requestSettings: config.requests,
       settings: chatSettingsFrom(config),
     });
-    const { httpServer, url, port } = await listen(app.callback(), config, logger);
+    const { httpServer, url, port } = await listen(app.callback(), config, connections, logger);
 
     const shutdown = gracefulShutdown({
       httpServer,
@@ -193,6 +205,7 @@ function replyAdmission(config: ServerConfig, store: ConversationStore, shared: 
     // The quota counts stored usage: with DATABASE_URL the store is shared, so it holds across instances.
     quota: createStoredUsageQuota({ store, clock, dailyTokens: limits.dailyTokenQuota, utcOffsetMinutes: limits.quotaUtcOffsetMinutes }),
     locks: shared.locks,
+    ...(shared.replyLogHasRoom === undefined ? {} : { replyLogHasRoom: shared.replyLogHasRoom }),
     onRefused: (limit) => metrics.limitRefused(limit),
   };
 }

@@ -42,6 +42,13 @@ export interface StateStores {
   readonly replyLog: ReplyLog;
   /** What became of the chat requests clients named (`requestId`): repeats and early stops. */
   readonly requests: RequestLedger;
+  /**
+   * Another rate limiter on the same store, for a limit with its own rate (per address, per user
+   * on other routes). Its keys must not collide with the chat limiter's user ids: namespace them.
+   */
+  rateLimiterFor(rate: { perMinute: number; burst: number }): RateLimiter;
+  /** In memory only: false while live replies fill the reply log's REPLY_LOG_MAX_BYTES (Redis has its own maxmemory). */
+  readonly replyLogHasRoom?: () => boolean;
 }
 
 export interface StateStoresOptions {
@@ -66,14 +73,17 @@ export function createStateStores(options: StateStoresOptions): StateStores {
   };
 
   if (redis === undefined) {
+    const inMemoryLog = new InMemoryReplyLog({ clock, ...replyLog });
     return {
       kind: 'memory',
+      replyLogHasRoom: () => inMemoryLog.hasRoomForNewReply(),
       locks: new InMemoryReplyLocks({ clock, ttlMs: limits.replyLockTtlMs }),
       rateLimiter: new InMemoryRateLimiter({ clock, ...rate }),
       shareRateLimiter: new InMemoryRateLimiter({ clock, ...shareRate }),
       quota: new InMemoryQuotaLedger({ clock, ...quota }),
-      replyLog: new InMemoryReplyLog({ clock, ...replyLog }),
+      replyLog: inMemoryLog,
       requests: new InMemoryRequestLedger({ clock, ...requestTimes }),
+      rateLimiterFor: (other) => new InMemoryRateLimiter({ clock, ...other }),
     };
   }
 
@@ -87,5 +97,6 @@ export function createStateStores(options: StateStoresOptions): StateStores {
     quota: new RedisQuotaLedger({ client, clock, ...quota, keyPrefix }),
     replyLog: new RedisReplyLog({ client, subscriber, clock, ...replyLog, keyPrefix }),
     requests: new RedisRequestLedger({ client, keyPrefix, ...requestTimes }),
+    rateLimiterFor: (other) => new RedisRateLimiter({ client, clock, ...other, keyPrefix }),
   };
 }

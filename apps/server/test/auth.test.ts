@@ -5,6 +5,7 @@ import { createTokenService, VERIFIED_TOKENS_KEPT } from '../src/auth/token.ts';
 import { chatRequest, login, send } from './support/http-client.ts';
 import { parseReplyBody } from './support/reply-stream.ts';
 import { TEST_TOKEN_SECRET, startStack, startTestServer, type TestStack } from './support/test-server.ts';
+import { otherSpellings } from './support/base64url-spellings.ts';
 import { createTestClock, type TestClock } from './support/test-clock.ts';
 
 function errorCodeOf(run: () => unknown): string | undefined {
@@ -76,6 +77,15 @@ describe('token service', () => {
     const issued = Array.from({ length: VERIFIED_TOKENS_KEPT + 10 }, (_, index) => tokens.issue(`dev:user-${index}`).token);
     for (const token of issued) tokens.verify(token);
     for (const [index, token] of issued.entries()) assert.equal(tokens.verify(token).sub, `dev:user-${index}`);
+  });
+
+  test('a token is one string: another base64url spelling of the same signature bytes is invalid_token', () => {
+    const { token } = tokens.issue('dev:alice');
+    const [payload = '', signature = ''] = token.split('.');
+    const spellings = otherSpellings(signature);
+    assert.equal(spellings.length, 3);
+    for (const spelling of spellings) assert.equal(errorCodeOf(() => tokens.verify(`${payload}.${spelling}`)), 'invalid_token', spelling);
+    assert.equal(tokens.verify(token).sub, 'dev:alice');
   });
 
   test('malformed tokens are invalid_token', () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { parseErrorBody } from '@wxstream/protocol';
+import { PATIENCE_MS } from './support/eventually.ts';
 import { chatRequest, login, send } from './support/http-client.ts';
 import { parseReplyBody } from './support/reply-stream.ts';
 import { TEST_API_KEY, startStack, startTestServer, type TestStack } from './support/test-server.ts';
@@ -59,7 +60,7 @@ describe('upstream failures', () => {
       code: 'upstream_timeout',
       retryable: true,
     });
-    const aborted = await stack.emulator.waitForAbort(before, 2000);
+    const aborted = await stack.emulator.waitForAbort(before, PATIENCE_MS);
     assert.equal(aborted.aborted, true);
   });
 

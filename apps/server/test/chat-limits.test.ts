@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ROUTES, parseErrorBody, routePath } from '@wxstream/protocol';
 import { getConversation, startOf } from './support/api-client.ts';
 import { parseExposition, valueOf } from './support/exposition.ts';
@@ -11,6 +10,7 @@ import { chatRequest, login, openStream, send, type HttpAnswer } from './support
 import { parseReplyBody } from './support/reply-stream.ts';
 import { startEmulator, startStack, startTestServer } from './support/test-server.ts';
 import { createTestClock } from './support/test-clock.ts';
+import { eventually, PATIENCE_MS } from './support/eventually.ts';
 
 async function chatOk(url: string, token: string, message = 'hi') {
   const answer = await send(url, '/api/chat', chatRequest(token, { message }));
@@ -53,9 +53,8 @@ test('50 parallel chats from one user: exactly one streams, the other 49 get 409
     held?.destroy();
     const stop = await send(stack.url, routePath(ROUTES.stopReply, { messageId }), { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
     assert.equal(stop.status, 200, stop.text);
-    await stack.emulator.waitForAbort(0, 2000);
-    for (let attempt = 0; attempt < 100 && stack.app.server.activeReplies > 0; attempt += 1) await sleep(10);
-    assert.equal(stack.app.server.activeReplies, 0);
+    await stack.emulator.waitForAbort(0, PATIENCE_MS);
+    await eventually(() => stack.app.server.activeReplies === 0, 'the stopped reply to conclude');
 
     stack.emulator.setScenario({ content: ['next'] });
     const next = await chatOk(stack.url, token, 'the lock was released');
@@ -72,15 +71,25 @@ test('50 parallel chats from one user: exactly one streams, the other 49 get 409
 });
 
 test('a long reply renews its lease, so a second chat is still refused after the lock TTL has passed', async () => {
+  // The model holds its stream after two pieces while the test moves the clock three TTLs on, a
+  // quarter TTL at a time: each renewal (every third of the TTL) falls due and runs on the way.
+  const clock = createTestClock();
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
   const pieces = Array.from({ length: 16 }, (_, index) => `p${index} `);
-  const stack = await startStack({ env: { REPLY_LOCK_TTL_MS: '1000' }, scenario: { content: pieces, chunkDelayMs: 100 } });
+  const stack = await startStack({ clock, env: { REPLY_LOCK_TTL_MS: '1000' }, scenario: { content: pieces, holdAfter: { events: 3, until: held } } });
   try {
     const token = await login(stack.url);
     const stream = await openStream(stack.url, '/api/chat', chatRequest(token, { message: 'a long answer' }));
-    await stream.waitForText('p13 ', 5000);
+    await stream.waitForText('p1 ');
+    for (let step = 0; step < 12; step += 1) {
+      clock.advance(250);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     assertRefused(await send(stack.url, '/api/chat', chatRequest(token, { message: 'too soon' })), 409, 'reply_in_progress');
+    release();
     await stream.ended;
-    for (let attempt = 0; attempt < 100 && stack.app.server.activeReplies > 0; attempt += 1) await sleep(10);
+    await eventually(() => stack.app.server.activeReplies === 0, 'the reply to conclude');
     stack.emulator.setScenario({ content: ['ok'] });
     await chatOk(stack.url, token, 'after the reply');
   } finally {

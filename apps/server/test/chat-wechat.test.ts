@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseErrorBody, type LoginResponse } from '@wxstream/protocol';
 import { createTokenService } from '../src/auth/token.ts';
 import { systemClock } from '../src/clock.ts';
 import { authed, getConversation, listConversations, startOf } from './support/api-client.ts';
 import { parseExposition, valueOf } from './support/exposition.ts';
 import { startFakeWechatServer, type FakeWechatServer } from './support/fake-wechat-server.ts';
+import { eventually, PATIENCE_MS } from './support/eventually.ts';
 import { chatRequest, login, openStream, send } from './support/http-client.ts';
 import { parseReplyBody } from './support/reply-stream.ts';
 import { TEST_TOKEN_SECRET, startStack, startTestServer, type TestStack } from './support/test-server.ts';
@@ -31,7 +31,7 @@ let codes = 0;
 async function startWechatStack(env: Env = {}): Promise<WechatStack> {
   const fake = await startFakeWechatServer({ riskyWords: [RISKY], reviewWords: ['可疑'] });
   const stack = await startStack({
-    env: { WECHAT_APPID: fake.appid, WECHAT_SECRET: fake.secret, WECHAT_API_BASE_URL: fake.baseUrl, WECHAT_TIMEOUT_MS: '2000', ...env },
+    env: { WECHAT_APPID: fake.appid, WECHAT_SECRET: fake.secret, WECHAT_API_BASE_URL: fake.baseUrl, WECHAT_TIMEOUT_MS: '30000', ...env },
   });
   return {
     fake,
@@ -190,6 +190,23 @@ describe('content security with msgSecCheck', () => {
     assert.ok(valueOf(await scrape(), 'wxstream_replies_total', { outcome: 'blocked', code: 'content_blocked' }) >= 1);
   });
 
+  test('a conversation renamed to a risky title is refused 422 content_blocked and keeps its title; a safe new title is checked and stored', async () => {
+    wx.stack.emulator.setScenario({ content: ['好的。'] });
+    const answer = await send(wx.url, '/api/chat', chatRequest(token, { message: '起个名字吧' }));
+    const { conversationId } = startOf(answer.text);
+    const before = wx.fake.requestsTo('msg_sec_check').length;
+    const refused = await send(wx.url, `/api/conversations/${conversationId}`, authed(token, 'PUT', { title: `关于${RISKY}` }));
+    assert.equal(refused.status, 422, refused.text);
+    assert.equal(parseErrorBody(refused.json())?.code, 'content_blocked');
+    assert.equal((await getConversation(wx.url, token, conversationId)).conversation.title, '起个名字吧');
+    const renamed = await send(wx.url, `/api/conversations/${conversationId}`, authed(token, 'PATCH', { title: '天气' }));
+    assert.equal(renamed.status, 200, renamed.text);
+    assert.deepEqual(
+      wx.fake.requestsTo('msg_sec_check').slice(before).map((request) => (request.body as { content: string }).content),
+      [`关于${RISKY}`, '天气'],
+    );
+  });
+
   test('a review verdict lets the text through', async () => {
     wx.stack.emulator.setScenario({ content: ['好的'] });
     const answer = await send(wx.url, '/api/chat', chatRequest(token, { message: '这有点可疑吗' }));
@@ -205,7 +222,7 @@ describe('content security with msgSecCheck', () => {
     const last = reply.events.at(-1);
     assert.equal(last?.type, 'error');
     assert.equal(last?.type === 'error' ? last.data.code : undefined, 'content_blocked');
-    assert.equal((await wx.stack.emulator.waitForAbort(index, 2000)).aborted, true, 'the model call was aborted, not left to finish');
+    assert.equal((await wx.stack.emulator.waitForAbort(index, PATIENCE_MS)).aborted, true, 'the model call was aborted, not left to finish');
     const stored = (await getConversation(wx.url, token, startOf(answer.text).conversationId)).messages[1];
     assert.equal(stored?.status, 'blocked');
     assert.equal(stored?.errorCode, 'content_blocked');
@@ -245,7 +262,7 @@ test('checks never hold back passing text: the whole reply arrives while its che
     });
     const stream = await openStream(wx.url, '/api/chat', chatRequest(token, { message: '说点什么' }));
     await stream.waitForText('最后一句。', 5000);
-    for (let attempt = 0; attempt < 100 && wx.fake.requestsTo('msg_sec_check').length < checksBefore + 2; attempt += 1) await sleep(5);
+    await eventually(() => wx.fake.requestsTo('msg_sec_check').length >= checksBefore + 2, 'two more content checks');
     assert.ok(wx.fake.requestsTo('msg_sec_check').length >= checksBefore + 2, 'reply segments are being checked');
     assert.ok(!stream.text().includes('event: done'), 'the ending waits for the verdicts; the text did not');
     const reply = parseReplyBody((await stream.ended).toString('utf8'));

@@ -6,20 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { startOf, waitForStoredReply } from './support/api-client.ts';
+import { eventually, PATIENCE_MS } from './support/eventually.ts';
 import { beginSend, chatRequest, login, openStream } from './support/http-client.ts';
 import { startStack, type TestStack } from './support/test-server.ts';
 
 function logWaiter(stack: () => TestStack) {
-  return async (predicate: (record: Record<string, unknown>) => boolean) => {
-    for (let attempt = 0; attempt < 300; attempt += 1) {
-      const record = stack().app.logs.find(predicate);
-      if (record !== undefined) return record;
-      await sleep(10);
-    }
-    throw new Error('log record never appeared');
-  };
+  return (predicate: (record: Record<string, unknown>) => boolean) => eventually(() => stack().app.logs.find(predicate), 'the log record');
 }
 
 describe('a client that goes away (default: the reply continues)', () => {
@@ -28,7 +21,8 @@ describe('a client that goes away (default: the reply continues)', () => {
   const waitForLog = logWaiter(() => stack);
 
   before(async () => {
-    stack = await startStack();
+    // The test client stands in for a trusted proxy, so the X-Request-Id it sends names the logs.
+    stack = await startStack({ env: { TRUST_PROXY: 'loopback' } });
     token = await login(stack.url);
   });
   after(() => stack.close());
@@ -50,14 +44,14 @@ describe('a client that goes away (default: the reply continues)', () => {
   });
 
   test('before the provider answered: the pending upstream request is aborted, since nobody knows the reply to resume', async () => {
+    // The provider answers after 3 s: an abort recorded at all was the server's, not the end of the answer.
     stack.emulator.setScenario({ content: ['never seen'], headersDelayMs: 3000 });
     const index = stack.emulator.requests.length;
     const pending = beginSend(stack.url, '/api/chat', chatRequest(token, { message: 'slow provider' }));
-    await stack.emulator.waitForRequests(index + 1, 2000);
-    const disconnectedAt = performance.now();
+    await stack.emulator.waitForRequests(index + 1, PATIENCE_MS);
     pending.destroy();
-    const request = await stack.emulator.waitForAbort(index, 1000);
-    assert.ok(request.abortedAt !== undefined && request.abortedAt - disconnectedAt < 1000);
+    const request = await stack.emulator.waitForAbort(index, PATIENCE_MS);
+    assert.equal(request.finishedAt, undefined, 'the provider never got to answer');
   });
 });
 
@@ -67,20 +61,19 @@ describe('a client that goes away with CONTINUE_ON_DISCONNECT=false', () => {
   const waitForLog = logWaiter(() => stack);
 
   before(async () => {
-    stack = await startStack({ env: { CONTINUE_ON_DISCONNECT: 'false' } });
+    stack = await startStack({ env: { CONTINUE_ON_DISCONNECT: 'false', TRUST_PROXY: 'loopback' } });
     token = await login(stack.url);
   });
   after(() => stack.close());
 
-  test('mid-reply: the upstream request is aborted within a second and the partial reply stored stopped, client_closed', async () => {
-    stack.emulator.setScenario({ content: Array.from({ length: 100 }, (_, index) => `chunk${index} `), chunkDelayMs: 50 });
+  test('mid-reply: the upstream request is aborted and the partial reply stored stopped, client_closed', async () => {
+    // The model sends three pieces and then holds the stream open for ever: only an abort ends it.
+    stack.emulator.setScenario({ content: Array.from({ length: 100 }, (_, index) => `chunk${index} `), stallAfter: 3 });
     const index = stack.emulator.requests.length;
     const stream = await openStream(stack.url, '/api/chat', chatRequest(token, { message: 'long answer please' }, { 'X-Request-Id': 'abort-mid-reply' }));
     await stream.waitForText('chunk1 ');
-    const disconnectedAt = performance.now();
     stream.destroy();
-    const request = await stack.emulator.waitForAbort(index, 1000);
-    assert.ok(request.abortedAt !== undefined && request.abortedAt - disconnectedAt < 1000);
+    await stack.emulator.waitForAbort(index, PATIENCE_MS);
     const record = await waitForLog((entry) => entry.requestId === 'abort-mid-reply' && entry.msg === 'reply finished');
     assert.equal(record.outcome, 'client_closed');
     const stored = await waitForStoredReply(stack.url, token, startOf(stream.text()).conversationId);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { chooseRequestId } from '../src/http/request-id.ts';
+import { eventually } from './support/eventually.ts';
 import { chatRequest, login, send } from './support/http-client.ts';
 import { parseReplyBody } from './support/reply-stream.ts';
 import { TEST_API_KEY, startStack, type TestStack } from './support/test-server.ts';
@@ -10,7 +10,8 @@ describe('health, request ids and logs', () => {
   let stack: TestStack;
 
   before(async () => {
-    stack = await startStack({ scenario: { content: ['私密', '回答'], usage: { promptTokens: 11, completionTokens: 2 } } });
+    // The test client stands in for a trusted proxy (nginx on loopback), whose X-Request-Id is kept.
+    stack = await startStack({ env: { TRUST_PROXY: 'loopback' }, scenario: { content: ['私密', '回答'], usage: { promptTokens: 11, completionTokens: 2 } } });
   });
   after(() => stack.close());
 
@@ -20,7 +21,19 @@ describe('health, request ids and logs', () => {
     assert.deepEqual(answer.json(), { status: 'ok' });
   });
 
-  test('a sane X-Request-Id is echoed, an unsafe one is replaced', async () => {
+  test('from a client that is not a trusted proxy, even a sane X-Request-Id is replaced by our own', async () => {
+    const direct = await startStack();
+    try {
+      const answer = await send(direct.url, '/healthz', { headers: { 'X-Request-Id': 'trace-123_abc:1.2' } });
+      assert.notEqual(answer.headers['x-request-id'], 'trace-123_abc:1.2');
+      assert.match(String(answer.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+      assert.ok(!direct.app.logs.some((record) => record.requestId === 'trace-123_abc:1.2'), 'never logged under the forged id');
+    } finally {
+      await direct.close();
+    }
+  });
+
+  test('from a trusted proxy, a sane X-Request-Id is echoed, an unsafe one is replaced', async () => {
     const kept = await send(stack.url, '/healthz', { headers: { 'X-Request-Id': 'trace-123_abc:1.2' } });
     assert.equal(kept.headers['x-request-id'], 'trace-123_abc:1.2');
     const replaced = await send(stack.url, '/healthz', { headers: { 'X-Request-Id': 'bad id {"level":60}' } });
@@ -42,12 +55,7 @@ describe('health, request ids and logs', () => {
     const secretMessage = '我的银行卡密码是多少';
     const answer = await send(stack.url, '/api/chat', chatRequest(token, { message: secretMessage }, { 'X-Request-Id': 'logged-reply' }));
     assert.equal(parseReplyBody(answer.text).text, '私密回答');
-    let finished: Record<string, unknown> | undefined;
-    for (let attempt = 0; attempt < 100 && finished === undefined; attempt += 1) {
-      finished = stack.app.logs.find((record) => record.requestId === 'logged-reply' && record.msg === 'reply finished');
-      if (finished === undefined) await sleep(10);
-    }
-    assert.ok(finished);
+    const finished = await eventually(() => stack.app.logs.find((record) => record.requestId === 'logged-reply' && record.msg === 'reply finished'), 'the reply finished record');
     assert.equal(finished.outcome, 'done');
     assert.equal(finished.finishReason, 'stop');
     assert.equal(finished.promptTokens, 11);

@@ -1,18 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError } from '../src/config.ts';
 import { loadLimitsConfig } from '../src/limits/limits-config.ts';
 import { loadMetricsConfig } from '../src/metrics/metrics-config.ts';
-
-function problemsOf(load: () => unknown): readonly string[] {
-  try {
-    load();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+import { problemsOf } from './support/config-problems.ts';
 
 test('an empty environment gives the documented limits', () => {
   assert.deepEqual(loadLimitsConfig({}), {
@@ -26,6 +16,11 @@ test('an empty environment gives the documented limits', () => {
     maxConversationMessages: 200,
     maxContextTokens: 8000,
     systemPrompt: undefined,
+    loginRate: { perMinute: 20, burst: 10 },
+    publicRate: { perMinute: 600, burst: 200 },
+    apiRate: { perMinute: 300, burst: 100 },
+    maxStreamsPerUser: 4,
+    maxReadersPerReply: 4,
   });
 });
 
@@ -54,6 +49,11 @@ test('every limit is read from the environment, including a negative offset and 
       maxConversationMessages: 50,
       maxContextTokens: 32_000,
       systemPrompt: '你是一个乐于助人的助手。\n回答要简洁。',
+      loginRate: { perMinute: 20, burst: 10 },
+      publicRate: { perMinute: 600, burst: 200 },
+      apiRate: { perMinute: 300, burst: 100 },
+      maxStreamsPerUser: 4,
+      maxReadersPerReply: 4,
     },
   );
 });

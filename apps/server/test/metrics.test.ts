@@ -7,6 +7,7 @@ import Koa from 'koa';
 import { Router } from '@koa/router';
 import type { AppState } from '../src/app-state.ts';
 import { errorHandler } from '../src/http/error-handler.ts';
+import { compileTrustProxy } from '../src/http/client-address.ts';
 import { requestId } from '../src/http/request-id.ts';
 import { createLogger } from '../src/logger.ts';
 import { METRICS_ROUTE, metricsHandler } from '../src/metrics/metrics-handler.ts';
@@ -157,7 +158,7 @@ describe('GET /metrics', () => {
     const router = new Router<AppState>();
     router.get(METRICS_ROUTE, metricsHandler<AppState>(metrics, { token: TOKEN }));
     let id = 0;
-    app.use(requestId({ logger: createLogger({ level: 'silent' }), ids: () => `req-${++id}`, clock: createManualClock() }));
+    app.use(requestId({ logger: createLogger({ level: 'silent' }), ids: () => `req-${++id}`, clock: createManualClock(), trustProxy: compileTrustProxy(undefined) }));
     app.use(errorHandler());
     app.use(router.routes());
     app.use(router.allowedMethods());

@@ -117,7 +117,9 @@ describe('nginx in front of two instances', { skip: nginx === undefined ? 'nginx
   before(async () => {
     emulator = await startEmulator({ scenario: { content: CONTENT, chunkDelayMs: 120 } });
     // Shared TOKEN_SECRET (the test default): a token from one instance is good on the other.
-    const env = { HEARTBEAT_INTERVAL_MS: '40', OPENAI_MODEL: 'emulated-model' };
+    // nginx is on loopback: the instances believe its X-Forwarded-For and X-Request-Id. Logins are
+    // limited per address (2 at once), so the test can see which address the instances believed.
+    const env = { HEARTBEAT_INTERVAL_MS: '40', OPENAI_MODEL: 'emulated-model', TRUST_PROXY: 'loopback', LOGIN_RATE_LIMIT_PER_MINUTE: '1', LOGIN_RATE_LIMIT_BURST: '3' };
     instances = [await startTestServer({ upstream: emulator, env }), await startTestServer({ upstream: emulator, env })];
     proxy = await startNginx(nginx ?? 'nginx', instances.map((instance) => instance.server.port));
   });
@@ -141,7 +143,11 @@ describe('nginx in front of two instances', { skip: nginx === undefined ? 'nginx
     assert.match(String(stream.headers['content-type']), /^text\/event-stream/);
     assert.match(String(stream.headers['cache-control']), /no-cache/);
     assert.equal(stream.headers['content-encoding'], undefined, 'gzip is off on the stream routes');
-    assert.equal(stream.headers['x-request-id'], 'nginx-test-0001');
+    // nginx's own request id, never the one the client chose; the instance logged under it.
+    const requestId = String(stream.headers['x-request-id']);
+    assert.match(requestId, /^[0-9a-f]{32}$/);
+    assert.ok(instances.some((instance) => instance.logs.some((record) => record.requestId === requestId && record.path === '/api/chat')), 'an instance logged the reply under nginx\'s id');
+    assert.ok(!instances.some((instance) => instance.logs.some((record) => record.requestId === 'nginx-test-0001')), "the client's id was never used");
     assert.ok(stream.headers['x-wxstream-protocol'] !== undefined, 'the protocol header is passed on');
 
     const reply = parseReplyBody(stream.text());
@@ -179,6 +185,11 @@ describe('nginx in front of two instances', { skip: nginx === undefined ? 'nginx
     }
   });
 
+  test('/metrics is denied at nginx (scrape instances directly); the instances still serve it', async () => {
+    assert.equal((await send(proxy.url, '/metrics')).status, 403);
+    assert.equal((await send(instances[0]?.url ?? '', '/metrics')).status, 200);
+  });
+
   test('a body over MAX_BODY_BYTES is refused by nginx itself, in the protocol\'s error shape', async () => {
     const token = await login(proxy.url);
     const reached = instances.map((instance) => instance.logs.filter((record) => record.msg === 'request finished' && record.path === '/api/chat').length);
@@ -191,6 +202,16 @@ describe('nginx in front of two instances', { skip: nginx === undefined ? 'nginx
       reached,
       'no instance saw the request',
     );
+  });
+
+  test("a client's own X-Forwarded-For is dropped by nginx: the per-address login limit holds however it is spoofed", async () => {
+    const post = (forwardedFor: string) =>
+      send(proxy.url, '/api/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': forwardedFor }, body: { code: 'spoofer' } });
+    // Every login of this suite came from 127.0.0.1; whichever instance answers, the limit is per
+    // instance here (no Redis), so keep going until one refuses.
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 12 && !statuses.includes(429); attempt += 1) statuses.push((await post(`203.0.113.${attempt}`)).status);
+    assert.ok(statuses.includes(429), `a refusal despite a new X-Forwarded-For each time: ${statuses.join(', ')}`);
   });
 });
 

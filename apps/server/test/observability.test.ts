@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseErrorBody } from '@wxstream/protocol';
 import { parseExposition, valueOf, type Sample } from './support/exposition.ts';
 import { startFakeWechatServer } from './support/fake-wechat-server.ts';
+import { eventually } from './support/eventually.ts';
 import { chatRequest, login, send } from './support/http-client.ts';
 import { parseReplyBody } from './support/reply-stream.ts';
 import { TEST_API_KEY, startStack, type TestStack } from './support/test-server.ts';
@@ -16,13 +16,8 @@ async function scrape(stack: TestStack): Promise<Sample[]> {
   return parseExposition(answer.text);
 }
 
-async function waitForLog(stack: TestStack, requestId: string, msg: string): Promise<Record<string, unknown>> {
-  for (let attempt = 0; attempt < 200; attempt += 1) {
-    const found = stack.app.logs.find((record) => record.requestId === requestId && record.msg === msg);
-    if (found !== undefined) return found;
-    await sleep(10);
-  }
-  assert.fail(`no "${msg}" record for ${requestId}`);
+function waitForLog(stack: TestStack, requestId: string, msg: string): Promise<Record<string, unknown>> {
+  return eventually(() => stack.app.logs.find((record) => record.requestId === requestId && record.msg === msg), `a "${msg}" record for ${requestId}`);
 }
 
 test('/metrics shows the counters moving, recorded from the real chat paths', async () => {
@@ -59,7 +54,7 @@ test('/metrics shows the counters moving, recorded from the real chat paths', as
 test('logs never contain a token, the API key, the WeChat secret or code, or message and reply text', async () => {
   const fake = await startFakeWechatServer();
   const stack = await startStack({
-    env: { WECHAT_APPID: fake.appid, WECHAT_SECRET: fake.secret, WECHAT_API_BASE_URL: fake.baseUrl },
+    env: { WECHAT_APPID: fake.appid, WECHAT_SECRET: fake.secret, WECHAT_API_BASE_URL: fake.baseUrl, TRUST_PROXY: 'loopback' },
     scenario: { reasoning: ['秘密的思考'], content: ['保密的', '回答'] },
   });
   try {
@@ -93,7 +88,7 @@ test('logs never contain a token, the API key, the WeChat secret or code, or mes
 });
 
 test('LOG_MESSAGE_TEXT=true puts the texts in the reply record, and says so at start', async () => {
-  const stack = await startStack({ env: { LOG_MESSAGE_TEXT: 'true' }, scenario: { content: ['看得', '见'] } });
+  const stack = await startStack({ env: { LOG_MESSAGE_TEXT: 'true', TRUST_PROXY: 'loopback' }, scenario: { content: ['看得', '见'] } });
   try {
     const token = await login(stack.url);
     await send(stack.url, '/api/chat', chatRequest(token, { message: '调试用的消息' }, { 'X-Request-Id': 'debug-reply' }));

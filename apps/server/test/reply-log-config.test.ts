@@ -7,14 +7,14 @@ import { parseLastEventId } from '../src/reply-log/reply-log.ts';
 
 describe('reply log configuration', () => {
   test('with nothing set, replies stay resumable for 10 minutes, hold up to 50,000 events, and a producer silent for 15 s is asked after every 5 s', () => {
-    assert.deepEqual(loadReplyLogConfig({}), { retentionMs: 600_000, maxEvents: 50_000, producerLeaseTtlMs: 15_000, producerCheckIntervalMs: 5000 });
+    assert.deepEqual(loadReplyLogConfig({}), { retentionMs: 600_000, maxEvents: 50_000, producerLeaseTtlMs: 15_000, producerCheckIntervalMs: 5000, maxBytes: 256 * 1024 * 1024 });
     assert.deepEqual(loadReplyLogConfig({}), DEFAULT_REPLY_LOG);
   });
 
   test('REPLY_LOG_TTL_MS, REPLY_LOG_MAX_EVENTS and the producer lease settings override the defaults', () => {
     assert.deepEqual(
       loadReplyLogConfig({ REPLY_LOG_TTL_MS: '120000', REPLY_LOG_MAX_EVENTS: '2000', REPLY_PRODUCER_LEASE_TTL_MS: '3000', REPLY_PRODUCER_CHECK_INTERVAL_MS: '1000' }),
-      { retentionMs: 120_000, maxEvents: 2000, producerLeaseTtlMs: 3000, producerCheckIntervalMs: 1000 },
+      { retentionMs: 120_000, maxEvents: 2000, producerLeaseTtlMs: 3000, producerCheckIntervalMs: 1000, maxBytes: 256 * 1024 * 1024 },
     );
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { InMemoryReplyLog } from '../src/reply-log/in-memory-reply-log.ts';
+import { InMemoryReplyLog, estimatedBytes } from '../src/reply-log/in-memory-reply-log.ts';
 import { collect, describeReplyLogContract, replyEvents } from './support/reply-log-contract.ts';
 import { createManualClock } from './support/manual-clock.ts';
 
@@ -95,5 +95,49 @@ describe('in-memory reply log: exact retention and memory', () => {
     const stored = await collect(log.read('r1', 0));
     assert.deepEqual(stored, events);
     assert.ok(Object.isFrozen(stored[1]) && Object.isFrozen(stored[1]?.data));
+  });
+});
+
+describe('in-memory reply log: the total memory bound (REPLY_LOG_MAX_BYTES)', () => {
+  const owner = { userId: 'u1', conversationId: 'c1' };
+  const delta = (id: number, text: string) => ({ id, type: 'delta' as const, data: { text } });
+  const done = (id: number) => ({ id, type: 'done' as const, data: { finishReason: 'stop' } });
+  /** A reply of one delta of `chars` characters, ended when `end` says so. */
+  async function reply(log: InMemoryReplyLog, id: string, chars: number, end: boolean): Promise<void> {
+    await log.create(id, owner);
+    await log.append(id, delta(1, 'x'.repeat(chars)));
+    if (end) await log.append(id, done(2));
+  }
+
+  test('past the bound, ended logs go — the first to have ended first — and live ones stay', async () => {
+    const clock = createManualClock(START_MS);
+    const piece = estimatedBytes(delta(1, 'x'.repeat(10_000)));
+    const log = new InMemoryReplyLog({ clock, retentionMs: RETENTION_MS, maxEvents: 1000, maxBytes: piece * 3 + estimatedBytes(done(2)) * 3 });
+    await reply(log, 'live-old', 10_000, false);
+    await reply(log, 'ended-first', 10_000, true);
+    await reply(log, 'ended-second', 10_000, true);
+    assert.ok(log.bytes <= piece * 3 + estimatedBytes(done(2)) * 3);
+    await reply(log, 'newest', 10_000, true);
+    assert.equal(await log.meta('ended-first'), undefined, 'the first ended log went');
+    assert.notEqual(await log.meta('ended-second'), undefined);
+    assert.notEqual(await log.meta('live-old'), undefined, 'a live log is never dropped, however old');
+    assert.notEqual(await log.meta('newest'), undefined);
+  });
+
+  test('while live logs alone fill the bound there is no room for a new reply; when one ends, there is', async () => {
+    const clock = createManualClock(START_MS);
+    const log = new InMemoryReplyLog({ clock, retentionMs: RETENTION_MS, maxEvents: 1000, maxBytes: 64 * 1024 });
+    assert.equal(log.hasRoomForNewReply(), true);
+    await reply(log, 'a', 20_000, false);
+    assert.equal(log.hasRoomForNewReply(), true);
+    await reply(log, 'b', 20_000, false);
+    assert.equal(log.hasRoomForNewReply(), false, '80 KB of live replies fill 64 KiB');
+    await log.append('a', done(2));
+    assert.equal(log.hasRoomForNewReply(), true, 'an ended log can be dropped to make room');
+    clock.advance(RETENTION_MS);
+    assert.equal(await log.meta('a'), undefined);
+    assert.equal(await log.meta('b'), undefined, 'a live log whose producer went silent expires like any');
+    assert.equal(log.bytes, 0, 'expired logs give their bytes back');
+    assert.equal(log.hasRoomForNewReply(), true);
   });
 });

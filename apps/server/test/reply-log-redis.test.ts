@@ -85,6 +85,8 @@ describe('Redis reply log', { skip }, () => {
       const controllers = Array.from({ length: 20 }, () => new AbortController());
       const readings = controllers.map((controller) => collect(log.read('r1', 0, { signal: controller.signal })));
       await until(() => log.followers === 20, 'twenty readers follow live');
+      // The SUBSCRIBE may still be on its way to Redis when the readers wait: wait for it, then count.
+      await until(async () => (await subscribersOf(log.keysOf('r1').channel)) > 0, 'the channel is subscribed');
       assert.equal(await subscribersOf(log.keysOf('r1').channel), 1, 'one subscription serves every reader of this instance');
       assert.equal((await redis!.connections.commands.clientList()).length, clientsBefore, 'no reader opened a connection');
       for (const controller of controllers.slice(0, 10)) controller.abort();

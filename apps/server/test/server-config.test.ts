@@ -58,7 +58,8 @@ test('WeChat credentials switch to WeChat login, overriding an explicit DEV_LOGI
 });
 
 test('without WeChat, production refuses logins unless DEV_LOGIN=true, and DEV_LOGIN=false refuses them anywhere', () => {
-  const secret = { TOKEN_SECRET: 's'.repeat(32) };
+  // A production listener on every interface needs a metrics token (hardening-config.test.ts).
+  const secret = { TOKEN_SECRET: 's'.repeat(32), METRICS_TOKEN: 'm'.repeat(16) };
   assert.equal(loadServerConfig({ ...secret, NODE_ENV: 'production' }).login, 'disabled');
   assert.equal(loadServerConfig({ ...secret, NODE_ENV: 'production', DEV_LOGIN: 'true' }).login, 'dev');
   assert.equal(loadServerConfig({ DEV_LOGIN: 'false' }).login, 'disabled');
@@ -78,7 +79,7 @@ test('storage settings are read, including an in-memory database', () => {
 test('shared state: without REDIS_URL and DATABASE_URL everything is local, and replies continue when their client leaves', () => {
   const config = loadServerConfig({});
   assert.deepEqual(config.redis, { url: undefined, keyPrefix: 'wxstream:' });
-  assert.deepEqual(config.replyLog, { retentionMs: 600_000, maxEvents: 50_000, producerLeaseTtlMs: 15_000, producerCheckIntervalMs: 5000 });
+  assert.deepEqual(config.replyLog, { retentionMs: 600_000, maxEvents: 50_000, producerLeaseTtlMs: 15_000, producerCheckIntervalMs: 5000, maxBytes: 256 * 1024 * 1024 });
   assert.equal(config.continueOnDisconnect, true);
 });
 
@@ -93,7 +94,7 @@ test('shared state: DATABASE_URL, REDIS_URL, the reply log and CONTINUE_ON_DISCO
   });
   assert.equal(config.storage.databaseUrl, 'postgres://app@db:5432/wxstream');
   assert.deepEqual(config.redis, { url: 'redis://cache:6379', keyPrefix: 'chat:' });
-  assert.deepEqual(config.replyLog, { retentionMs: 5000, maxEvents: 1000, producerLeaseTtlMs: 15_000, producerCheckIntervalMs: 5000 });
+  assert.deepEqual(config.replyLog, { retentionMs: 5000, maxEvents: 1000, producerLeaseTtlMs: 15_000, producerCheckIntervalMs: 5000, maxBytes: 256 * 1024 * 1024 });
   assert.equal(config.continueOnDisconnect, false);
   const problems = problemsOf({ REDIS_URL: 'http://cache', REPLY_LOG_TTL_MS: 'soon', CONTINUE_ON_DISCONNECT: 'maybe' });
   assert.equal(problems.length, 3, problems.join('\n'));

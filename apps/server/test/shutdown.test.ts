@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseErrorBody, type ReplyEvent } from '@wxstream/protocol';
+import { PATIENCE_MS } from './support/eventually.ts';
 import { beginSend, chatRequest, login, openStream } from './support/http-client.ts';
 import { parseReplyBody } from './support/reply-stream.ts';
 import { spawnServerProcess } from './support/server-process.ts';
@@ -12,14 +13,16 @@ import { TEST_API_KEY, TEST_TOKEN_SECRET, startEmulator, startStack } from './su
 import { OFFLINE_FOLLOW_UPS } from '../src/offline-model/offline-reply.ts';
 import { MIGRATIONS } from '../src/storage/migrations.ts';
 
-const longReply = { content: Array.from({ length: 200 }, (_, index) => `part${index} `), chunkDelayMs: 40 };
+/** A few pieces, then the model holds the stream open for ever: a reply that cannot finish within any grace period. */
+const longReply = { content: Array.from({ length: 200 }, (_, index) => `part${index} `), chunkDelayMs: 40, stallAfter: 5 };
 
 function errorOf(event: ReplyEvent | undefined): { code: string; retryable: boolean } | undefined {
   return event?.type === 'error' ? { code: event.data.code, retryable: event.data.retryable } : undefined;
 }
 
 test('shutdown lets a reply in progress finish within the grace period', async () => {
-  const stack = await startStack({ env: { SHUTDOWN_GRACE_MS: '5000' }, scenario: { content: ['a', 'b', 'c', 'd', 'e'], chunkDelayMs: 60 } });
+  // A grace period far longer than any machine needs for the rest of this reply.
+  const stack = await startStack({ env: { SHUTDOWN_GRACE_MS: '600000' }, scenario: { content: ['a', 'b', 'c', 'd', 'e'], chunkDelayMs: 60 } });
   const token = await login(stack.url);
   const stream = await openStream(stack.url, '/api/chat', chatRequest(token, { message: 'finish me' }));
   await stream.waitForText('"a"');
@@ -41,7 +44,7 @@ test('after the grace period, replies still running end with server_shutdown and
   assert.ok(reply.text.startsWith('part0 part1 '));
   assert.deepEqual(errorOf(reply.events.at(-1)), { code: 'server_shutdown', retryable: true });
   assert.equal(reply.events.filter((event) => event.type === 'error' || event.type === 'done').length, 1);
-  assert.equal((await stack.emulator.waitForAbort(index, 1000)).aborted, true);
+  assert.equal((await stack.emulator.waitForAbort(index, PATIENCE_MS)).aborted, true);
   await stack.emulator.close();
 });
 
@@ -49,7 +52,7 @@ test('a chat still waiting for the provider when the grace period ends is answer
   const stack = await startStack({ env: { SHUTDOWN_GRACE_MS: '100' }, scenario: { content: ['late'], headersDelayMs: 3000 } });
   const token = await login(stack.url);
   const pending = beginSend(stack.url, '/api/chat', chatRequest(token, { message: 'slow provider' }));
-  await stack.emulator.waitForRequests(1, 2000);
+  await stack.emulator.waitForRequests(1, PATIENCE_MS);
   await stack.app.server.shutdown();
   const answer = await pending.answer;
   assert.equal(answer.status, 503);
@@ -99,7 +102,7 @@ test('a real server process ends a running reply with server_shutdown on SIGTERM
     const reply = parseReplyBody((await stream.ended).toString('utf8'));
     assert.deepEqual(errorOf(reply.events.at(-1)), { code: 'server_shutdown', retryable: true });
     assert.equal(await server.exited, 0);
-    assert.equal((await emulator.waitForAbort(0, 1000)).aborted, true);
+    assert.equal((await emulator.waitForAbort(0, PATIENCE_MS)).aborted, true);
     assert.ok(server.records.some((record) => record.msg === 'shutdown complete'));
   } finally {
     server.child.kill('SIGKILL');

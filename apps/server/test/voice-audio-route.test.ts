@@ -10,6 +10,7 @@ import { byteRange } from '../src/voice/byte-range.ts';
 import { AUDIO_ROUTE, createAudioUrlSigner } from '../src/voice/signed-audio-url.ts';
 import type { SynthesizedAudio } from '../src/voice/tts-provider.ts';
 import { createManualClock } from './support/manual-clock.ts';
+import { otherSpellings } from './support/base64url-spellings.ts';
 
 const SECRET = 'audio-url-secret-for-tests-0123456789';
 const START = Date.UTC(2025, 0, 1);
@@ -108,6 +109,14 @@ describe('signed audio URLs', () => {
     assert.equal(signer.verify(id, `${exp}x`, sig), 'invalid');
     assert.equal(signer.verify(id, exp, `${sig}=`), 'invalid');
     assert.equal(signer.verify('../etc', exp, sig), 'invalid');
+  });
+
+  test('a link is one string: another base64url spelling of the same signature bytes is invalid', () => {
+    const { id, exp, sig } = parts(signer.url('abc', START + 60_000));
+    const spellings = otherSpellings(sig ?? '');
+    assert.equal(spellings.length, 3);
+    for (const spelling of spellings) assert.equal(signer.verify(id, exp, spelling), 'invalid', spelling);
+    assert.equal(signer.verify(id, exp, sig), 'valid');
   });
 
   test('a short secret is refused', () => {

@@ -29,6 +29,7 @@ describe('voice configuration', () => {
       cache: { maxEntries: 512, maxBytes: 32 * 1024 * 1024 },
       audio: { ttlSeconds: 600, maxBytes: 64 * 1024 * 1024 },
       audioUrlSecret: undefined,
+      extraVoices: [],
     });
   });
 

@@ -43,6 +43,9 @@ export const ERROR_CODES = {
   quota_exceeded: { status: 429, retryable: true, origin: 'server', userMessage: '今天的额度已用完，明天再来吧。' },
   reply_in_progress: { status: 409, retryable: true, origin: 'server', userMessage: '上一条回复还没结束，请稍候。' },
   conversation_too_long: { status: 409, retryable: false, origin: 'server', userMessage: '这个对话太长了，请开始新对话。' },
+  too_many_streams: { status: 429, retryable: true, origin: 'server', userMessage: '同时打开的回复太多了，请关闭一些后再试。' },
+  too_many_readers: { status: 429, retryable: true, origin: 'server', userMessage: '这条回复正在太多地方同时读取，请稍后再试。' },
+  server_busy: { status: 503, retryable: true, origin: 'server', userMessage: '服务器繁忙，请稍后重试。' },
   // Content security.
   content_blocked: { status: 422, retryable: false, origin: 'server', userMessage: '内容可能不合规，无法继续。' },
   // Upstream model provider.
@@ -55,6 +58,7 @@ export const ERROR_CODES = {
   // Voice replies. A segment that fails is skipped (its text still arrives); audio links are signed.
   tts_failed: { status: 502, retryable: true, origin: 'server', userMessage: '这段语音没能合成，已跳过。' },
   tts_unavailable: { status: 503, retryable: false, origin: 'server', userMessage: '语音朗读暂时不可用。' },
+  invalid_voice: { status: 400, retryable: false, origin: 'server', userMessage: '所选的声音不可用，请换一个。' },
   audio_link_invalid: { status: 403, retryable: false, origin: 'server', userMessage: '语音链接无效。' },
   audio_range_not_satisfiable: { status: 416, retryable: false, origin: 'server', userMessage: '语音数据请求有误。' },
   // Voice input (POST /api/transcriptions). Limits reuse rate_limited / quota_exceeded / payload_too_large.

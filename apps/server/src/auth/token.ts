@@ -3,7 +3,9 @@
  *
  * Contract: `issue(subject)` signs a token valid for `ttlSeconds` from the injected clock's now;
  * `verify(token)` returns the claims or throws a `WxstreamError` — `invalid_token` for anything
- * malformed or not signed with our secret (checked first, with a constant-time compare, so a
+ * malformed or not signed with our secret (checked first, with a constant-time compare of the
+ * canonical signature string — the one spelling `issue` writes, never another base64url spelling
+ * of the same bytes — so a
  * forged token never reveals whether it is also expired), `token_expired` when a genuine token's
  * `exp` has passed. Deliberately not JWT: one algorithm, no header to negotiate, nothing to
  * misconfigure.
@@ -77,8 +79,10 @@ export function createTokenService(options: { secret: string | Buffer; ttlSecond
       if (!BASE64URL.test(payload) || !BASE64URL.test(signature)) {
         throw new WxstreamError('invalid_token', 'Token is malformed');
       }
-      const expected = sign(payload);
-      const given = Buffer.from(signature, 'base64url');
+      // Compared as strings: base64url has several spellings of the same bytes (the last
+      // character's low bits are ignored when decoding), and a token is one string, not a set.
+      const expected = Buffer.from(sign(payload).toString('base64url'));
+      const given = Buffer.from(signature);
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
         throw new WxstreamError('invalid_token', 'Token signature is invalid');
       }

@@ -14,7 +14,7 @@ import type { AppState, AuthenticatedUser } from '../app-state.ts';
 import { readJsonBody } from '../http/json-body.ts';
 import { admitReply } from '../limits/reply-admission.ts';
 import type { Logger } from '../logger.ts';
-import type { VoiceService } from '../voice/voice-service.ts';
+import { assertVoiceOffered, type VoiceService } from '../voice/voice-service.ts';
 import type { ChatRouteDeps } from './chat-deps.ts';
 import { parseChatRequest, type ParsedChatRequest } from './chat-request.ts';
 import { claimNamedRequest, type NamedClaim, type RepeatedRequest } from './named-request.ts';
@@ -39,6 +39,7 @@ export async function admitChat(deps: ChatRouteDeps, ctx: ParameterizedContext<A
   const request = parseChatRequest(await readJsonBody(ctx.req, { maxBytes: settings.maxBodyBytes }), settings);
   const startedAt = deps.clock.now();
   const speaker = request.voice === true && deps.voice?.unavailableReason === undefined ? deps.voice : undefined;
+  assertVoiceOffered(speaker, request.voiceName);
   const named = await claimNamedRequest(deps.requests, user.id, request);
   if (named !== undefined && 'kind' in named) return named;
   let lease;

@@ -1,14 +1,18 @@
 /**
  * Validates a parsed `/api/chat` body into a `ChatRequest`.
  *
- * Contract: pure. `message` must be a string that is not empty or only whitespace
- * (`message_required`) and at most `maxMessageChars` code points (`message_too_long`: a user
+ * Contract: pure. `message` must be a string; it is cleaned as every user text is
+ * (`text/user-text.ts`: NFC, bidi controls and stray control characters removed) and must then not
+ * be empty or only white space and invisible characters (`message_required`), and at most
+ * `maxMessageChars` code points (`message_too_long`: a user
  * counts an emoji as one character, not two UTF-16 units). A message holding a lone surrogate
  * (legal in JSON as `\ud800`, but not text: it has no UTF-8 form to store or send upstream) is
  * `invalid_request`, like body bytes that are not UTF-8. `conversationId`, when present, must be
  * 1–64 characters of `[A-Za-z0-9_-]` — it will become a storage key, so nothing else gets in.
- * `voice`, when present, must be a boolean; `voiceName` (only with `voice: true`) 1-64 characters of
- * `[A-Za-z0-9_.-]` — it is passed to a speech provider and into cache keys, so nothing else gets in.
+ * `voice`, when present, must be a boolean; `voiceName` (only with `voice: true`) a string of 1-64
+ * characters of `[A-Za-z0-9_.-]` starting with a letter or digit (`invalid_voice` otherwise) — it
+ * is passed to a speech provider and into cache keys, so nothing else gets in; whether the
+ * provider offers it is the voice service's question (`offersVoice`).
  * `requestId`, when present, must match `REQUEST_ID_PATTERN` (8–64 of `[A-Za-z0-9_-]`: it becomes a
  * key); `delivery`, when present, `stream` or `poll`.
  * Any other shape problem is `invalid_request`. Unknown fields are ignored for forward compatibility.
@@ -20,9 +24,10 @@
  * conversation has a reply to regenerate, or `editOf` is its last question, is the store's to say.
  */
 import { REPLY_DELIVERIES, WxstreamError, isValidRequestId, type ChatRequest, type ReplyDelivery } from '@wxstream/protocol';
+import { cleanUserText, isInvisible } from '../text/user-text.ts';
+import { VOICE_NAME_PATTERN } from '../voice/offered-voices.ts';
 
 export const CONVERSATION_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-export const VOICE_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -91,8 +96,9 @@ function parseOptions(fields: Record<string, unknown>): TurnOptions {
   const request: TurnOptions = {};
   if (voice === true) request.voice = true;
   if (voiceName !== undefined) {
-    if (typeof voiceName !== 'string' || !VOICE_NAME_PATTERN.test(voiceName)) {
-      throw new WxstreamError('invalid_request', 'voiceName must be 1-64 characters of A-Z, a-z, 0-9, _, . or -');
+    if (typeof voiceName !== 'string') throw new WxstreamError('invalid_request', 'voiceName must be a string');
+    if (!VOICE_NAME_PATTERN.test(voiceName)) {
+      throw new WxstreamError('invalid_voice', 'voiceName must be 1-64 characters of A-Z, a-z, 0-9, _, . or -, starting with a letter or digit');
     }
     if (voice !== true) throw new WxstreamError('invalid_request', 'voiceName needs "voice": true');
     request.voiceName = voiceName;
@@ -111,11 +117,12 @@ function parseOptions(fields: Record<string, unknown>): TurnOptions {
 }
 
 function parseNewMessage(fields: Record<string, unknown>, limits: { maxMessageChars: number }): ChatRequest & { message: string } {
-  const { message } = fields;
-  if (message === undefined || message === null) throw new WxstreamError('message_required', 'message is required');
-  if (typeof message !== 'string') throw new WxstreamError('invalid_request', 'message must be a string');
-  if (message.trim() === '') throw new WxstreamError('message_required', 'message must not be empty');
-  if (hasLoneSurrogate(message)) throw new WxstreamError('invalid_request', 'message is not valid Unicode text (lone surrogate)');
+  const { message: given } = fields;
+  if (given === undefined || given === null) throw new WxstreamError('message_required', 'message is required');
+  if (typeof given !== 'string') throw new WxstreamError('invalid_request', 'message must be a string');
+  if (hasLoneSurrogate(given)) throw new WxstreamError('invalid_request', 'message is not valid Unicode text (lone surrogate)');
+  const message = cleanUserText(given);
+  if (isInvisible(message)) throw new WxstreamError('message_required', 'message must not be empty or only invisible characters');
   const length = countCodePoints(message);
   if (length > limits.maxMessageChars) {
     throw new WxstreamError('message_too_long', `message has ${length} characters; the limit is ${limits.maxMessageChars}`);

@@ -19,6 +19,7 @@ import type { Router } from '@koa/router';
 import { LAST_EVENT_ID_QUERY, POLL_QUERY, ROUTES, WxstreamError, type StopReplyResponse } from '@wxstream/protocol';
 import type { AppState, AuthenticatedUser } from '../app-state.ts';
 import type { Clock } from '../clock.ts';
+import type { HoldStreamSlot } from '../limits/stream-slots.ts';
 import { parseLastEventId, type ReplyLog, type ReplyMeta } from '../reply-log/reply-log.ts';
 import { endAbandonedReply, type AbandonedReplyDeps } from './abandoned-reply.ts';
 import { pollReplyEvents, respondWithPoll } from './reply-poll.ts';
@@ -38,6 +39,8 @@ export interface ReplyRoutesDeps {
   lifecycle: { readonly shuttingDown: boolean };
   /** How long a poll (`poll=1`) waits for a first new event (`reply-poll.ts`). */
   pollWaitMs: number;
+  /** Takes a stream slot for a resume of the user's own reply (per user, per reply: `limits/stream-slots.ts`). */
+  holdStreamSlot?: HoldStreamSlot;
 }
 
 /** Longer than any id we hand out; refused before it reaches the log. */
@@ -72,6 +75,7 @@ export function mountReplyRoutes(router: Router<AppState>, guard: Middleware<App
     const user = userOf(ctx.state);
     const afterId = resumeAfterId(ctx.get('Last-Event-ID') === '' ? undefined : ctx.get('Last-Event-ID'), ctx.query[LAST_EVENT_ID_QUERY]);
     const { id } = await ownReply(replyLog, user, ctx.params.messageId);
+    deps.holdStreamSlot?.(ctx, id);
     const log = ctx.state.log;
     if (ctx.query[POLL_QUERY] === '1') {
       const body = await pollReplyEvents({ log: replyLog, replyId: id, afterId, clock: deps.clock, waitMs: deps.pollWaitMs, onSilence: async () => void (await endAbandonedReply(deps.abandoned, id, log)) });

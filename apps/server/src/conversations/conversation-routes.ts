@@ -15,7 +15,8 @@
  *   (`abandoned-reply.ts`) and, if so, ended and answered as stored then — so reopening a
  *   conversation whose reply's instance was killed shows it ended, even when nobody resumed it.
  * - `PATCH /api/conversations/:id {"title"}` → the renamed `ConversationSummary` (titles are
- *   normalised; empty or longer than `MAX_TITLE_CHARS` is `invalid_request`). `PUT` does the same:
+ *   cleaned and normalised; empty, invisible-only or longer than `MAX_TITLE_CHARS` is
+ *   `invalid_request`; a title the content check blocks is 422 `content_blocked`, as a message is). `PUT` does the same:
  *   `wx.request` has no PATCH method, so the mini-program renames with PUT.
  * - `PUT /api/conversations/:id/messages/:messageId/current` → `CurrentVersionResponse`: the version
  *   `:messageId` names (its reply, or its question) becomes its turn's current one (409
@@ -38,6 +39,7 @@ import {
 import type { AppState } from '../app-state.ts';
 import { endAbandonedReply, type AbandonedReplyDeps } from '../chat/abandoned-reply.ts';
 import { readJsonBody } from '../http/json-body.ts';
+import { normalizeTitle } from '../storage/conversation-title.ts';
 import {
   MAX_PAGE_SIZE,
   toConversationSummary,
@@ -47,10 +49,13 @@ import {
   type MessageRecord,
 } from '../storage/conversation-store.ts';
 import { idParam, userOf } from './route-params.ts';
+import { assertContentAllowed, type ContentChecker } from '../wechat/content-checker.ts';
 
 export interface ConversationRoutesDeps {
   store: ConversationStore;
   maxBodyBytes: number;
+  /** A title is the user's text like a message: it passes the same content check before it is stored. */
+  contentChecker: ContentChecker;
   /** Ends replies whose producer died; they would otherwise read `streaming` until an instance restarts. */
   abandoned: AbandonedReplyDeps;
 }
@@ -151,7 +156,8 @@ export function mountConversationRoutes(router: Router<AppState>, guard: Middlew
   const rename: Middleware<AppState> = async (ctx) => {
     const user = userOf(ctx.state);
     const id = conversationIdOf(ctx.params);
-    const title = parseRename(await readJsonBody(ctx.req, { maxBytes: deps.maxBodyBytes }));
+    const title = normalizeTitle(parseRename(await readJsonBody(ctx.req, { maxBytes: deps.maxBodyBytes })));
+    assertContentAllowed(await deps.contentChecker.checkText({ openid: user.openid ?? '', text: title, role: 'user' }), 'user');
     const answer: ConversationSummary = toConversationSummary(await store.renameConversation(user.id, id, title));
     ctx.body = answer;
   };

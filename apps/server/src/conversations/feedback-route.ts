@@ -5,8 +5,9 @@
  * Contract: 204 once stored; the rating comes back with the message in `GET /api/conversations/:id`.
  * `parseFeedbackRequest` is pure and names the field that is wrong (`invalid_request`): the body must
  * be an object; `rating` must be present and `"up"`, `"down"` or `null`; `comment` (optional, only with
- * a rating) a string of at most `MAX_FEEDBACK_COMMENT_CHARS` code points after trimming, with no lone
- * surrogate — a blank comment counts as none. A comment is content-checked (as the user's text) before
+ * a rating) a string of at most `MAX_FEEDBACK_COMMENT_CHARS` code points after cleaning (NFC, bidi and
+ * control characters removed: `text/user-text.ts`) and trimming, with no lone surrogate — a blank or
+ * invisible-only comment counts as none. A comment is content-checked (as the user's text) before
  * it is stored, when a checker is configured: a risky one is 422 `content_blocked` and nothing changes.
  * A user message, an unknown id or another user's message is 404 `not_found`. Every stored rating is
  * counted in `wxstream_feedback_total{rating}` (`none` for a removal).
@@ -17,6 +18,7 @@ import { FEEDBACK_RATINGS, MAX_FEEDBACK_COMMENT_CHARS, ROUTES, WxstreamError, ty
 import type { AppState } from '../app-state.ts';
 import { countCodePoints, hasLoneSurrogate } from '../chat/chat-request.ts';
 import { readJsonBody } from '../http/json-body.ts';
+import { cleanUserText, isInvisible } from '../text/user-text.ts';
 import type { ServerMetrics } from '../metrics/server-metrics.ts';
 import type { ConversationStore, NewFeedback } from '../storage/conversation-store.ts';
 import { assertContentAllowed, type ContentChecker } from '../wechat/content-checker.ts';
@@ -44,7 +46,9 @@ export function parseFeedbackRequest(body: unknown): NewFeedback | null {
   if (comment === undefined || comment === null) return rating === null ? null : { rating };
   if (typeof comment !== 'string') throw new WxstreamError('invalid_request', 'comment must be a string');
   if (hasLoneSurrogate(comment)) throw new WxstreamError('invalid_request', 'comment is not valid Unicode text (lone surrogate)');
-  const trimmed = comment.trim();
+  // Cleaned as every user text is (text/user-text.ts); nothing visible left counts as no comment.
+  const cleaned = cleanUserText(comment).trim();
+  const trimmed = isInvisible(cleaned) ? '' : cleaned;
   const length = countCodePoints(trimmed);
   if (length > MAX_FEEDBACK_COMMENT_CHARS) {
     throw new WxstreamError('invalid_request', `comment has ${length} characters; the limit is ${MAX_FEEDBACK_COMMENT_CHARS}`);

@@ -9,7 +9,10 @@
  */
 import { WxstreamError, type ErrorCode } from '@wxstream/protocol';
 
-export type LimitErrorCode = Extract<ErrorCode, 'rate_limited' | 'quota_exceeded' | 'reply_in_progress' | 'conversation_too_long'>;
+export type LimitErrorCode = Extract<
+  ErrorCode,
+  'rate_limited' | 'quota_exceeded' | 'reply_in_progress' | 'conversation_too_long' | 'too_many_streams' | 'too_many_readers' | 'server_busy'
+>;
 
 export function retryAfterSeconds(retryAfterMs: number): number {
   return Math.max(1, Math.ceil(retryAfterMs / 1000));

@@ -17,6 +17,11 @@
  * | MAX_CONVERSATION_MESSAGES | 200      | messages one conversation may hold (409 conversation_too_long) |
  * | MAX_CONTEXT_TOKENS        | 8000     | budget for system prompt + history + new message sent upstream |
  * | SYSTEM_PROMPT             | (none)   | system message put before every conversation                   |
+ * | LOGIN_RATE_LIMIT_PER_MINUTE / _BURST  | 20 / 10  | logins per client address; 0 turns it off          |
+ * | PUBLIC_RATE_LIMIT_PER_MINUTE / _BURST | 600 / 200 | other requests without a valid token, per address  |
+ * | API_RATE_LIMIT_PER_MINUTE / _BURST    | 300 / 100 | authenticated requests other than chats, per user  |
+ * | MAX_STREAMS_PER_USER      | 4        | reply streams (chats and resumes) one user holds open at once  |
+ * | MAX_READERS_PER_REPLY     | 4        | resumes following one reply at once                            |
  *
  * MAX_BODY_BYTES and MAX_MESSAGE_CHARS stay in `src/config.ts`, where they already are.
  */
@@ -37,6 +42,20 @@ export interface LimitsConfig {
   readonly maxConversationMessages: number;
   readonly maxContextTokens: number;
   readonly systemPrompt: string | undefined;
+  /** Per client address, on `POST /api/auth/login` (each may cost a WeChat call). */
+  readonly loginRate: RateSetting;
+  /** Per client address, on every other request that carries no valid token (`/healthz` aside). */
+  readonly publicRate: RateSetting;
+  /** Per user, on the authenticated routes other than `POST /api/chat` (which has `rateLimitPerMinute`). */
+  readonly apiRate: RateSetting;
+  readonly maxStreamsPerUser: number;
+  readonly maxReadersPerReply: number;
+}
+
+/** A GCRA rate: sustained requests per minute (0 = off) and how many a rested key may send at once. */
+export interface RateSetting {
+  readonly perMinute: number;
+  readonly burst: number;
 }
 
 export const DEFAULT_LIMITS: LimitsConfig = {
@@ -50,6 +69,13 @@ export const DEFAULT_LIMITS: LimitsConfig = {
   maxConversationMessages: 200,
   maxContextTokens: 8000,
   systemPrompt: undefined,
+  loginRate: { perMinute: 20, burst: 10 },
+  // Generous: many phones share one carrier address, and a voice reply fetches a link per segment.
+  publicRate: { perMinute: 600, burst: 200 },
+  // Resumes, stops and the history: a client polling a reply or paging its history stays well under.
+  apiRate: { perMinute: 300, burst: 100 },
+  maxStreamsPerUser: 4,
+  maxReadersPerReply: 4,
 };
 
 /** One request per millisecond: beyond that the limiter's whole-millisecond interval would be 0. */
@@ -64,6 +90,10 @@ export function loadLimitsConfig(env: Env): LimitsConfig {
   const problems: string[] = [];
   const read = createEnvReader(env, problems);
   const d = DEFAULT_LIMITS;
+  const readRate = (prefix: string, fallback: RateSetting): RateSetting => ({
+    perMinute: read.integer(`${prefix}_PER_MINUTE`, fallback.perMinute, 0, MAX_RATE_PER_MINUTE),
+    burst: read.integer(`${prefix}_BURST`, fallback.burst, 1, 100_000),
+  });
 
   const config: LimitsConfig = {
     rateLimitPerMinute: read.integer('RATE_LIMIT_PER_MINUTE', d.rateLimitPerMinute, 0, MAX_RATE_PER_MINUTE),
@@ -76,6 +106,11 @@ export function loadLimitsConfig(env: Env): LimitsConfig {
     maxConversationMessages: read.integer('MAX_CONVERSATION_MESSAGES', d.maxConversationMessages, MIN_CONVERSATION_MESSAGES, 100_000),
     maxContextTokens: read.integer('MAX_CONTEXT_TOKENS', d.maxContextTokens, 1, 10_000_000),
     systemPrompt: read.text('SYSTEM_PROMPT'),
+    loginRate: readRate('LOGIN_RATE_LIMIT', d.loginRate),
+    publicRate: readRate('PUBLIC_RATE_LIMIT', d.publicRate),
+    apiRate: readRate('API_RATE_LIMIT', d.apiRate),
+    maxStreamsPerUser: read.integer('MAX_STREAMS_PER_USER', d.maxStreamsPerUser, 1, 10_000),
+    maxReadersPerReply: read.integer('MAX_READERS_PER_REPLY', d.maxReadersPerReply, 1, 10_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

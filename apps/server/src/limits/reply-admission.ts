@@ -1,5 +1,6 @@
 /**
- * The gate a chat request passes before a reply starts: rate limit, then daily quota, then the
+ * The gate a chat request passes before a reply starts: rate limit, then daily quota, then room
+ * in the reply log's memory (503 `server_busy` while live replies fill it), then the
  * one-reply-at-a-time lock.
  *
  * Contract: `admitReply` resolves to the lease (release it when the reply ends, whatever the
@@ -15,14 +16,19 @@ import type { QuotaLedger } from './quota-ledger.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import type { Lease, ReplyLocks } from './reply-locks.ts';
 
-export type RefusedLimit = 'rate' | 'quota' | 'reply_in_progress';
+export type RefusedLimit = 'rate' | 'quota' | 'reply_in_progress' | 'reply_log_memory';
 
 export interface ReplyAdmissionDeps {
   rateLimiter: RateLimiter;
   quota: QuotaLedger;
   locks: ReplyLocks;
+  /** False while the reply log has no memory left for another reply (live replies fill it). */
+  replyLogHasRoom?: () => boolean;
   onRefused?: (limit: RefusedLimit, error: LimitExceededError) => void;
 }
+
+/** Replies end within minutes; a client asked to wait this long finds room soon after. */
+const REPLY_LOG_FULL_RETRY_AFTER_MS = 10_000;
 
 export interface Admission {
   readonly lease: Lease;
@@ -43,6 +49,9 @@ export async function admitReply(deps: ReplyAdmissionDeps, userId: string, reply
   const quota = await deps.quota.check(userId);
   if (!quota.allowed) {
     return refuse('quota', new LimitExceededError('quota_exceeded', "Today's token quota is used up", { retryAfterMs: quota.retryAfterMs }));
+  }
+  if (deps.replyLogHasRoom?.() === false) {
+    return refuse('reply_log_memory', new LimitExceededError('server_busy', 'Replies in progress fill the reply log (REPLY_LOG_MAX_BYTES)', { retryAfterMs: REPLY_LOG_FULL_RETRY_AFTER_MS }));
   }
   const lease = await deps.locks.tryAcquire(userId, replyId);
   if (lease === undefined) {

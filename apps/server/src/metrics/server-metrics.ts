@@ -17,7 +17,11 @@
  * - `upstream_fallbacks_total` (counter): requests handed to the fallback model after the primary
  *   kept refusing.
  * - `tokens_total{kind}` (counter): tokens used, `prompt` or `completion`.
- * - `limit_refusals_total{limit}` (counter): requests refused by `rate`, `quota`, `reply_in_progress`.
+ * - `limit_refusals_total{limit}` (counter): requests refused by a limit: the chat's per-user
+ *   `rate`, `quota` and `reply_in_progress`; the per-address `login_rate` and `public_rate`; the
+ *   per-user `api_rate` of the other authenticated routes; the caps `streams_per_user`,
+ *   `readers_per_reply`, `connections` (answered 503) and `connections_dropped` (past the hard cap,
+ *   closed unanswered) and `reply_log_memory`.
  * - `voice_segments_total{outcome}` (counter): spoken segments of voice replies, `spoken` or the
  *   code they were skipped with (`tts_failed`, `tts_unavailable`).
  * - `feedback_total{rating}` (counter): ratings given to replies, `up`, `down` or `none` (removed).
@@ -43,7 +47,19 @@ export type ReplyOutcome = (typeof REPLY_OUTCOMES)[number];
 export const VOICE_SEGMENT_OUTCOMES = ['spoken', 'tts_failed', 'tts_unavailable'] as const;
 export type VoiceSegmentOutcome = (typeof VOICE_SEGMENT_OUTCOMES)[number];
 
-export const LIMIT_KINDS = ['rate', 'quota', 'reply_in_progress'] as const;
+export const LIMIT_KINDS = [
+  'rate',
+  'quota',
+  'reply_in_progress',
+  'login_rate',
+  'public_rate',
+  'api_rate',
+  'streams_per_user',
+  'readers_per_reply',
+  'connections',
+  'connections_dropped',
+  'reply_log_memory',
+] as const;
 export type LimitKind = (typeof LIMIT_KINDS)[number];
 
 export const TOKEN_KINDS = ['prompt', 'completion'] as const;
@@ -119,7 +135,7 @@ export class ServerMetrics {
     });
     this.#refusals = new Counter({
       name: `${METRIC_PREFIX}limit_refusals_total`,
-      help: 'Chat requests refused by a per-user limit.',
+      help: 'Requests refused by a limit: rate limits, quotas and caps.',
       labelNames: ['limit'],
       registers,
     });

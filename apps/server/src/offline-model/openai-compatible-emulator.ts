@@ -59,6 +59,11 @@ export interface EmulatorScenario {
   readonly failAfter?: { readonly events: number; readonly mode: 'destroy' | 'error-event'; readonly message?: string };
   /** After this many events, send nothing more but keep the connection open. */
   readonly stallAfter?: number;
+  /**
+   * After this many events, wait until `until` settles before sending the rest — so a test can
+   * hold the stream at a point until something it observes has happened (an event, not a sleep).
+   */
+  readonly holdAfter?: { readonly events: number; readonly until: PromiseLike<unknown> };
   /** Answer this status and an OpenAI-style error body before any stream byte. */
   readonly httpError?: {
     readonly status: number;
@@ -316,6 +321,10 @@ export async function startOpenAICompatibleEmulator(options: EmulatorOptions = {
         return;
       }
       if (scenario.stallAfter !== undefined && sentEvents >= scenario.stallAfter) return; // hold the connection open
+      if (scenario.holdAfter !== undefined && sentEvents === scenario.holdAfter.events) {
+        await Promise.resolve(scenario.holdAfter.until).then(undefined, () => undefined);
+        if (res.destroyed) return;
+      }
       if (position > 0 && (scenario.chunkDelayMs ?? 0) > 0) await sleep(scenario.chunkDelayMs);
       if (res.destroyed) return;
       const part = makePart();

@@ -11,6 +11,12 @@
  * it and wakes its waiting readers, so memory is released on time even when nobody asks. When the
  * last log has expired no timer is left.
  *
+ * Memory: besides each log's `maxEvents`, all logs together stay within `maxBytes` (an estimate:
+ * the strings an event holds, two bytes a code unit, plus a fixed overhead per event). Whenever
+ * they pass it, ended logs are dropped, the one that ended first going first, until they fit;
+ * live logs are never dropped, so while they alone fill the budget `hasRoomForNewReply()` is false
+ * and the chat refuses new replies (503 `server_busy`) instead of growing without bound.
+ *
  * Producer liveness needs no lease here: the producer and every reader share this process, so a
  * producer that dies takes the log and its readers with it, and `endIfProducerGone` never ends a
  * log.
@@ -33,12 +39,16 @@ export interface InMemoryReplyLogOptions {
   retentionMs: number;
   /** Non-terminal events one reply may hold. */
   maxEvents: number;
+  /** Estimated bytes all logs together may hold; default unbounded. */
+  maxBytes?: number;
 }
 
 interface Entry {
   readonly owner: ReplyOwner;
   readonly events: ReplyEvent[];
   ended: boolean;
+  /** Estimated bytes of its events. */
+  bytes: number;
   expiresAt: number;
   timer: TimerHandle | undefined;
   readonly waiters: Set<() => void>;
@@ -48,7 +58,12 @@ export class InMemoryReplyLog implements ReplyLog {
   readonly #clock: Clock;
   readonly #retentionMs: number;
   readonly #maxEvents: number;
+  readonly #maxBytes: number;
   readonly #entries = new Map<string, Entry>();
+  /** Ended logs, in the order they ended: the first to go when memory runs short. */
+  readonly #endedOrder = new Set<string>();
+  #bytes = 0;
+  #liveBytes = 0;
   #followers = 0;
 
   constructor(options: InMemoryReplyLogOptions) {
@@ -57,6 +72,17 @@ export class InMemoryReplyLog implements ReplyLog {
     this.#clock = options.clock;
     this.#retentionMs = options.retentionMs;
     this.#maxEvents = options.maxEvents;
+    this.#maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Estimated bytes all logs hold now. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** False while live replies alone fill `maxBytes`: a new reply would have nowhere to go. */
+  hasRoomForNewReply(): boolean {
+    return this.#liveBytes < this.#maxBytes;
   }
 
   /** Logs held now, expired ones not yet dropped included; for memory checks. */
@@ -75,6 +101,7 @@ export class InMemoryReplyLog implements ReplyLog {
       owner: { ...owner },
       events: [],
       ended: false,
+      bytes: 0,
       expiresAt: this.#clock.now() + this.#retentionMs,
       timer: undefined,
       waiters: new Set(),
@@ -93,9 +120,29 @@ export class InMemoryReplyLog implements ReplyLog {
     if (!terminal && lastId >= this.#maxEvents) throw new ReplyLogWriteError('full', replyId, `the log holds its cap of ${this.#maxEvents} events`);
 
     entry.events.push(Object.freeze({ ...event, data: Object.freeze({ ...event.data }) }) as ReplyEvent);
+    const size = estimatedBytes(event);
+    entry.bytes += size;
+    this.#bytes += size;
+    if (terminal) {
+      this.#liveBytes -= entry.bytes - size;
+      this.#endedOrder.add(replyId);
+    } else {
+      this.#liveBytes += size;
+    }
     entry.ended = terminal;
     entry.expiresAt = this.#clock.now() + this.#retentionMs;
     this.#wake(entry);
+    if (this.#bytes > this.#maxBytes) this.#evictEnded();
+  }
+
+  /** Drops ended logs, the one that ended first going first, until all fit within `maxBytes`. */
+  #evictEnded(): void {
+    for (const replyId of this.#endedOrder) {
+      if (this.#bytes <= this.#maxBytes) return;
+      const entry = this.#entries.get(replyId);
+      if (entry === undefined) this.#endedOrder.delete(replyId);
+      else this.#drop(replyId, entry);
+    }
   }
 
   async meta(replyId: string): Promise<ReplyMeta | undefined> {
@@ -176,6 +223,9 @@ export class InMemoryReplyLog implements ReplyLog {
 
   #drop(replyId: string, entry: Entry): void {
     this.#entries.delete(replyId);
+    this.#endedOrder.delete(replyId);
+    this.#bytes -= entry.bytes;
+    if (!entry.ended) this.#liveBytes -= entry.bytes;
     if (entry.timer !== undefined) this.#clock.clearTimeout(entry.timer);
     entry.timer = undefined;
     this.#wake(entry);
@@ -186,4 +236,15 @@ export class InMemoryReplyLog implements ReplyLog {
     entry.waiters.clear();
     for (const resolve of waiters) resolve();
   }
+}
+
+/** Per event: its strings at two bytes a code unit, numbers at eight, plus the objects around them. */
+const EVENT_OVERHEAD_BYTES = 96;
+
+export function estimatedBytes(event: ReplyEvent): number {
+  let bytes = EVENT_OVERHEAD_BYTES;
+  for (const value of Object.values(event.data as unknown as Record<string, unknown>)) {
+    bytes += typeof value === 'string' ? value.length * 2 : typeof value === 'object' && value !== null ? JSON.stringify(value).length * 2 : 8;
+  }
+  return bytes;
 }

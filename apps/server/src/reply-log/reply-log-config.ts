@@ -11,6 +11,7 @@
  * | REPLY_LOG_MAX_EVENTS              | 50000   | events one reply may hold before the producer must end it |
  * | REPLY_PRODUCER_LEASE_TTL_MS       | 15000   | with Redis: a reply whose generating instance has not renewed its lease for this long counts as abandoned |
  * | REPLY_PRODUCER_CHECK_INTERVAL_MS  | 5000    | a reader that got no event for this long asks whether the producer still lives |
+ * | REPLY_LOG_MAX_BYTES               | 268435456 | without Redis: memory all logs of this process may take (256 MiB); ended logs go first, oldest first |
  *
  * 50 000 events is far above any real reply (a delta per provider chunk: a 16k-token answer is
  * about 16 000), yet bounds one log to a few megabytes.
@@ -29,6 +30,8 @@ export interface ReplyLogConfig {
   readonly maxEvents: number;
   readonly producerLeaseTtlMs: number;
   readonly producerCheckIntervalMs: number;
+  /** The in-memory log's total budget (estimated bytes); Redis is bounded by its own `maxmemory`. */
+  readonly maxBytes: number;
 }
 
 export const DEFAULT_REPLY_LOG: ReplyLogConfig = {
@@ -36,6 +39,7 @@ export const DEFAULT_REPLY_LOG: ReplyLogConfig = {
   maxEvents: 50_000,
   producerLeaseTtlMs: 15_000,
   producerCheckIntervalMs: 5000,
+  maxBytes: 256 * 1024 * 1024,
 };
 
 export function loadReplyLogConfig(env: Env): ReplyLogConfig {
@@ -46,6 +50,7 @@ export function loadReplyLogConfig(env: Env): ReplyLogConfig {
     maxEvents: read.integer('REPLY_LOG_MAX_EVENTS', DEFAULT_REPLY_LOG.maxEvents, 100, 10_000_000),
     producerLeaseTtlMs: read.integer('REPLY_PRODUCER_LEASE_TTL_MS', DEFAULT_REPLY_LOG.producerLeaseTtlMs, 100, 600_000),
     producerCheckIntervalMs: read.integer('REPLY_PRODUCER_CHECK_INTERVAL_MS', DEFAULT_REPLY_LOG.producerCheckIntervalMs, 50, 600_000),
+    maxBytes: read.integer('REPLY_LOG_MAX_BYTES', DEFAULT_REPLY_LOG.maxBytes, 64 * 1024, Number.MAX_SAFE_INTEGER),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -8,6 +8,7 @@
  * that would cross the limit is left out whole.
  */
 import { MAX_TITLE_CHARS, WxstreamError } from '@wxstream/protocol';
+import { cleanUserText, isInvisible } from '../text/user-text.ts';
 
 /** How much of the first message becomes the title. */
 export const AUTO_TITLE_CHARS = 30;
@@ -44,10 +45,13 @@ export function titleFromMessage(message: string): string {
   return title === '' ? FALLBACK_TITLE : title;
 }
 
-/** The title as stored, or `invalid_request` when it is empty or longer than `MAX_TITLE_CHARS`. */
+/**
+ * The title as stored — cleaned as every user text is (`text/user-text.ts`) — or `invalid_request`
+ * when it is empty, only invisible characters, or longer than `MAX_TITLE_CHARS`.
+ */
 export function normalizeTitle(title: string): string {
-  const normalized = collapseWhitespace(title);
-  if (normalized === '') throw new WxstreamError('invalid_request', 'title must not be empty');
+  const normalized = collapseWhitespace(cleanUserText(title));
+  if (isInvisible(normalized)) throw new WxstreamError('invalid_request', 'title must not be empty or only invisible characters');
   const length = codePointLength(normalized);
   if (length > MAX_TITLE_CHARS) {
     throw new WxstreamError('invalid_request', `title has ${length} characters; the limit is ${MAX_TITLE_CHARS}`);

@@ -8,7 +8,8 @@
  * origin); `exp` is whole seconds since the epoch, rounded down so the link never outlives the
  * audio; `sig` is base64url(HMAC-SHA256(secret, "wxstream-audio\n" + id + "\n" + exp)).
  * `verify(id, exp, sig)` is `invalid` for anything malformed or not signed with our secret —
- * checked first, with a constant-time compare, so a forged link learns nothing about expiry —
+ * checked first, with a constant-time compare of the canonical `sig` string (another base64url
+ * spelling of the same bytes is not our link), so a forged link learns nothing about expiry —
  * then `expired` once `exp` has passed on the injected clock, else `valid`.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -45,8 +46,9 @@ export function createAudioUrlSigner(options: { secret: string | Buffer; clock: 
     },
     verify(id, exp, sig) {
       if (!ID_PATTERN.test(id) || exp === undefined || sig === undefined || !EXP_PATTERN.test(exp) || !SIG_PATTERN.test(sig)) return 'invalid';
-      const given = Buffer.from(sig, 'base64url');
-      const expected = mac(id, exp);
+      // The canonical string, not the decoded bytes: several base64url spellings decode alike.
+      const given = Buffer.from(sig);
+      const expected = Buffer.from(mac(id, exp).toString('base64url'));
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'invalid';
       return Number(exp) * 1000 <= options.clock.now() ? 'expired' : 'valid';
     },

@@ -9,6 +9,8 @@
  * `youdao` when `YOUDAO_APP_KEY` and `YOUDAO_APP_SECRET` are set, else `espeak` — as chat falls
  * back to the offline model when no provider is configured.
  * - `VOICE_NAME`: the provider's voice (defaults: espeak `auto`, youdao `youxiaoqin`, openai `alloy`).
+ * - `VOICE_NAMES`: more voices a request's `voiceName` may pick, beyond those the provider is
+ *   known to offer (`offered-voices.ts`).
  * - `YOUDAO_APP_KEY` + `YOUDAO_APP_SECRET` (both or neither), `YOUDAO_API_BASE_URL` (default
  *   `https://openapi.youdao.com`; tests point it at a fake), `YOUDAO_LANG_TYPE` (default `zh-CHS`).
  * - `VOICE_OPENAI_API_KEY` / `VOICE_OPENAI_BASE_URL` (default to `OPENAI_API_KEY` /
@@ -29,6 +31,7 @@ import { ConfigError, type Env } from '../config.ts';
 import { createEnvReader } from '../limits/env-reader.ts';
 import { DEFAULT_ESPEAK_CHINESE_VOICE, DEFAULT_ESPEAK_ENGLISH_VOICE, DEFAULT_ESPEAK_SPEED_WPM } from './espeak-tts.ts';
 import { DEFAULT_OPENAI_SPEECH_MODEL } from './openai-speech.ts';
+import { VOICE_NAME_PATTERN } from './offered-voices.ts';
 import { MIN_AUDIO_URL_SECRET_LENGTH } from './signed-audio-url.ts';
 import { DEFAULT_FIRST_COMMA_CHARS, DEFAULT_SEGMENT_MAX_CHARS, DEFAULT_SEGMENT_MIN_CHARS } from './speech-segmenter.ts';
 import { DEFAULT_YOUDAO_BASE_URL, DEFAULT_YOUDAO_LANG_TYPE } from './youdao-tts.ts';
@@ -58,6 +61,8 @@ export interface VoiceConfig {
   readonly cache: { readonly maxEntries: number; readonly maxBytes: number };
   readonly audio: { readonly ttlSeconds: number; readonly maxBytes: number };
   readonly audioUrlSecret: string | undefined;
+  /** More voices a request may name (`VOICE_NAMES`), beyond what the provider is known to offer. */
+  readonly extraVoices: readonly string[];
 }
 
 const MIB = 1024 * 1024;
@@ -141,9 +146,14 @@ export function loadVoiceConfig(env: Env): VoiceConfig {
     problems.push(`AUDIO_URL_SECRET must be at least ${MIN_AUDIO_URL_SECRET_LENGTH} characters long`);
   }
 
+  const voiceName = read.text('VOICE_NAME');
+  if (voiceName !== undefined && !VOICE_NAME_PATTERN.test(voiceName)) problems.push(`VOICE_NAME must be 1-64 characters of A-Z, a-z, 0-9, _, . or -, starting with a letter or digit, got "${voiceName}"`);
+  const extraVoices = (read.text('VOICE_NAMES') ?? '').split(',').map((name) => name.trim()).filter((name) => name !== '');
+  for (const name of extraVoices) if (!VOICE_NAME_PATTERN.test(name)) problems.push(`VOICE_NAMES must list voice names (letters, digits, _, . or -, starting with a letter or digit), got "${name}"`);
+
   const config: VoiceConfig = {
     provider,
-    voice: read.text('VOICE_NAME'),
+    voice: voiceName,
     timeoutMs: read.integer('VOICE_TIMEOUT_MS', 15_000, 1, 300_000),
     finishTimeoutMs: read.integer('VOICE_FINISH_TIMEOUT_MS', 20_000, 1, 600_000),
     concurrency: read.integer('VOICE_CONCURRENCY', 3, 1, 16),
@@ -153,6 +163,7 @@ export function loadVoiceConfig(env: Env): VoiceConfig {
     cache: { maxEntries: read.integer('VOICE_CACHE_ENTRIES', 512, 0, 1_000_000), maxBytes: read.integer('VOICE_CACHE_BYTES', 32 * MIB, 0, 4096 * MIB) },
     audio: { ttlSeconds: read.integer('AUDIO_TTL_SECONDS', 600, 10, 86_400), maxBytes: read.integer('AUDIO_STORE_MAX_BYTES', 64 * MIB, MIB, 4096 * MIB) },
     audioUrlSecret,
+    extraVoices,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

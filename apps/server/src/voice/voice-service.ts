@@ -14,15 +14,18 @@
  * too, so an audio URL works on whichever instance a load balancer sends it to.
  */
 import { createHmac } from 'node:crypto';
+import { WxstreamError } from '@wxstream/protocol';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import { AudioStore, type AudioSink, type AudioSource } from './audio-store.ts';
 import type { AudioMirror } from './redis-audio-mirror.ts';
 import { createTtsProvider } from './create-tts-provider.ts';
+import { ESPEAK_PROGRAM, findProgram } from './espeak-tts.ts';
+import { listEspeakVoices, offeredVoices, type VoiceCatalogueSource } from './offered-voices.ts';
 import { createAudioUrlSigner, type AudioUrlSigner } from './signed-audio-url.ts';
 import { SynthesisCache } from './synthesis-cache.ts';
 import type { TtsProvider } from './tts-provider.ts';
-import type { VoiceConfig } from './voice-config.ts';
+import type { VoiceConfig, VoiceProviderConfig } from './voice-config.ts';
 import { VoiceReply } from './voice-reply.ts';
 
 export interface VoiceService {
@@ -34,6 +37,8 @@ export interface VoiceService {
   readonly signer: AudioUrlSigner;
   /** How long a reply whose text is complete waits for its last segments (`VOICE_FINISH_TIMEOUT_MS`). */
   readonly finishTimeoutMs: number;
+  /** Whether a request may name this voice (`offered-voices.ts`); otherwise it is 400 `invalid_voice`. */
+  offersVoice(name: string): boolean;
   open(options: { voiceName: string | undefined; signal: AbortSignal; log: Logger }): VoiceReply;
 }
 
@@ -49,6 +54,12 @@ export interface VoiceServiceDeps {
   readonly mirror?: AudioMirror;
 }
 
+/** 400 `invalid_voice` when a reply that will be spoken names a voice its provider does not offer. */
+export function assertVoiceOffered(speaker: VoiceService | undefined, voiceName: string | undefined): void {
+  if (speaker === undefined || voiceName === undefined || speaker.offersVoice(voiceName)) return;
+  throw new WxstreamError('invalid_voice', `The voice "${voiceName}" is not one ${speaker.provider.id} offers here`);
+}
+
 export function deriveAudioUrlSecret(tokenSecret: string | Buffer): string {
   return createHmac('sha256', tokenSecret).update('wxstream audio URL signing key v1').digest('base64url');
 }
@@ -56,6 +67,7 @@ export function deriveAudioUrlSecret(tokenSecret: string | Buffer): string {
 export function createVoiceService(config: VoiceConfig, deps: VoiceServiceDeps): VoiceService | undefined {
   let provider: TtsProvider;
   let unavailableReason: string | undefined;
+  let catalogue: VoiceCatalogueSource = { kind: 'other' };
   if (deps.provider !== undefined) {
     provider = deps.provider;
   } else {
@@ -63,7 +75,9 @@ export function createVoiceService(config: VoiceConfig, deps: VoiceServiceDeps):
     if (configured === undefined) return undefined;
     provider = configured.provider;
     unavailableReason = configured.unavailableReason;
+    catalogue = catalogueOf(config.provider, deps.pathEnv);
   }
+  const offered = offeredVoices(catalogue, { defaultVoice: provider.defaultVoice, configured: [config.voice, ...config.extraVoices] });
   const store = new AudioStore({ ttlMs: config.audio.ttlSeconds * 1000, maxBytes: config.audio.maxBytes, clock: deps.clock });
   const signer = createAudioUrlSigner({ secret: config.audioUrlSecret ?? deriveAudioUrlSecret(deps.tokenSecret), clock: deps.clock });
   const { mirror } = deps;
@@ -87,6 +101,7 @@ export function createVoiceService(config: VoiceConfig, deps: VoiceServiceDeps):
     audio,
     signer,
     finishTimeoutMs: config.finishTimeoutMs,
+    offersVoice: (name) => offered.has(name),
     open({ voiceName, signal, log }) {
       const voice = voiceName ?? config.voice;
       return new VoiceReply({
@@ -108,4 +123,18 @@ export function createVoiceService(config: VoiceConfig, deps: VoiceServiceDeps):
       });
     },
   };
+}
+
+/** Where the voices a provider offers come from; espeak-ng is asked once, here, at start. */
+function catalogueOf(provider: VoiceProviderConfig, pathEnv: string | undefined): VoiceCatalogueSource {
+  switch (provider.kind) {
+    case 'espeak':
+      return { kind: 'espeak', listed: listEspeakVoices(findProgram(ESPEAK_PROGRAM, pathEnv)) };
+    case 'openai':
+      return { kind: 'openai', officialApi: provider.baseURL === undefined || new URL(provider.baseURL).hostname === 'api.openai.com' };
+    case 'youdao':
+      return { kind: 'youdao' };
+    default:
+      return { kind: 'other' };
+  }
 }

@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseErrorBody, type ConversationDetail, type ConversationPage, type StartData, type StoredMessage } from '@wxstream/protocol';
 import { chatRequest, send, type HttpAnswer, type SendOptions } from './http-client.ts';
+import { PATIENCE_MS } from './eventually.ts';
 import { parseReplyBody } from './reply-stream.ts';
 
 export function authed(token: string, method = 'GET', body?: object | string | Buffer): SendOptions {
@@ -44,7 +45,7 @@ export async function waitForStoredReply(
   token: string,
   conversationId: string,
   until: (message: StoredMessage) => boolean = (message) => message.status !== 'streaming',
-  timeoutMs = 5000,
+  timeoutMs = PATIENCE_MS,
 ): Promise<StoredMessage> {
   const deadline = Date.now() + timeoutMs;
   let last: StoredMessage | undefined;

@@ -8,6 +8,7 @@
  */
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ClientRequest } from 'node:http';
 import { Agent } from 'node:http';
+import { PATIENCE_MS } from './eventually.ts';
 
 export interface HttpAnswer {
   readonly status: number;
@@ -85,7 +86,7 @@ export interface OpenStream {
   readonly received: Array<{ at: number; bytes: Buffer }>;
   /** Resolves with the whole body once it ended; rejects if the connection broke. */
   readonly ended: Promise<Buffer>;
-  /** Resolves once the received text contains `needle`. */
+  /** Resolves once the received text contains `needle`; rejects after `timeoutMs` (a hang guard, default `PATIENCE_MS`). */
   waitForText(needle: string, timeoutMs?: number): Promise<void>;
   /** Cuts the connection, as a client that disappears. */
   destroy(): void;
@@ -115,7 +116,7 @@ export async function openStream(url: string, path: string, options: SendOptions
     received,
     ended,
     text,
-    waitForText(needle, timeoutMs = 5000) {
+    waitForText(needle, timeoutMs = PATIENCE_MS) {
       return new Promise((resolve, reject) => {
         const check = () => {
           if (!text().includes(needle)) return;

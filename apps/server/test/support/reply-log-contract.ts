@@ -16,6 +16,7 @@ import { describe, test } from 'node:test';
 import { WxstreamError, formatSseEvent, isTerminalEvent, type ReplyEvent } from '@wxstream/protocol';
 import { ReplySequencer } from '../../src/chat/reply-sequencer.ts';
 import { ReplyLogWriteError, ReplyNotFoundError, type ReplyLog, type ReplyLogWriteRefusal } from '../../src/reply-log/reply-log.ts';
+import { eventually } from './eventually.ts';
 
 export interface ReplyLogSubject {
   readonly log: ReplyLog;
@@ -71,12 +72,9 @@ export async function collect(events: AsyncIterable<ReplyEvent>): Promise<ReplyE
   return seen;
 }
 
+/** Waits until `condition` holds; a hang guard (`eventually`), never a claim about speed. */
 export async function until(condition: () => Promise<boolean> | boolean, what: string): Promise<void> {
-  for (let attempt = 0; attempt < 400; attempt++) {
-    if (await condition()) return;
-    await sleep(5);
-  }
-  throw new Error(`timed out waiting until ${what}`);
+  await eventually(condition, what);
 }
 
 async function appendAll(log: ReplyLog, replyId: string, events: readonly ReplyEvent[]): Promise<void> {

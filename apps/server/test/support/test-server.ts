@@ -34,10 +34,11 @@ export function startEmulator(options: EmulatorOptions = {}): Promise<OpenAIComp
 
 /**
  * The configuration tests run with: `loadServerConfig` over test defaults and the given overrides.
- * The defaults keep tests independent of each other: a private in-memory database, no rate limit
- * (suites send many chats from one user), no process metrics (their event-loop monitor never stops),
- * no upstream retries (a scripted refusal is answered as scripted), no voice-input rate limit, no
- * titles or follow-up questions from the model (side calls the other tests did not script).
+ * The defaults keep tests independent of each other: a private in-memory database, no rate limits
+ * or stream caps (suites send many chats from one user and one address), no process metrics (their
+ * event-loop monitor never stops), no upstream retries (a scripted refusal is answered as
+ * scripted), no voice-input rate limit, no titles or follow-up questions from the model (side calls
+ * the other tests did not script).
  */
 export function testConfig(env: Env = {}): ServerConfig {
   return loadServerConfig({
@@ -50,6 +51,14 @@ export function testConfig(env: Env = {}): ServerConfig {
     DATABASE_PATH: ':memory:',
     RATE_LIMIT_PER_MINUTE: '0',
     STT_RATE_LIMIT_PER_MINUTE: '0',
+    // Likewise the per-address and per-user limits of the other doors, and the stream caps: every
+    // test client is 127.0.0.1, and some suites open many streams at once. The tests of those
+    // limits set them back.
+    LOGIN_RATE_LIMIT_PER_MINUTE: '0',
+    PUBLIC_RATE_LIMIT_PER_MINUTE: '0',
+    API_RATE_LIMIT_PER_MINUTE: '0',
+    MAX_STREAMS_PER_USER: '10000',
+    MAX_READERS_PER_REPLY: '10000',
     METRICS_PROCESS: 'false',
     // Refusals answer at once, as each test scripted them; the retry tests turn retries back on.
     UPSTREAM_MAX_RETRIES: '0',
