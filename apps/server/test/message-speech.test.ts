@@ -48,7 +48,7 @@ describe('speaking a stored reply', () => {
 
   before(async () => {
     emulator = await startEmulator({ scenario: { content: REPLY } });
-    app = await startTestServer({ upstream: emulator, ttsProvider: recordingProvider(spoken), env: { VOICE_STALL_FLUSH_MS: '0' } });
+    app = await startTestServer({ upstream: emulator, ttsProvider: recordingProvider(spoken), env: { VOICE_STALL_FLUSH_MS: '0', VOICE_NAMES: 'other-voice' } });
     token = await login(app.url, 'speaker');
   });
   after(async () => {
@@ -88,10 +88,14 @@ describe('speaking a stored reply', () => {
     }
   });
 
-  test('a voice name can be asked for; a malformed one is refused', async () => {
+  test('a voice the provider offers can be asked for; a malformed one or one it does not offer is 400 invalid_voice', async () => {
     const { messageId } = await storedReply();
     assert.equal((await speak(app.url, token, messageId, { voiceName: 'other-voice' })).status, 200);
-    assert.equal((await speak(app.url, token, messageId, { voiceName: 'no spaces' })).status, 400);
+    for (const voiceName of ['no spaces', '..', '-h', 'not-offered']) {
+      const refused = await speak(app.url, token, messageId, { voiceName });
+      assert.equal(refused.status, 400, voiceName);
+      assert.equal((refused.json() as { error: { code: string } }).error.code, 'invalid_voice', voiceName);
+    }
   });
 
   test("only the caller's own assistant messages: a user message, someone else's reply, an unknown id are 404", async () => {

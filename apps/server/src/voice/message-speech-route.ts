@@ -9,7 +9,7 @@
  * segmenting, providers, cache, signed short-lived URLs and `audio` event shapes — as events with ids
  * 1, 2, 3 …, heartbeats while a synthesis takes long, and `done {"finishReason":"stop"}` after the last
  * segment (at most `VOICE_FINISH_TIMEOUT_MS` after the start: a hung provider cannot hold it open). A body
- * `{"voiceName"}` picks the provider's voice. A client that leaves cancels the syntheses in flight.
+ * `{"voiceName"}` picks the provider's voice — one it offers, else 400 `invalid_voice` (`offered-voices.ts`). A client that leaves cancels the syntheses in flight.
  */
 import { PassThrough } from 'node:stream';
 import type { Middleware } from 'koa';
@@ -24,11 +24,11 @@ import {
 } from '@wxstream/protocol';
 import type { AppState } from '../app-state.ts';
 import { audioEventData } from '../chat/reply-voice.ts';
-import { VOICE_NAME_PATTERN } from '../chat/chat-request.ts';
 import type { Clock, TimerHandle } from '../clock.ts';
 import { readJsonBody } from '../http/json-body.ts';
 import type { ConversationStore } from '../storage/conversation-store.ts';
-import type { VoiceService } from './voice-service.ts';
+import { VOICE_NAME_PATTERN } from './offered-voices.ts';
+import { assertVoiceOffered, type VoiceService } from './voice-service.ts';
 
 export interface MessageSpeechDeps {
   store: ConversationStore;
@@ -51,6 +51,7 @@ export function messageSpeechRoute(deps: MessageSpeechDeps): Middleware<AppState
     if (voice === undefined || voice.unavailableReason !== undefined) {
       throw new WxstreamError('tts_unavailable', voice?.unavailableReason ?? 'Voice is off on this server');
     }
+    assertVoiceOffered(voice, voiceName);
     const log = ctx.state.log;
     const leaving = new AbortController();
     const spoken = voice.open({ voiceName, signal: leaving.signal, log });
@@ -124,8 +125,9 @@ async function requestedVoice(
   const body = await readJsonBody(req, { maxBytes });
   const voiceName = typeof body === 'object' && body !== null ? (body as { voiceName?: unknown }).voiceName : undefined;
   if (voiceName === undefined) return undefined;
-  if (typeof voiceName !== 'string' || !VOICE_NAME_PATTERN.test(voiceName)) {
-    throw new WxstreamError('invalid_request', 'voiceName must be 1-64 characters of A-Z, a-z, 0-9, _, . or -');
+  if (typeof voiceName !== 'string') throw new WxstreamError('invalid_request', 'voiceName must be a string');
+  if (!VOICE_NAME_PATTERN.test(voiceName)) {
+    throw new WxstreamError('invalid_voice', 'voiceName must be 1-64 characters of A-Z, a-z, 0-9, _, . or -, starting with a letter or digit');
   }
   return voiceName;
 }
