@@ -16,24 +16,39 @@ import { startStack } from './support/test-server.ts';
 
 const refusals = async (url: string, limit: string) => valueOf(parseExposition((await send(url, '/metrics')).text), 'wxstream_limit_refusals_total', { limit });
 
-/** A reply the model holds open after its first piece until `release()`. */
-function heldReply() {
+/**
+ * A server whose model holds every reply open after its first piece, with one of `user`'s replies
+ * started and followed by two resumes: three open streams, two readers of the reply.
+ */
+async function heldReplyWithTwoReaders(env: Record<string, string>, user: string) {
   let release = () => {};
   const held = new Promise<void>((resolve) => (release = resolve));
-  return { scenario: { content: ['第一段', '第二段'], holdAfter: { events: 2, until: held } }, release };
+  const stack = await startStack({ env, scenario: { content: ['第一段', '第二段'], holdAfter: { events: 2, until: held } } });
+  const open: OpenStream[] = [];
+  const token = await login(stack.url, user);
+  const chat = await openStream(stack.url, '/api/chat', chatRequest(token, { message: 'hold on' }));
+  open.push(chat);
+  await chat.waitForText('第一段');
+  const { messageId } = startOf(chat.text());
+  open.push(await openResume(stack.url, token, messageId, '0'), await openResume(stack.url, token, messageId, '0'));
+  return {
+    stack,
+    token,
+    messageId,
+    open,
+    release,
+    async close() {
+      release();
+      for (const stream of open) stream.destroy();
+      await stack.close();
+    },
+  };
 }
 
-test('one user holds at most MAX_STREAMS_PER_USER reply streams, one reply at most MAX_READERS_PER_REPLY readers; closing one frees its slot', async () => {
-  const hold = heldReply();
-  const stack = await startStack({ env: { MAX_STREAMS_PER_USER: '3', MAX_READERS_PER_REPLY: '2' }, scenario: hold.scenario });
-  const open: OpenStream[] = [];
+test('one user holds at most MAX_STREAMS_PER_USER reply streams; closing one frees its slot; nobody else learns of the reply', async () => {
+  const held = await heldReplyWithTwoReaders({ MAX_STREAMS_PER_USER: '3', MAX_READERS_PER_REPLY: '2' }, 'many-tabs');
+  const { stack, token, messageId, open } = held;
   try {
-    const token = await login(stack.url, 'many-tabs');
-    const chat = await openStream(stack.url, '/api/chat', chatRequest(token, { message: 'hold on' }));
-    open.push(chat);
-    await chat.waitForText('第一段');
-    const { messageId } = startOf(chat.text());
-    open.push(await openResume(stack.url, token, messageId, '0'), await openResume(stack.url, token, messageId, '0'));
     assert.deepEqual(open.map((stream) => stream.status), [200, 200, 200]);
 
     const fourth = await send(stack.url, `/api/chat/${messageId}/events`, { headers: { Authorization: `Bearer ${token}` } });
@@ -52,35 +67,24 @@ test('one user holds at most MAX_STREAMS_PER_USER reply streams, one reply at mo
 
     assert.equal(await refusals(stack.url, 'streams_per_user'), 1);
   } finally {
-    hold.release();
-    for (const stream of open) stream.destroy();
-    await stack.close();
+    await held.close();
   }
 });
 
 test('readers of one reply past MAX_READERS_PER_REPLY are 429 too_many_readers, counted', async () => {
-  const hold = heldReply();
-  const stack = await startStack({ env: { MAX_STREAMS_PER_USER: '10', MAX_READERS_PER_REPLY: '2' }, scenario: hold.scenario });
-  const open: OpenStream[] = [];
+  const held = await heldReplyWithTwoReaders({ MAX_STREAMS_PER_USER: '10', MAX_READERS_PER_REPLY: '2' }, 'many-readers');
+  const { stack, token, messageId, open } = held;
   try {
-    const token = await login(stack.url, 'many-readers');
-    const chat = await openStream(stack.url, '/api/chat', chatRequest(token, { message: 'hold on' }));
-    open.push(chat);
-    await chat.waitForText('第一段');
-    const { messageId } = startOf(chat.text());
-    open.push(await openResume(stack.url, token, messageId, '0'), await openResume(stack.url, token, messageId, '0'));
     const third = await send(stack.url, `/api/chat/${messageId}/events`, { headers: { Authorization: `Bearer ${token}` } });
     assert.equal(third.status, 429);
     assert.equal(parseErrorBody(third.json())?.code, 'too_many_readers');
     assert.equal(await refusals(stack.url, 'readers_per_reply'), 1);
-    hold.release();
+    held.release();
     for (const stream of open) await stream.ended;
     // Every stream ended: every slot is back.
     assert.equal((await send(stack.url, `/api/chat/${messageId}/events`, { headers: { Authorization: `Bearer ${token}` } })).status, 200);
   } finally {
-    hold.release();
-    for (const stream of open) stream.destroy();
-    await stack.close();
+    await held.close();
   }
 });
 
