@@ -316,13 +316,21 @@ test('leaving the page aborts the stream and leaves no timer behind', async () =
   assert.equal(page.calls.length, calls);
 });
 
-test('an old base library is told to upgrade and cannot send', async () => {
+test('a base library without enableChunked polls its replies instead of refusing to send', async () => {
   const page = openPage({ sdkVersion: '2.19.0' });
-  assert.equal(page.text('.notice'), userMessageFor('unsupported_platform'));
-  await page.type('你好');
-  assert.equal(page.attr('.send', 'disabled'), true);
-  await page.tap('.send');
-  assert.equal(page.wx.chatTasks.length, 0);
+  assert.equal(page.exists('.notice'), false, 'no "please upgrade": this WeChat can chat');
+  await page.send('你好');
+  const post = page.wx.lastTask();
+  assert.equal(post.options.enableChunked, false);
+  assert.equal(sentBody(post).delivery, 'poll');
+  post.succeedWhole(202, JSON.stringify({ messageId: 'r-1', conversationId: 'c-1' }), { 'Content-Type': 'application/json' });
+  await page.advance(0);
+  const poll = page.wx.lastTask();
+  assert.equal(poll.options.enableChunked, false);
+  assert.match(poll.options.url, /\/api\/chat\/r-1\/events\?lastEventId=0&poll=1$/);
+  poll.succeedWhole(200, sseText(replyEvents({ text: REPLY })));
+  await page.advance(5000);
+  assert.equal(page.replyText(), REPLY);
 });
 
 test('scrolling up pauses auto-scroll and shows 回到底部, which resumes it', async () => {

@@ -26,7 +26,6 @@ import {
   routePath,
   ROUTES,
   supportsChunkedRequest,
-  userMessageFor,
   type ChatRequest,
   type FeedbackRating,
   type ReplyStreamHandle,
@@ -141,10 +140,11 @@ function createController(page: WechatMiniprogram.Component.TrivialInstance, aut
   const conversations = createWxConversationsApi(auth);
   const request = (options: Parameters<typeof wx.request>[0]) => wx.request(options);
   const eventsUrl = (messageId: string): string => SERVER_URL + routePath(ROUTES.replyEvents, { messageId });
-  // Windows and Mac WeChat deliver no chunks: every reply is polled there. Elsewhere a reply is streamed,
-  // and polled only if its stream shows nothing for a few seconds (openAdaptiveReply); those replies are
-  // remembered so that continuing one after a broken connection polls too.
-  const pollsAlways = platformPolls(clientPlatform(wx));
+  // Windows and Mac WeChat deliver no chunks, and base libraries before 2.20.2 have no `enableChunked`:
+  // every reply is polled there (a poll is read whole, which any base library can). Elsewhere a reply is
+  // streamed, and polled only if its stream shows nothing for a few seconds (openAdaptiveReply); those
+  // replies are remembered so that continuing one after a broken connection polls too.
+  const pollsAlways = !streamingSupported || platformPolls(clientPlatform(wx));
   const polledReplies = new Set<string>();
   const openPolled = (body: ChatRequest, handlers: ReplyStreamHandlers, repeat: boolean): ReplyStreamHandle =>
     openAuthed(
@@ -245,7 +245,8 @@ function createController(page: WechatMiniprogram.Component.TrivialInstance, aut
     random: systemRandom,
     clock: systemClock,
     scheduler: timerScheduler,
-    streamingSupported,
+    // Every client can receive replies: those that cannot stream poll them.
+    streamingSupported: true,
     loadMessages: (id, before, limit) => conversations.messages(id, { before, limit }),
     openHistory: () => wx.navigateTo({ url: HISTORY_PAGE }),
     createAudioPlayer: () => innerAudio.createPlayer(),
@@ -259,8 +260,6 @@ function createController(page: WechatMiniprogram.Component.TrivialInstance, aut
     audioError: (index, error) => console.warn(`wxstream: spoken segment ${index} skipped (${error.errCode} ${error.errMsg})`),
   });
   controller.restoreVoice();
-  // Said once, up front, rather than after the user has typed a question.
-  if (!streamingSupported) page.setData({ notice: userMessageFor('unsupported_platform') });
   return controller;
 }
 
