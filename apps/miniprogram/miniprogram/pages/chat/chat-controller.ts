@@ -161,7 +161,7 @@ export interface ChatControllerDeps {
   random(): number;
   clock: Clock;
   scheduler: Scheduler;
-  /** Whether this WeChat version can stream (`supportsChunkedRequest`). */
+  /** Whether replies can be received here at all (the page polls where it cannot stream, so it passes true). */
   streamingSupported: boolean;
   /** `GET /api/conversations/:id?limit=N&before=…`: the newest page before `before` (the newest of all without). */
   loadMessages(id: string, before?: string, limit?: number): Promise<ConversationMessagesPage>;
