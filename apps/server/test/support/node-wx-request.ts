@@ -15,6 +15,8 @@ export interface NodeWxRequestOptions {
   reslice?: { random: () => number; maxSlice: number };
   /** Deliver the whole body in `success` and no chunks, like PC WeChat and old base libraries. */
   ignoreEnableChunked?: boolean;
+  /** Report no headers either (`onHeadersReceived` never fires): nothing at all is heard before `success`. */
+  silentUntilEnd?: boolean;
 }
 
 function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
@@ -79,7 +81,7 @@ export function createNodeWxRequest(config: NodeWxRequestOptions = {}): WxReques
     req.on('response', (res) => {
       const header = flatHeaders(res.headers);
       const statusCode = res.statusCode ?? 0;
-      for (const listener of [...headersListeners]) listener({ header, statusCode });
+      if (!config.silentUntilEnd) for (const listener of [...headersListeners]) listener({ header, statusCode });
       const whole: Buffer[] = [];
       res.on('data', (chunk: Buffer) => {
         if (settled) return;
@@ -95,7 +97,7 @@ export function createNodeWxRequest(config: NodeWxRequestOptions = {}): WxReques
       res.on('error', (error: Error) => settle(() => options.fail?.({ errMsg: `request:fail ${error.message}` })));
     });
     req.on('error', (error: Error) => settle(() => options.fail?.({ errMsg: `request:fail ${error.message}` })));
-    req.write(options.data);
+    if (options.data !== undefined) req.write(options.data);
     req.end();
 
     return {
