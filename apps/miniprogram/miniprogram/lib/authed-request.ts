@@ -5,7 +5,8 @@
  * Contract: the request goes out with the session's current token. When it is answered
  * `token_expired` or `invalid_token`, the token is dropped, a new one is fetched and the same request
  * is sent once more; a second refusal, or any other error, rejects as it is. A failed login rejects
- * with its `WxstreamError`. Every rejection is a `WxstreamError`.
+ * with its `WxstreamError`. Every rejection is a `WxstreamError`. `withFreshToken` is the same rule for
+ * any authenticated call (the recording upload uses it).
  */
 import { WxstreamError } from '../vendor/wxstream-client.js';
 import type { AuthSession } from './auth-session.ts';
@@ -25,23 +26,28 @@ function asWxstreamError(error: unknown): WxstreamError {
   return new WxstreamError('login_failed', error instanceof Error ? error.message : String(error));
 }
 
-export async function requestAuthedJson(deps: AuthedRequestDeps, request: Omit<JsonRequest, 'token'>): Promise<JsonResponse> {
-  const send = async (): Promise<JsonResponse> => {
+/** Runs `send` with the session's token, and once more with a new token when the server refused the first. */
+export async function withFreshToken<T>(auth: AuthSession, send: (token: string) => Promise<T>): Promise<T> {
+  const attempt = async (): Promise<T> => {
     let token: string;
     try {
-      token = await deps.auth.token();
+      token = await auth.token();
     } catch (error) {
       throw asWxstreamError(error);
     }
-    return requestJson(deps.request, { ...request, token });
+    return send(token);
   };
   try {
-    return await send();
+    return await attempt();
   } catch (error) {
     if (!isRefusedToken(error)) throw error;
-    deps.auth.invalidate();
-    return send();
+    auth.invalidate();
+    return attempt();
   }
+}
+
+export function requestAuthedJson(deps: AuthedRequestDeps, request: Omit<JsonRequest, 'token'>): Promise<JsonResponse> {
+  return withFreshToken(deps.auth, (token) => requestJson(deps.request, { ...request, token }));
 }
 
 /** `call(method, path, body?)` on one server as the signed-in user: what each API module builds its routes on. */

@@ -21,6 +21,7 @@
  * `getDeviceInfo` says (`ios` by default; `windows` / `mac` poll); `beginAudioInterruption()` /
  * `endAudioInterruption()` fire the audio interruption listeners; `succeedWhole` hands a body over whole.
  */
+import { FakeVoiceInput } from './fake-recorder.ts';
 import { ROUTES } from '@wxstream/protocol';
 import { FakeAudioPlayers, type FakeAudioPlayer } from '@wxstream/client/testing/fake-audio-player';
 import { FakeBackend } from './fake-backend.ts';
@@ -193,6 +194,13 @@ export class FakeWx {
   /** Every InnerAudioContext the page made. */
   readonly audio = new FakeAudioPlayers();
   readonly innerAudioOptions: Record<string, unknown>[] = [];
+  /** The recorder, record permission and uploads of voice input (fake-recorder.ts). */
+  readonly voiceInput = new FakeVoiceInput();
+  getRecorderManager = this.voiceInput.getRecorderManager;
+  getSetting = this.voiceInput.getSetting;
+  authorize = this.voiceInput.authorize;
+  openSetting = this.voiceInput.openSetting;
+  uploadFile = this.voiceInput.uploadFile;
   private tokenSeq = 0;
   private held: (() => void)[] | undefined;
   private heldStops: (() => void)[] | undefined;

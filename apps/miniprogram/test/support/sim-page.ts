@@ -18,6 +18,11 @@ import { FakeTimers } from './fake-timers.ts';
 import { FakeWx } from './fake-wx.ts';
 import { miniprogramRoot } from './paths.ts';
 
+export interface TouchPoint {
+  x: number;
+  y: number;
+}
+
 /** The parts of a j-component node the tests use. */
 export interface SimNode {
   readonly dom: HTMLElement;
@@ -25,7 +30,8 @@ export interface SimNode {
   readonly instance: { setData(data: Record<string, unknown>, callback?: () => void): void } & Record<string, unknown>;
   querySelector(selector: string): SimNode | undefined;
   querySelectorAll(selector: string): SimNode[];
-  dispatchEvent(name: string, options?: { detail?: unknown }): void;
+  /** `touches` / `changedTouches` (points in px) make it a native touch event, as j-component builds them. */
+  dispatchEvent(name: string, options?: { detail?: unknown; touches?: TouchPoint[]; changedTouches?: TouchPoint[] }): void;
   triggerPageLifeTime(name: string, ...args: unknown[]): void;
   toJSON(): { attrs: { name: string; value: unknown }[] };
 }

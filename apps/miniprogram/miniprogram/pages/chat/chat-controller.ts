@@ -51,6 +51,14 @@
  * - Audio interruptions hold the reading (继续朗读 when it cannot go on by itself); 重播 of a reply whose
  *   audio links have expired, and 朗读 under a finished reply (also one reopened from history), get the
  *   reply's audio afresh from the speech route.
+ * - Voice input (components/voice-input): the composer shows the keyboard or the 按住 说话 button
+ *   (`toggleInputMode`, saved through `deps.inputModePreference`). Pressing it is a barge-in
+ *   (`bargeIn`): the reply being read falls silent at once, and a reply still streaming is stopped as by
+ *   停止, so the user's words come next. `sendSpoken(text)` sends the transcript as the user's message
+ *   and **asks for a spoken reply whatever the 朗读 toggle says** — a spoken question gets a spoken
+ *   answer; when it cannot be sent now (a stored conversation still loading, an edit in progress, an
+ *   old WeChat) the transcript goes into the text box in keyboard mode instead of being lost.
+ *   `voiceFailed` shows what went wrong with a recording.
  * - `dispose()` aborts the stream (without stopping the model: the server finishes and stores the reply),
  *   disposes the session and the audio (every player destroyed) and leaves no timer behind; the
  *   controller is inert afterwards.
@@ -91,6 +99,7 @@ import {
 } from './chat-view-model.ts';
 import { displayTitle } from '../../lib/conversation-title.ts';
 import type { ConversationMessagesPage } from '../../lib/conversations-api.ts';
+import type { InputMode } from '../../lib/input-mode-preference.ts';
 import { MessageLedger, type LedgerEntry } from './message-ledger.ts';
 import { OlderPages } from './older-pages.ts';
 import { ReplyAudio } from './reply-audio.ts';
@@ -120,6 +129,8 @@ export interface ChatPageData {
   title: string;
   /** Replies are read aloud (the toggle in the toolbar). */
   voice: boolean;
+  /** The composer shows the text box or the 按住 说话 button. */
+  inputMode: InputMode;
   /** Older pages of a long conversation, by key (older-pages.ts), and their keys oldest first. */
   older: Record<string, ChatMessage[]>;
   olderKeys: string[];
@@ -135,6 +146,9 @@ export interface ChatPageData {
   /** The keyboard's height in px: the composer and the 回到底部 pill sit above it. */
   keyboardHeight: number;
 }
+
+/** Said when a transcript could not be sent at once and waits in the text box. */
+export const SPOKEN_TEXT_KEPT = '识别的文字已放进输入框，可以稍后发送。';
 
 /** What 继续 sends after a reply that hit the length limit. */
 export const CONTINUE_MESSAGE = '继续';
@@ -173,6 +187,8 @@ export interface ChatControllerDeps {
   audioBaseUrl: string;
   /** The saved voice toggle. */
   voicePreference: { load(): boolean; save(on: boolean): void };
+  /** The saved keyboard / voice choice of the composer. */
+  inputModePreference: { load(): InputMode; save(mode: InputMode): void };
   /** A short notice that goes away by itself (a toast). */
   notify(message: string): void;
   /** A spoken segment could not be played and was skipped. */
@@ -193,6 +209,7 @@ export function initialChatData(): ChatPageData {
     loadRetryable: false,
     title: '',
     voice: false,
+    inputMode: 'keyboard',
     older: {},
     olderKeys: [],
     hasOlder: false,
@@ -256,6 +273,10 @@ export class ChatController {
   private loadGeneration = 0;
   private voice = false;
   private voiceNoticeShown = false;
+  /** The latest message was spoken: its reply is read even with the toggle off (until the toggle is turned off). */
+  private spokenReply = false;
+  /** The composer's keyboard / voice choice (saved). */
+  private inputMode: InputMode = 'keyboard';
   private readonly audio: ReplyAudio;
   private disposed = false;
   private nextId = 1;
@@ -302,12 +323,52 @@ export class ChatController {
     if (this.disposed) return;
     this.voice = this.deps.voicePreference.load();
     if (this.voice) this.deps.setData({ voice: true });
+    this.inputMode = this.deps.inputModePreference.load();
+    if (this.inputMode === 'voice') this.deps.setData({ inputMode: 'voice' });
   }
+
+  /** Keyboard ⇄ 按住 说话, remembered. */
+  toggleInputMode(): void {
+    if (this.disposed) return;
+    this.inputMode = this.inputMode === 'voice' ? 'keyboard' : 'voice';
+    this.deps.inputModePreference.save(this.inputMode);
+    this.deps.setData({ inputMode: this.inputMode });
+  }
+
+  /** The user pressed to talk: silence the reply being read, and stop one still streaming. */
+  bargeIn(): void {
+    if (this.disposed) return;
+    this.audio.stop();
+    if (this.streaming) this.stop();
+  }
+
+  /** Sends a transcript as the user's message, asking for a spoken reply; false when it went into the text box instead. */
+  sendSpoken(text: string): boolean {
+    const message = text.trim();
+    if (this.disposed || message === '') return false;
+    if (this.canStartReply() && !this.editing) {
+      this.sendMessage(message, {}, true);
+      return true;
+    }
+    this.input(this.draft === '' ? message : `${this.draft} ${message}`);
+    this.inputMode = 'keyboard';
+    this.deps.setData({ inputMode: 'keyboard' });
+    this.deps.notify(SPOKEN_TEXT_KEPT);
+    return false;
+  }
+
+  /** A recording failed: say what happened (the button keeps a recording worth retrying). */
+  voiceFailed(message: string): void {
+    if (this.disposed) return;
+    this.deps.notify(message);
+  }
+
 
   /** Turns reading aloud on or off for the next messages (off also silences the reply being read). */
   toggleVoice(): void {
     if (this.disposed) return;
     this.voice = !this.voice;
+    if (!this.voice) this.spokenReply = false;
     this.deps.voicePreference.save(this.voice);
     this.deps.setData({ voice: this.voice });
     if (this.voice) this.voiceNoticeShown = false;
@@ -523,9 +584,10 @@ export class ChatController {
     return !this.disposed && !this.streaming && this.phase === 'ready' && this.deps.streamingSupported;
   }
 
-  private sendMessage(message: string, composer: SetDataObject): void {
+  private sendMessage(message: string, composer: SetDataObject, spoken = false): void {
     const request: ChatRequest = this.conversationId === undefined ? { message } : { message, conversationId: this.conversationId };
-    if (this.voice) request.voice = true;
+    if (this.voice || spoken) request.voice = true;
+    this.spokenReply = spoken;
     const userIndex = this.count;
     const replyIndex = userIndex + 1;
     this.count += 2;
@@ -959,7 +1021,7 @@ export class ChatController {
       this.voiceNoticeShown = true;
       this.deps.notify(userMessageFor('tts_unavailable'));
     }
-    if (state.audio !== previous.audio) this.audio.update(index, state.audio, { play: this.voice && this.visible });
+    if (state.audio !== previous.audio) this.audio.update(index, state.audio, { play: (this.voice || this.spokenReply) && this.visible });
   }
 
   private setFollow(next: FollowState, scroll: boolean): void {

@@ -13,7 +13,9 @@
  * Spoken replies play through InnerAudioContext (lib/inner-audio.ts); the voice toggle is kept in
  * storage (lib/voice-preference.ts); detaching destroys every audio context the page made. The reply
  * action bar's taps go to `ReplyCommands` (copy, rate, versions, share card); 重新生成, 编辑, the
- * follow-up chips, older pages and the keyboard go to the controller.
+ * follow-up chips, older pages and the keyboard go to the controller. The composer's 按住 说话 button
+ * is the voice-input component: its press, transcript and failure events go to the controller too, and
+ * the keyboard / voice choice is kept in storage (lib/input-mode-preference.ts).
  */
 import {
   openAdaptiveReply,
@@ -38,6 +40,7 @@ import { createInnerAudio } from '../../lib/inner-audio.ts';
 import { baseLibraryVersion, clientPlatform, systemClock, systemRandom, timerScheduler } from '../../lib/platform.ts';
 import { newRequestId } from '../../lib/request-id.ts';
 import { copyText } from '../../lib/clipboard.ts';
+import { loadInputMode, saveInputMode } from '../../lib/input-mode-preference.ts';
 import { loadVoicePreference, saveVoicePreference } from '../../lib/voice-preference.ts';
 import {
   createWxAuthSession,
@@ -256,6 +259,10 @@ function createController(page: WechatMiniprogram.Component.TrivialInstance, aut
       load: () => loadVoicePreference(wx),
       save: (on) => saveVoicePreference(wx, on),
     },
+    inputModePreference: {
+      load: () => loadInputMode(wx),
+      save: (mode) => saveInputMode(wx, mode),
+    },
     notify: toast,
     audioError: (index, error) => console.warn(`wxstream: spoken segment ${index} skipped (${error.errCode} ${error.errMsg})`),
   });
@@ -337,6 +344,18 @@ Component({
     },
     onToggleVoice() {
       controllers.get(this)?.toggleVoice();
+    },
+    onToggleInputMode() {
+      controllers.get(this)?.toggleInputMode();
+    },
+    onVoicePress() {
+      controllers.get(this)?.bargeIn();
+    },
+    onTranscript(event: WechatMiniprogram.CustomEvent<{ text: string }>) {
+      controllers.get(this)?.sendSpoken(event.detail.text);
+    },
+    onVoiceFailure(event: WechatMiniprogram.CustomEvent<{ message: string }>) {
+      controllers.get(this)?.voiceFailed(event.detail.message);
     },
     onReplayAudio() {
       controllers.get(this)?.replayAudio();
