@@ -44,8 +44,11 @@ async function pressAndRecord(page: ChatPage): Promise<void> {
   await settle();
 }
 
+/** The last chat request's body, without its requestId (a fresh random one per message; checked to be there). */
 function chatBody(page: ChatPage): unknown {
-  return JSON.parse(String(page.wx.lastTask().options.data));
+  const { requestId, ...body } = JSON.parse(String(page.wx.lastTask().options.data)) as { requestId?: unknown };
+  assert.equal(typeof requestId, 'string');
+  return body;
 }
 
 test('the composer switches between keyboard and 按住 说话, and remembers the choice', async () => {
