@@ -17,7 +17,6 @@
  */
 import { arch, cpus, loadavg, platform } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SseParser, Utf8StreamDecoder } from '@wxstream/client';
 import { parseReplyEvent, ROUTES, type TranscriptionResponse } from '@wxstream/protocol';
 import { systemClock } from '../src/clock.ts';
@@ -28,10 +27,9 @@ import { findProgram } from '../src/process/programs.ts';
 import { loadServerConfig } from '../src/server-config.ts';
 import { startServer, type StartServerOptions } from '../src/start-server.ts';
 import { createPocketsphinxTranscriber } from '../src/transcription/pocketsphinx-transcriber.ts';
-import type { Transcriber } from '../src/transcription/transcriber.ts';
-import type { SynthesizedAudio, TtsProvider } from '../src/voice/tts-provider.ts';
-import { SILENT_FRAME_MS, silentMp3 } from '../test/support/fake-youdao-server.ts';
+import { silentMp3 } from '../test/support/fake-youdao-server.ts';
 import { spokenMp3 } from '../test/support/recordings.ts';
+import { fixedLatencySpeech, fixedLatencyTranscriber } from './fixed-latency.ts';
 import { percentile } from './percentile.ts';
 
 const STT_MS = Number(process.env.VOICE_INPUT_BENCH_STT_MS ?? 300);
@@ -45,30 +43,6 @@ const PROVIDERS_MS = STT_MS + MODEL_FIRST_MS + MODEL_GAP_MS + TTS_MS;
 const QUESTION = 'What is the capital of France?';
 const ANSWER = ['The capital of France is Paris. ', 'It lies on the Seine. ', 'It is known for its museums.'];
 const SILENT_MP3 = silentMp3(20);
-
-function fixedTranscriber(latencyMs: number): Transcriber {
-  return {
-    id: `fixed-${latencyMs}ms`,
-    languages: [],
-    formats: ['mp3', 'aac', 'm4a', 'wav'],
-    unavailableReason: undefined,
-    transcribe: async ({ signal }) => {
-      await sleep(latencyMs, undefined, signal === undefined ? {} : { signal });
-      return { text: QUESTION };
-    },
-  };
-}
-
-function fixedSpeech(latencyMs: number): TtsProvider {
-  return {
-    id: `fixed-${latencyMs}ms`,
-    defaultVoice: 'v',
-    synthesize: async ({ signal }): Promise<SynthesizedAudio> => {
-      await sleep(latencyMs, undefined, signal === undefined ? {} : { signal });
-      return { audio: SILENT_MP3, format: 'mp3', durationMs: Math.round(20 * SILENT_FRAME_MS) };
-    },
-  };
-}
 
 interface Timings {
   /** Release → transcript in hand. */
@@ -165,7 +139,7 @@ async function main(): Promise<void> {
         VOICE_STALL_FLUSH_MS: '0',
         VOICE_SENTENCE_END_FLUSH_MS: '0',
       },
-      { transcriber: fixedTranscriber(STT_MS), ttsProvider: fixedSpeech(TTS_MS) },
+      { transcriber: fixedLatencyTranscriber(STT_MS, QUESTION), ttsProvider: fixedLatencySpeech(TTS_MS) },
       (url, token) => rounds(ROUNDS, url, token, recording),
     );
     console.log(`fake providers: transcription ${STT_MS} ms, model headers ${MODEL_FIRST_MS} ms + ${MODEL_GAP_MS} ms to the end of its first sentence, speech ${TTS_MS} ms (${PROVIDERS_MS} ms in all):`);

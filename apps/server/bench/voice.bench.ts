@@ -18,7 +18,6 @@
  */
 import { arch, cpus, loadavg, platform } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SseParser, Utf8StreamDecoder } from '@wxstream/client';
 import { parseReplyEvent, type ReplyEvent } from '@wxstream/protocol';
 import { systemClock } from '../src/clock.ts';
@@ -27,8 +26,8 @@ import { startOpenAICompatibleEmulator } from '../src/offline-model/openai-compa
 import { loadServerConfig } from '../src/server-config.ts';
 import { startServer, type RunningServer } from '../src/start-server.ts';
 import { createEspeakTts, ESPEAK_PROGRAM, findProgram, LAME_PROGRAM } from '../src/voice/espeak-tts.ts';
-import type { SynthesizedAudio, TtsProvider } from '../src/voice/tts-provider.ts';
-import { SILENT_FRAME_MS, silentMp3 } from '../test/support/fake-youdao-server.ts';
+import type { TtsProvider } from '../src/voice/tts-provider.ts';
+import { fixedLatencySpeech } from './fixed-latency.ts';
 import { percentile } from './percentile.ts';
 
 const FAKE_LATENCY_MS = Number(process.env.VOICE_BENCH_LATENCY_MS ?? 100);
@@ -45,20 +44,6 @@ const SENTENCES = [
   '第六句是最后一句完整的句子。',
   '结尾。',
 ];
-
-/** Silent MPEG frames: a valid MP3 the audio store keeps like any other. */
-const SILENT_MP3 = silentMp3(20);
-
-function fixedLatencyProvider(latencyMs: number): TtsProvider {
-  return {
-    id: `fixed-${latencyMs}ms`,
-    defaultVoice: 'v',
-    synthesize: async ({ signal }): Promise<SynthesizedAudio> => {
-      await sleep(latencyMs, undefined, signal === undefined ? {} : { signal });
-      return { audio: SILENT_MP3, format: 'mp3', durationMs: Math.round(20 * SILENT_FRAME_MS) };
-    },
-  };
-}
 
 interface Arrival {
   at: number;
@@ -170,7 +155,7 @@ async function main(): Promise<void> {
   console.log(`${SENTENCES.length} sentences, one delta each, ${GAP_MS} ms apart; ${ROUNDS} rounds; stall flush off, cache off`);
   console.log('');
 
-  const fake = fixedLatencyProvider(FAKE_LATENCY_MS);
+  const fake = fixedLatencySpeech(FAKE_LATENCY_MS);
   const single = await measure(fake, 1);
   const many = await measure(fake, CONCURRENT);
   console.log(`fake provider, fixed ${FAKE_LATENCY_MS} ms per segment — our overhead = delay − ${FAKE_LATENCY_MS} ms:`);
