@@ -132,8 +132,9 @@ describe('renderMarkdown: nothing unsafe gets through', () => {
 
 /**
  * Hostile shapes. Each must render without throwing and within a generous bound (2 s each, on a
- * loaded 2-core CI machine; they take milliseconds to ~100 ms there) — the bound catches a quadratic
- * blow-up (before the nesting cap, 10,000 `>` overflowed the stack; `*a` × 50,000 took 5 s), not speed.
+ * loaded 2-core CI machine; they take about 1–40 ms there) — the bound catches a quadratic blow-up
+ * (before the nesting cap, 10,000 `>` overflowed the stack; `*a` × 50,000 took 5 s), not speed. What
+ * keeps the dense lines fast is pinned by work done, not time, in markdown-lexer.test.ts.
  */
 const HOSTILE: readonly { name: string; text: string }[] = [
   { name: '10,000 nested block quotes', text: '>'.repeat(10_000) + ' deep' },
