@@ -23,6 +23,11 @@
  * after the first delta (simulated delay + the CPU of that frame), CPU per frame (mean, p95, and the
  * mean over the last fifth of the reply, where length matters most), setData bytes per frame (mean, max)
  * — and the ratios full ÷ ours.
+ *
+ * Then hostile input (the shapes of the client's hostile-input tests, packages/client/test/support/
+ * markdown-hostile.ts): `renderMarkdown` of each, cold (its first render in this process) and warm
+ * (median and max of HOSTILE_RUNS more), against the issue's 50 ms per input. `MARKDOWN_BENCH_ONLY=hostile`
+ * runs only this section.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -32,6 +37,7 @@ import { fileURLToPath } from 'node:url';
 import { ReplyMarkdown } from '../miniprogram/pages/chat/reply-markdown.ts';
 import { displayBlocks } from '../miniprogram/components/markdown-block/display-block.ts';
 import * as vendor from '../miniprogram/vendor/wxstream-client.js';
+import { HOSTILE_MARKDOWN } from '../../../packages/client/test/support/markdown-hostile.ts';
 import { seeded } from './seeded-random.ts';
 
 const DELTAS_PER_SECOND = 50;
@@ -39,6 +45,10 @@ const FIRST_DELTA_AT = 400;
 /** Every how many frames the full re-parse is priced. */
 const FULL_SAMPLE = Number(process.env.MARKDOWN_BENCH_FULL_SAMPLE ?? 8);
 const PATH = 'messages[1].blocks';
+/** Warm renders timed per hostile input (after its cold one). */
+const HOSTILE_RUNS = Number(process.env.MARKDOWN_BENCH_HOSTILE_RUNS ?? 7);
+/** The issue's bound for one hostile input. */
+const HOSTILE_TARGET_MS = 50;
 
 // ---------------------------------------------------------------------------------------------------
 // The reply.
@@ -268,8 +278,31 @@ if (!jitless && process.argv.includes('--jitless')) {
   run();
 }
 
-/** Measures both replies and prints the figures. */
+/** Times `renderMarkdown` on each hostile input: cold, then HOSTILE_RUNS warm renders. */
+function hostile(): void {
+  console.log(`\nHostile input, renderMarkdown per input, ${jitless ? 'node --jitless' : 'JIT'}: cold / warm median / warm max (target ≤ ${HOSTILE_TARGET_MS} ms warm)`);
+  let over = 0;
+  for (const { name, text } of HOSTILE_MARKDOWN) {
+    const times: number[] = [];
+    for (let run = 0; run <= HOSTILE_RUNS; run++) {
+      const started = performance.now();
+      vendor.renderMarkdown(text);
+      times.push(performance.now() - started);
+    }
+    const [cold = 0, ...warm] = times;
+    const median = quantile(warm, 0.5);
+    if (median > HOSTILE_TARGET_MS) over++;
+    console.log(`  ${name.padEnd(48)} ${cold.toFixed(1).padStart(7)} / ${median.toFixed(1).padStart(6)} / ${Math.max(...warm).toFixed(1).padStart(6)} ms${median > HOSTILE_TARGET_MS ? '  over' : ''}`);
+  }
+  console.log(`  ${over === 0 ? 'every input' : `${HOSTILE_MARKDOWN.length - over} of ${HOSTILE_MARKDOWN.length} inputs`} within ${HOSTILE_TARGET_MS} ms warm (median)`);
+}
+
+/** Measures both replies and prints the figures, then the hostile inputs. */
 function run(): void {
+  if (process.env.MARKDOWN_BENCH_ONLY === 'hostile') {
+    hostile();
+    return;
+  }
   const fmt = (n: number, digits = 2): string => n.toFixed(digits);
 
   console.log(`Markdown streaming, ${jitless ? 'node --jitless' : 'JIT'} (Node ${process.version}); full re-parse priced on every ${FULL_SAMPLE}th frame`);
@@ -290,4 +323,5 @@ function run(): void {
   if (short && long) {
     console.log(`\nflatness, 10,000 ÷ 2,000 CPU/frame: ours mean ${fmt(long.ours.meanMs / short.ours.meanMs)}×, p50 ${fmt(long.ours.p50Ms / short.ours.p50Ms)}× (target ≤ 1.5×); full re-parse mean ${fmt(long.full.meanMs / short.full.meanMs)}×, p50 ${fmt(long.full.p50Ms / short.full.p50Ms)}×`);
   }
+  hostile();
 }

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { MarkdownStream, plainText, renderMarkdown, type RichTextElement, type RichTextNode } from '../src/index.ts';
 import { MARKDOWN_CORPUS } from './support/markdown-corpus.ts';
+import { HOSTILE_MARKDOWN as HOSTILE } from './support/markdown-hostile.ts';
 
 const el = (node: RichTextNode | undefined): RichTextElement => {
   assert.ok(node && !('type' in node), 'an element');
@@ -136,25 +137,6 @@ describe('renderMarkdown: nothing unsafe gets through', () => {
  * (before the nesting cap, 10,000 `>` overflowed the stack; `*a` × 50,000 took 5 s), not speed. What
  * keeps the dense lines fast is pinned by work done, not time, in markdown-lexer.test.ts.
  */
-const HOSTILE: readonly { name: string; text: string }[] = [
-  { name: '10,000 nested block quotes', text: '>'.repeat(10_000) + ' deep' },
-  { name: '10,000 nested block quotes with spaces', text: '> '.repeat(10_000) + 'deep' },
-  { name: '10,000 nested list markers on one line', text: '- '.repeat(10_000) + 'deep' },
-  { name: '300 list levels by indentation', text: Array.from({ length: 300 }, (_, i) => `${' '.repeat(i * 2)}- level ${i}`).join('\n') },
-  { name: 'a 100,000-character line of text', text: 'a'.repeat(100_000) },
-  { name: '*a repeated 50,000 times', text: '*a'.repeat(50_000) },
-  { name: '_a_ repeated', text: '_a '.repeat(33_000) },
-  { name: '100,000 opening brackets', text: '['.repeat(100_000) },
-  { name: '[a]( repeated', text: '[a]('.repeat(25_000) },
-  { name: 'backtick runs', text: '`a'.repeat(50_000) },
-  { name: 'tildes', text: '~~a'.repeat(33_000) },
-  { name: 'angle brackets', text: '<a'.repeat(50_000) },
-  { name: 'nested brackets', text: '['.repeat(5_000) + 'x' + '](https://a.example)'.repeat(5_000) },
-  { name: 'unterminated fence with 20,000 lines', text: '```js\n' + 'let x = "/*";\n'.repeat(20_000) },
-  { name: 'unterminated fence of 1,000 highlighted lines', text: '```js\n' + 'let x = "/*"; // c\n'.repeat(1_000) },
-  { name: 'a 100,000-character table row', text: '| a '.repeat(25_000) + '\n' + '|-'.repeat(25_000) + '\n' },
-  { name: 'raw script everywhere', text: '<script>alert(1)</script>\n'.repeat(2_000) },
-];
 
 describe('renderMarkdown: hostile input renders safely in bounded time', () => {
   for (const { name, text } of HOSTILE) {
