@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { MarkdownStream, renderMarkdown, type RichTextElement, type RichTextNode } from '../src/index.ts';
+import { renderMarkdown, type RichTextElement, type RichTextNode } from '../src/index.ts';
 import {
   DENSE_INLINE_CHUNK,
   lexMarkdown,
@@ -91,18 +91,6 @@ describe('renderMarkdown: what a dense line past its budget looks like', () => {
     for (const em of ems) assert.deepEqual(em.children, [{ type: 'text', text: 'a' }]);
     const last = children[children.length - 1];
     assert.ok(last && 'type' in last && last.text.endsWith(text.slice(lexed)), 'the unlexed rest is shown as written');
-  });
-
-  test('a dense line past its budget streams to the same blocks as the whole render', () => {
-    for (const { name, text } of DENSE_LINES.slice(0, 6)) {
-      const stream = new MarkdownStream();
-      for (let i = 0; i < text.length; i += 9_973) {
-        stream.append(text.slice(i, i + 9_973));
-        void stream.open;
-      }
-      stream.end();
-      assert.deepEqual(stream.finished, renderMarkdown(text), name);
-    }
   });
 });
 
