@@ -257,3 +257,47 @@ test('follow-up suggestions appear as chips under the last reply; tapping one se
   assert.deepEqual(lastBody(page), { message: 'setData 多快合适？', conversationId: 'c-1' });
   assert.equal(page.exists('.suggestions'), false, 'the chips go when the next question is sent');
 });
+
+test('a new conversation shows the title the server made after its first reply', async () => {
+  const page = new ChatPage();
+  afterThisTest(() => page.close());
+  await page.send('天空为什么是蓝色的？');
+  page.wx.backend.addConversation({
+    id: 'c-1',
+    title: '天空为什么是蓝色的？',
+    messages: [storedMessage({ id: 'q-1', role: 'user', text: '天空为什么是蓝色的？' }), storedMessage({ id: 'a-1', role: 'assistant', text: '因为瑞利散射。' })],
+  });
+  await stream(page, { text: '因为瑞利散射。', conversationId: 'c-1', messageId: 'a-1' });
+  assert.equal(page.text('.toolbar-title'), '天空为什么是蓝色的？', 'the first message until the model has titled it');
+  page.wx.backend.setTitle('c-1', '天空的颜色');
+  await page.advance(5_000);
+  assert.equal(page.text('.toolbar-title'), '天空的颜色');
+  const lookups = page.wx.jsonRequests.filter((r) => r.url.endsWith('/api/conversations/c-1?limit=1'));
+  assert.equal(lookups.length, 1, 'looked up once');
+});
+
+test('leaving the page before the title look-up leaves no timer behind', async () => {
+  const page = new ChatPage();
+  afterThisTest(() => page.close());
+  await page.send('你好');
+  page.wx.backend.addConversation({ id: 'c-1', title: '你好', messages: [storedMessage({ id: 'q-1', role: 'user', text: '你好' }), storedMessage({ id: 'a-1', role: 'assistant', text: '你好！' })] });
+  await stream(page, { text: '你好！', conversationId: 'c-1', messageId: 'a-1' });
+  assert.equal(page.timers.pending() > 0, true, 'the look-up is scheduled');
+  page.detach();
+  assert.equal(page.timers.pending(), 0);
+});
+
+test('a stored last reply that failed for good offers 重新生成, which makes it again', async () => {
+  const page = await openSeeded((backend) =>
+    backend.addConversation({
+      id: 'c-1',
+      title: '不完整',
+      messages: [storedMessage({ id: 'q-1', role: 'user', text: '写一首诗' }), storedMessage({ id: 'a-1', role: 'assistant', text: '春眠', status: 'error', errorCode: 'upstream_error' })],
+    }),
+  );
+  assert.equal(page.exists('.reply-actions'), false, 'no action bar on an incomplete reply');
+  assert.equal(page.exists('.retry'), false);
+  await page.tap('.regenerate-failed');
+  assert.deepEqual(lastBody(page), { conversationId: 'c-1', regenerate: true });
+  assert.equal(page.findAll('.row').length, 2);
+});

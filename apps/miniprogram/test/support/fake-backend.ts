@@ -158,6 +158,11 @@ export class FakeBackend {
     found.messages.splice(last, 2, copy(question), copy(reply));
   }
 
+  /** Sets a conversation's title as the server's title generation would. */
+  setTitle(id: string, title: string): void {
+    this.find(id).summary.title = title;
+  }
+
   /** The stored message `messageId` of conversation `id`, as the server holds it now. */
   message(id: string, messageId: string): StoredMessage | undefined {
     const found = this.conversations.find((entry) => entry.summary.id === id);

@@ -221,6 +221,9 @@ export function initialChatData(): ChatPageData {
   };
 }
 
+/** How long after a conversation's first reply its title is looked up again (the server's model title). */
+export const TITLE_RECHECK_MS = 5_000;
+
 /** Shown when an older page could not be loaded; the line itself is the retry. */
 export const OLDER_LOAD_FAILED = '更早的消息加载失败，点击重试';
 /** Shown when a question cannot be edited yet (its id is not known: the turn was not read back). */
@@ -256,6 +259,7 @@ export class ChatController {
    * `older` — the older pages loaded on scrolling up, and the cursor of the next one.
    * `editing` — the draft replaces the last question when sent (编辑).
    * `keyboardHeight` — px the keyboard covers; the dock sits above it.
+   * `title` / `titleTimer` — the title shown, and the one pending look-up of a new conversation's title.
    */
   private count = 0;
   private readonly renders = new Map<number, ReplyRender>();
@@ -290,6 +294,7 @@ export class ChatController {
   private pendingStop: Promise<void> | undefined;
   /** The speech route's stream for 朗读 / an expired 重播, while it runs. */
   private speech: ReplyStreamHandle | undefined;
+  private titleTimer: unknown;
 
   constructor(deps: ChatControllerDeps) {
     this.deps = deps;
@@ -740,6 +745,7 @@ export class ChatController {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.cancelTitleCheck();
     const session = this.session;
     this.session = undefined;
     session?.dispose();
@@ -797,6 +803,7 @@ export class ChatController {
   /** Forgets the conversation shown (the caller makes sure no reply is streaming). */
   private reset(): void {
     this.loadGeneration++;
+    this.cancelTitleCheck();
     const session = this.session;
     this.session = undefined;
     session?.dispose();
@@ -932,17 +939,52 @@ export class ChatController {
           this.ledger.update(replyId, { versions: storedReply.versions });
           Object.assign(data, versionData(replyIndex, storedReply.versions));
         }
-        const title = displayTitle(page.conversation.title);
-        if (title !== this.title) {
-          this.title = title;
-          data.title = title;
-        }
+        Object.assign(data, this.titleData(page.conversation.title));
         if (Object.keys(data).length > 0) this.deps.setData(data);
+        // The first turn of a conversation (nothing before it): the server is making its title now.
+        if (replyIndex === 1 && page.nextCursor === null) this.scheduleTitleCheck();
       },
       (error: unknown) => {
         console.warn('wxstream: could not read the last turn back', error);
       },
     );
+  }
+
+  /** `{ title }` when `raw` changes the title shown, else nothing. */
+  private titleData(raw: string): SetDataObject {
+    const title = displayTitle(raw);
+    if (title === this.title) return {};
+    this.title = title;
+    return { title };
+  }
+
+  /**
+   * The server titles a new conversation by asking the model after its first reply, in the background,
+   * so the read-back right after that reply usually still has the first message as title: it is looked
+   * up once more, TITLE_RECHECK_MS later (`?limit=1`).
+   */
+  private scheduleTitleCheck(): void {
+    const conversationId = this.conversationId;
+    if (this.titleTimer !== undefined || conversationId === undefined) return;
+    const generation = this.loadGeneration;
+    this.titleTimer = this.deps.scheduler.setTimeout(() => {
+      this.titleTimer = undefined;
+      if (this.disposed || generation !== this.loadGeneration) return;
+      this.deps.loadMessages(conversationId, undefined, 1).then(
+        (page) => {
+          if (this.disposed || generation !== this.loadGeneration) return;
+          const data = this.titleData(page.conversation.title);
+          if (Object.keys(data).length > 0) this.deps.setData(data);
+        },
+        (error: unknown) => console.warn('wxstream: could not read the conversation title', error),
+      );
+    }, TITLE_RECHECK_MS);
+  }
+
+  private cancelTitleCheck(): void {
+    if (this.titleTimer === undefined) return;
+    this.deps.scheduler.clearTimeout(this.titleTimer);
+    this.titleTimer = undefined;
   }
 
   /** Scrolled to the top: the next older page goes above what is shown, the reader's place kept. */
