@@ -126,7 +126,7 @@ describe('voice replies through the real server, spoken by a fake Youdao that ve
       assert.equal(part.status, 206);
       assert.deepEqual(part.body, whole.body.subarray(0, 10));
     }
-    const forged = audio[0] !== undefined && !isSkippedAudio(audio[0]) ? audio[0].url.replace(/sig=./, 'sig=A') : '';
+    const forged = audio[0] !== undefined && !isSkippedAudio(audio[0]) ? audio[0].url.replace(/sig=(.)/, (_, first: string) => `sig=${first === 'A' ? 'B' : 'A'}`) : '';
     assert.equal((await send(app.url, forged)).status, 403);
   });
 
