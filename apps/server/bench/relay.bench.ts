@@ -69,10 +69,11 @@ interface Ours {
 
 /** The server of this checkout, or of the checkout at `root`, as its `pnpm start` runs it. */
 async function startOurs(emulatorUrl: string, env: NodeJS.ProcessEnv, users: number, root?: string): Promise<Ours> {
-  const child =
+  const child: Child =
     root === undefined
       ? await spawnChild('./server-process.ts', [emulatorUrl], env, serverStartFlags())
       : await spawnChild(`${root}/apps/server/bench/server-process.ts`, [emulatorUrl], env, serverStartFlags(new URL(`file://${root}/apps/server/package.json`)));
+  leftovers.push(() => child.process.kill());
   const url = String(child.ready.url);
   const tokens: string[] = [];
   for (let from = 0; from < users; from += 50) {
@@ -212,6 +213,7 @@ async function main(): Promise<void> {
   const machineBefore = machineTimes();
   const maxStreams = Math.max(HELD, ...LEVELS.map((level) => level.streams));
   const emulator = await spawnChild('./emulator-process.ts', ['30', '100']);
+  leftovers.push(() => emulator.process.kill());
   const emulatorUrl = String(emulator.ready.baseURL);
   const emulatorPath = `${new URL(emulatorUrl).pathname}/chat/completions`;
   const notes: string[] = [];
@@ -226,6 +228,7 @@ async function main(): Promise<void> {
     if (nginx === undefined) notes.push('nginx: not found on this machine (Debian: apt-get install nginx); skipped');
     else {
       const running = nginx;
+      leftovers.push(() => void running.stop());
       targets.set('nginx', (message) => providerTarget('nginx', running.pid, running.url, emulatorPath, message));
       stops.push(() => running.stop());
       notes.push(`nginx: ${running.version}, one worker, proxy_buffering off`);
@@ -233,6 +236,7 @@ async function main(): Promise<void> {
   }
   if (TARGETS.includes('pipe')) {
     const pipe = await spawnChild('./seed-pipe-process.ts', [emulatorUrl]);
+    leftovers.push(() => pipe.process.kill());
     targets.set('pipe', (message) => providerTarget('pipe', pipe.process.pid, String(pipe.ready.url), emulatorPath, message));
     stops.push(() => stopChild(pipe));
   }
@@ -331,4 +335,12 @@ async function main(): Promise<void> {
   );
 }
 
-await main();
+/** What a failed run must not leave behind: every child process and nginx, killed by their handles. */
+const leftovers: Array<() => void> = [];
+
+try {
+  await main();
+} catch (error) {
+  for (const kill of leftovers) kill();
+  throw error;
+}
