@@ -46,8 +46,15 @@ interface StreamResult {
   latenciesMs: number[];
 }
 
+/** A stream that has not ended this long after its start is given up and counted as failed. */
+const STREAM_GIVE_UP_MS = 120_000;
+
 function readStream(target: RelayTarget, index: number): Promise<StreamResult> {
   return new Promise((resolve, reject) => {
+    const giveUp = setTimeout(() => {
+      req.destroy();
+      reject(new Error(`${target.name}: stream ${index} did not end within ${STREAM_GIVE_UP_MS} ms`));
+    }, STREAM_GIVE_UP_MS);
     const startedAt = epochMs();
     let ttfbMs = Number.NaN;
     const latenciesMs: number[] = [];
@@ -60,7 +67,7 @@ function readStream(target: RelayTarget, index: number): Promise<StreamResult> {
     req.on('response', (res: IncomingMessage) => {
       if (res.statusCode !== 200) {
         res.resume();
-        reject(new Error(`${target.name} answered ${res.statusCode}`));
+        fail(new Error(`${target.name} answered ${res.statusCode}`));
         return;
       }
       res.on('data', (bytes: Buffer) => {
@@ -76,10 +83,17 @@ function readStream(target: RelayTarget, index: number): Promise<StreamResult> {
         // Keep only a tail that may hold the start of a stamp cut by the chunk's end.
         seen = seen.slice(Math.max(scanned, seen.length - 20));
       });
-      res.on('end', () => resolve({ ttfbMs, latenciesMs }));
-      res.on('error', reject);
+      res.on('end', () => {
+        clearTimeout(giveUp);
+        resolve({ ttfbMs, latenciesMs });
+      });
+      res.on('error', fail);
     });
-    req.on('error', reject);
+    const fail = (error: unknown) => {
+      clearTimeout(giveUp);
+      reject(error);
+    };
+    req.on('error', fail);
     req.end(target.body);
   });
 }

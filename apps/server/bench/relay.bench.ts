@@ -80,6 +80,7 @@ async function startOurs(emulatorUrl: string, env: NodeJS.ProcessEnv, users: num
     const batch = await Promise.all(
       Array.from({ length: Math.min(50, users - from) }, async (_, offset) => {
         const login = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code: `bench-${from + offset}` }) });
+        if (login.status !== 200) throw new Error(`login answered ${login.status}: ${await login.text()}`);
         return ((await login.json()) as { token: string }).token;
       }),
     );
@@ -121,8 +122,9 @@ async function holdReplies(ours: Ours): Promise<HeldMemory> {
   const idle = await ask<ServerSample>(ours.child, 'memory');
   const held = Array.from({ length: HELD }, (_, index) => {
     const controller = new AbortController();
-    let live!: (messageId: string) => void;
-    const started = new Promise<string>((resolve) => (live = resolve));
+    // Undefined when the reply could not start (refused, or the connection failed): counted, never waited for.
+    let live!: (messageId: string | undefined) => void;
+    const started = new Promise<string | undefined>((resolve) => (live = resolve));
     void fetch(`${ours.url}/api/chat`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${ours.tokens[index] ?? ''}` },
@@ -130,6 +132,7 @@ async function holdReplies(ours: Ours): Promise<HeldMemory> {
       signal: controller.signal,
     })
       .then(async (answer) => {
+        if (answer.status !== 200) live(undefined);
         const reader = answer.body?.getReader();
         let head = '';
         for (;;) {
@@ -143,30 +146,36 @@ async function holdReplies(ours: Ours): Promise<HeldMemory> {
           }
         }
       })
-      .catch(() => undefined);
+      .catch(() => live(undefined))
+      .finally(() => live(undefined));
     return { controller, started };
   });
-  const messageIds = await Promise.all(held.map((reply) => reply.started));
+  const messageIds = (await Promise.all(held.map((reply) => reply.started))).flatMap((id, index) => (id === undefined ? [] : [{ id, user: index }]));
   await sleep(3000);
   const atLoad = await ask<ServerSample>(ours.child, 'memory');
   for (const reply of held) reply.controller.abort();
   for (let from = 0; from < messageIds.length; from += 100) {
     await Promise.all(
-      messageIds.slice(from, from + 100).map(async (messageId, offset) => {
-        const answer = await fetch(`${ours.url}/api/chat/${messageId}/stop`, { method: 'POST', headers: { Authorization: `Bearer ${ours.tokens[from + offset] ?? ''}` } });
+      messageIds.slice(from, from + 100).map(async ({ id, user }) => {
+        const answer = await fetch(`${ours.url}/api/chat/${id}/stop`, { method: 'POST', headers: { Authorization: `Bearer ${ours.tokens[user] ?? ''}` } });
         await answer.arrayBuffer();
       }),
     );
   }
-  for (let waited = 0; waited < 100; waited += 1) {
-    if ((await ask<ServerSample>(ours.child, 'cpu')).activeReplies === 0) break;
-    await sleep(100);
-  }
+  await settled(ours);
   return {
     replies: atLoad.activeReplies,
     rssPerReply: (atLoad.usage.rss - idle.usage.rss) / atLoad.activeReplies,
     heapPerReply: (atLoad.usage.heapUsed - idle.usage.heapUsed) / atLoad.activeReplies,
   };
+}
+
+/** Waits (up to 30 s) until the server has no reply in flight: every lease is back, so no user gets a 409. */
+async function settled(ours: Ours): Promise<void> {
+  for (let waited = 0; waited < 300; waited += 1) {
+    if ((await ask<ServerSample>(ours.child, 'cpu')).activeReplies === 0) return;
+    await sleep(100);
+  }
 }
 
 async function redisAnswers(): Promise<boolean> {
@@ -268,6 +277,7 @@ async function main(): Promise<void> {
     const target = make('pace 1 20');
     await runLevel(target, 20, 0);
   }
+  for (const ours of oursServers.values()) await settled(ours);
   const held = new Map<string, HeldMemory>();
   if (HELD > 0) for (const [name, ours] of oursServers) held.set(name, await holdReplies(ours));
 
@@ -285,6 +295,8 @@ async function main(): Promise<void> {
       rows.push({ level, target: name, run, deltas: run.latenciesMs.length });
       // Let sockets close and lock leases go before the next relay's turn.
       await sleep(500);
+      const server = oursServers.get(name);
+      if (server !== undefined) await settled(server);
     }
   }
   if (PROFILE_DIR !== undefined) {

@@ -29,6 +29,9 @@ const config = loadServerConfig({
   // The benchmark measures the relay with its storage; limits would only refuse the load.
   DATABASE_PATH: ':memory:',
   RATE_LIMIT_PER_MINUTE: '0',
+  // Every bench client logs in and calls from one address (loopback): per-address limits would refuse them.
+  LOGIN_RATE_LIMIT_PER_MINUTE: '0',
+  PUBLIC_RATE_LIMIT_PER_MINUTE: '0',
   DAILY_TOKEN_QUOTA: '0',
   METRICS_PROCESS: 'false',
   PORT: '0',
