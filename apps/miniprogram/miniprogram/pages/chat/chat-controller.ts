@@ -68,7 +68,6 @@ import {
   ReplySession,
   userMessageFor,
   WxstreamError,
-  type AudioData,
   type AudioPlayer,
   type AudioPlayerError,
   type ChatRequest,
@@ -97,12 +96,13 @@ import {
   type ReplyRender,
   type SetDataObject,
 } from './chat-view-model.ts';
-import { displayTitle } from '../../lib/conversation-title.ts';
 import type { ConversationMessagesPage } from '../../lib/conversations-api.ts';
 import type { InputMode } from '../../lib/input-mode-preference.ts';
 import { MessageLedger, type LedgerEntry } from './message-ledger.ts';
 import { OlderPages } from './older-pages.ts';
 import { ReplyAudio } from './reply-audio.ts';
+import { MessageSpeech } from './message-speech.ts';
+import { TitleSync } from './title-sync.ts';
 import { afterScroll, initialFollowState, nextBottomAnchor, resumeFollowing, type FollowState, type ScrollMetrics } from './scroll-follow.ts';
 
 /** Shown when the conversation to open does not exist (deleted, or someone else's). */
@@ -221,8 +221,7 @@ export function initialChatData(): ChatPageData {
   };
 }
 
-/** How long after a conversation's first reply its title is looked up again (the server's model title). */
-export const TITLE_RECHECK_MS = 5_000;
+export { TITLE_RECHECK_MS } from './title-sync.ts';
 
 /** Shown when an older page could not be loaded; the line itself is the retry. */
 export const OLDER_LOAD_FAILED = '更早的消息加载失败，点击重试';
@@ -259,7 +258,7 @@ export class ChatController {
    * `older` — the older pages loaded on scrolling up, and the cursor of the next one.
    * `editing` — the draft replaces the last question when sent (编辑).
    * `keyboardHeight` — px the keyboard covers; the dock sits above it.
-   * `title` / `titleTimer` — the title shown, and the one pending look-up of a new conversation's title.
+   * `titles` — the title shown, and the one pending look-up of a new conversation's title (title-sync.ts).
    */
   private count = 0;
   private readonly renders = new Map<number, ReplyRender>();
@@ -289,15 +288,19 @@ export class ChatController {
   private readonly older = new OlderPages();
   private editing = false;
   private keyboardHeight = 0;
-  private title = '';
   /** The stop of the last reply, until the server answered it: the next send waits for it. */
   private pendingStop: Promise<void> | undefined;
-  /** The speech route's stream for 朗读 / an expired 重播, while it runs. */
-  private speech: ReplyStreamHandle | undefined;
-  private titleTimer: unknown;
+  /** 朗读 / an expired 重播 through the speech route (message-speech.ts). */
+  private readonly speech: MessageSpeech;
+  private readonly titles: TitleSync;
 
   constructor(deps: ChatControllerDeps) {
     this.deps = deps;
+    this.titles = new TitleSync({
+      setData: (data) => this.deps.setData(data),
+      loadMessages: (id, before, limit) => this.deps.loadMessages(id, before, limit),
+      scheduler: deps.scheduler,
+    });
     this.audio = new ReplyAudio({
       setData: (data) => this.deps.setData(data),
       createPlayer: () => this.deps.createAudioPlayer(),
@@ -306,6 +309,13 @@ export class ChatController {
       baseUrl: deps.audioBaseUrl,
       scheduler: deps.scheduler,
       audioError: (index, error) => this.deps.audioError(index, error),
+    });
+    this.speech = new MessageSpeech({
+      openMessageSpeech: (messageId, handlers) => this.deps.openMessageSpeech(messageId, handlers),
+      audio: this.audio,
+      notify: (message) => this.deps.notify(message),
+      live: () => !this.disposed,
+      visible: () => this.visible,
     });
   }
 
@@ -316,7 +326,7 @@ export class ChatController {
 
   /** The conversation's title as shown ('' for a new one). */
   get currentTitle(): string {
-    return this.title;
+    return this.titles.shown;
   }
 
   get isStreaming(): boolean {
@@ -419,31 +429,7 @@ export class ChatController {
   speakMessage(id: string): boolean {
     const entry = this.ledger.get(id);
     if (this.disposed || this.streaming || entry === undefined || entry.role !== 'assistant' || entry.serverId === '') return false;
-    this.speech?.stop();
-    this.audio.drop();
-    const at = entry.at;
-    const segments: AudioData[] = [];
-    const finish = (failure?: string): void => {
-      this.speech = undefined;
-      this.audio.finish();
-      if (failure !== undefined) this.deps.notify(userMessageFor(failure));
-    };
-    let handle: ReplyStreamHandle | undefined;
-    const current = (): boolean => !this.disposed && handle !== undefined && this.speech === handle;
-    handle = this.deps.openMessageSpeech(entry.serverId, {
-      onEvent: (event) => {
-        if (!current()) return;
-        if (event.type === 'audio' && event.data.index === segments.length) {
-          segments.push(event.data);
-          this.audio.update(at, segments, { play: this.visible });
-        } else if (event.type === 'done') finish();
-        else if (event.type === 'error') finish(event.data.code);
-      },
-      onError: (error) => {
-        if (current()) finish(error.code);
-      },
-    });
-    this.speech = handle;
+    this.speech.speak(entry.serverId, entry.at);
     return true;
   }
 
@@ -695,8 +681,7 @@ export class ChatController {
   stop(): void {
     if (this.disposed) return;
     this.session?.stop();
-    this.speech?.stop();
-    this.speech = undefined;
+    this.speech.stop();
     this.audio.stop();
   }
 
@@ -745,12 +730,11 @@ export class ChatController {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.cancelTitleCheck();
+    this.titles.cancel();
     const session = this.session;
     this.session = undefined;
     session?.dispose();
-    this.speech?.stop();
-    this.speech = undefined;
+    this.speech.stop();
     this.audio.dispose();
   }
 
@@ -773,12 +757,12 @@ export class ChatController {
         this.conversationId = page.conversation.id;
         this.phase = 'ready';
         this.follow = resumeFollowing(this.follow);
-        this.title = displayTitle(page.conversation.title);
+        this.titles.change(page.conversation.title);
         this.deps.setData({
           messages,
           hasOlder: page.nextCursor !== null,
           loading: false,
-          title: this.title,
+          title: this.titles.shown,
           canSend: this.canSend(),
           following: true,
           scrollAnchor: this.nextAnchor(),
@@ -803,7 +787,7 @@ export class ChatController {
   /** Forgets the conversation shown (the caller makes sure no reply is streaming). */
   private reset(): void {
     this.loadGeneration++;
-    this.cancelTitleCheck();
+    this.titles.clear();
     const session = this.session;
     this.session = undefined;
     session?.dispose();
@@ -814,7 +798,6 @@ export class ChatController {
     this.ledger.clear();
     this.older.reset(null);
     this.editing = false;
-    this.title = '';
     this.lastRequest = undefined;
     this.lastFinishReason = undefined;
     this.conversationId = undefined;
@@ -838,8 +821,7 @@ export class ChatController {
     this.lastRequest = request;
     this.renders.set(index, emptyReplyRender());
     // A new reply: the previous one's audio stops (its links are short-lived anyway).
-    this.speech?.stop();
-    this.speech = undefined;
+    this.speech.stop();
     this.audio.drop(index);
     const session = this.newSession(index);
     const stopping = this.pendingStop;
@@ -939,52 +921,17 @@ export class ChatController {
           this.ledger.update(replyId, { versions: storedReply.versions });
           Object.assign(data, versionData(replyIndex, storedReply.versions));
         }
-        Object.assign(data, this.titleData(page.conversation.title));
+        Object.assign(data, this.titles.change(page.conversation.title));
         if (Object.keys(data).length > 0) this.deps.setData(data);
         // The first turn of a conversation (nothing before it): the server is making its title now.
-        if (replyIndex === 1 && page.nextCursor === null) this.scheduleTitleCheck();
+        if (replyIndex === 1 && page.nextCursor === null && this.conversationId !== undefined) {
+          this.titles.recheckLater(this.conversationId, () => !this.disposed && generation === this.loadGeneration);
+        }
       },
       (error: unknown) => {
         console.warn('wxstream: could not read the last turn back', error);
       },
     );
-  }
-
-  /** `{ title }` when `raw` changes the title shown, else nothing. */
-  private titleData(raw: string): SetDataObject {
-    const title = displayTitle(raw);
-    if (title === this.title) return {};
-    this.title = title;
-    return { title };
-  }
-
-  /**
-   * The server titles a new conversation by asking the model after its first reply, in the background,
-   * so the read-back right after that reply usually still has the first message as title: it is looked
-   * up once more, TITLE_RECHECK_MS later (`?limit=1`).
-   */
-  private scheduleTitleCheck(): void {
-    const conversationId = this.conversationId;
-    if (this.titleTimer !== undefined || conversationId === undefined) return;
-    const generation = this.loadGeneration;
-    this.titleTimer = this.deps.scheduler.setTimeout(() => {
-      this.titleTimer = undefined;
-      if (this.disposed || generation !== this.loadGeneration) return;
-      this.deps.loadMessages(conversationId, undefined, 1).then(
-        (page) => {
-          if (this.disposed || generation !== this.loadGeneration) return;
-          const data = this.titleData(page.conversation.title);
-          if (Object.keys(data).length > 0) this.deps.setData(data);
-        },
-        (error: unknown) => console.warn('wxstream: could not read the conversation title', error),
-      );
-    }, TITLE_RECHECK_MS);
-  }
-
-  private cancelTitleCheck(): void {
-    if (this.titleTimer === undefined) return;
-    this.deps.scheduler.clearTimeout(this.titleTimer);
-    this.titleTimer = undefined;
   }
 
   /** Scrolled to the top: the next older page goes above what is shown, the reader's place kept. */
