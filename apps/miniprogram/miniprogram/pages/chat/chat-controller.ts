@@ -1,6 +1,9 @@
 /**
  * The chat page's behaviour, apart from the `Component` glue: what sending, stopping, retrying,
- * scrolling, hiding and leaving the page do to the conversation and to the view.
+ * scrolling, hiding and leaving the page do to the conversation and to the view. It coordinates; the
+ * parts with a job of their own live beside it: reply-audio.ts (playback), message-speech.ts (朗读
+ * through the speech route), voice-settings.ts (朗读 toggle, input mode), title-sync.ts (the title and
+ * its delayed look-up), older-pages.ts, message-ledger.ts, reply-commands.ts, chat-view-model.ts.
  *
  * Contract:
  * - One stream at a time (iOS delivers chunks to only one chunked request): `send` and `retry` refuse
@@ -98,10 +101,11 @@ import {
 } from './chat-view-model.ts';
 import type { ConversationMessagesPage } from '../../lib/conversations-api.ts';
 import type { InputMode } from '../../lib/input-mode-preference.ts';
-import { MessageLedger, type LedgerEntry } from './message-ledger.ts';
+import { MessageLedger, storedLedgerEntry, type LedgerEntry } from './message-ledger.ts';
 import { OlderPages } from './older-pages.ts';
 import { ReplyAudio } from './reply-audio.ts';
 import { MessageSpeech } from './message-speech.ts';
+import { VoiceSettings } from './voice-settings.ts';
 import { TitleSync } from './title-sync.ts';
 import { afterScroll, initialFollowState, nextBottomAnchor, resumeFollowing, type FollowState, type ScrollMetrics } from './scroll-follow.ts';
 
@@ -248,8 +252,7 @@ export class ChatController {
    * `viewportHeight` — the list's height; 0 until measured (then only reaching the very end counts as bottom).
    * `phase` — `ready` to send; `loading` / `load-failed` while a stored conversation is not shown yet.
    * `loadGeneration` — bumped by every load and reset, so only the latest load's answer is shown.
-   * `voice` — the toggle: messages ask for spoken replies.
-   * `voiceNoticeShown` — the tts_unavailable notice was shown since voice was last turned on.
+   * `voice` — the 朗读 toggle, the composer's input mode, and whether the latest reply is read (voice-settings.ts).
    * `audio` — the latest reply's playback; it goes when the next reply starts, so only the latest
    *   reply offers 重播.
    * `disposed` — the page is gone: every entry point is a no-op.
@@ -274,12 +277,7 @@ export class ChatController {
   private viewportHeight = 0;
   private phase: Phase = 'ready';
   private loadGeneration = 0;
-  private voice = false;
-  private voiceNoticeShown = false;
-  /** The latest message was spoken: its reply is read even with the toggle off (until the toggle is turned off). */
-  private spokenReply = false;
-  /** The composer's keyboard / voice choice (saved). */
-  private inputMode: InputMode = 'keyboard';
+  private readonly voice: VoiceSettings;
   private readonly audio: ReplyAudio;
   private disposed = false;
   private nextId = 1;
@@ -296,6 +294,12 @@ export class ChatController {
 
   constructor(deps: ChatControllerDeps) {
     this.deps = deps;
+    this.voice = new VoiceSettings({
+      setData: (data) => this.deps.setData(data),
+      voicePreference: deps.voicePreference,
+      inputModePreference: deps.inputModePreference,
+      notify: (message) => this.deps.notify(message),
+    });
     this.titles = new TitleSync({
       setData: (data) => this.deps.setData(data),
       loadMessages: (id, before, limit) => this.deps.loadMessages(id, before, limit),
@@ -336,18 +340,13 @@ export class ChatController {
   /** Shows the saved voice toggle (called once, when the page is attached). */
   restoreVoice(): void {
     if (this.disposed) return;
-    this.voice = this.deps.voicePreference.load();
-    if (this.voice) this.deps.setData({ voice: true });
-    this.inputMode = this.deps.inputModePreference.load();
-    if (this.inputMode === 'voice') this.deps.setData({ inputMode: 'voice' });
+    this.voice.restore();
   }
 
   /** Keyboard ⇄ 按住 说话, remembered. */
   toggleInputMode(): void {
     if (this.disposed) return;
-    this.inputMode = this.inputMode === 'voice' ? 'keyboard' : 'voice';
-    this.deps.inputModePreference.save(this.inputMode);
-    this.deps.setData({ inputMode: this.inputMode });
+    this.voice.toggleInputMode();
   }
 
   /** The user pressed to talk: silence the reply being read, and stop one still streaming. */
@@ -366,8 +365,7 @@ export class ChatController {
       return true;
     }
     this.input(this.draft === '' ? message : `${this.draft} ${message}`);
-    this.inputMode = 'keyboard';
-    this.deps.setData({ inputMode: 'keyboard' });
+    this.voice.useKeyboard();
     this.deps.notify(SPOKEN_TEXT_KEPT);
     return false;
   }
@@ -382,12 +380,7 @@ export class ChatController {
   /** Turns reading aloud on or off for the next messages (off also silences the reply being read). */
   toggleVoice(): void {
     if (this.disposed) return;
-    this.voice = !this.voice;
-    if (!this.voice) this.spokenReply = false;
-    this.deps.voicePreference.save(this.voice);
-    this.deps.setData({ voice: this.voice });
-    if (this.voice) this.voiceNoticeShown = false;
-    else this.audio.stop();
+    if (!this.voice.toggle()) this.audio.stop();
   }
 
   /** 停止朗读: silences the latest reply's audio; the text is untouched. */
@@ -469,7 +462,7 @@ export class ChatController {
     const render = this.renders.get(index);
     if (!this.canStartReply() || this.conversationId === undefined || render === undefined || render.status === 'streaming') return false;
     const request: ChatRequest = { conversationId: this.conversationId, regenerate: true };
-    if (this.voice) request.voice = true;
+    if (this.voice.on) request.voice = true;
     this.clearEditing();
     this.streaming = true;
     this.follow = resumeFollowing(this.follow);
@@ -520,7 +513,7 @@ export class ChatController {
     const edited = editedId === undefined ? undefined : this.ledger.get(editedId);
     if (edited?.role !== 'user' || edited.serverId === '' || this.conversationId === undefined) return false;
     const request: ChatRequest = { conversationId: this.conversationId, message, editOf: edited.serverId };
-    if (this.voice) request.voice = true;
+    if (this.voice.on) request.voice = true;
     this.draft = '';
     this.editing = false;
     this.streaming = true;
@@ -577,8 +570,8 @@ export class ChatController {
 
   private sendMessage(message: string, composer: SetDataObject, spoken = false): void {
     const request: ChatRequest = this.conversationId === undefined ? { message } : { message, conversationId: this.conversationId };
-    if (this.voice || spoken) request.voice = true;
-    this.spokenReply = spoken;
+    if (this.voice.asksVoice(spoken)) request.voice = true;
+    this.voice.messageSent(spoken);
     const userIndex = this.count;
     const replyIndex = userIndex + 1;
     this.count += 2;
@@ -749,7 +742,7 @@ export class ChatController {
         for (const [index, render] of renders) this.renders.set(index, render);
         messages.forEach((message, index) => {
           this.ids[index] = message.id;
-          this.ledger.append(message.id, ledgerEntry(index, page.messages[index]));
+          this.ledger.append(message.id, storedLedgerEntry(index, page.messages[index]));
         });
         this.older.reset(page.nextCursor);
         const last = page.messages[page.messages.length - 1];
@@ -948,7 +941,7 @@ export class ChatController {
         const { messages, renders } = storedMessages(page.messages, () => this.newId());
         const firstShown = this.ledger.first();
         const { key, data } = this.older.added(messages, renders, page.nextCursor, firstShown);
-        this.ledger.prepend(messages.map((message, index) => [message.id, ledgerEntry(OlderPages.path(key, index), page.messages[index])] as const));
+        this.ledger.prepend(messages.map((message, index) => [message.id, storedLedgerEntry(OlderPages.path(key, index), page.messages[index])] as const));
         this.follow = { ...this.follow, following: false };
         if (data.scrollAnchor !== undefined) this.anchor = String(data.scrollAnchor);
         this.deps.setData({ ...data, following: false });
@@ -989,7 +982,7 @@ export class ChatController {
       const entry = id === undefined ? undefined : this.ledger.get(id);
       const message = messages[offset];
       if (id === undefined || entry === undefined || message === undefined || entry.role !== stored.role) return;
-      this.ledger.replace(id, message.id, ledgerEntry(entry.at, stored));
+      this.ledger.replace(id, message.id, storedLedgerEntry(entry.at, stored));
       data[messagePath(entry.at)] = message;
       const render = renders.get(offset);
       if (typeof entry.at === 'number') {
@@ -1006,11 +999,8 @@ export class ChatController {
   /** What must not wait for a render: audio segments to the queue, and the voice-off notice. */
   private replyChanged(session: ReplySession, index: number, state: ReplyState, previous: ReplyState): void {
     if (this.disposed || this.session !== session) return;
-    if (state.voice === false && previous.voice === undefined && this.lastRequest?.voice === true && !this.voiceNoticeShown) {
-      this.voiceNoticeShown = true;
-      this.deps.notify(userMessageFor('tts_unavailable'));
-    }
-    if (state.audio !== previous.audio) this.audio.update(index, state.audio, { play: (this.voice || this.spokenReply) && this.visible });
+    if (state.voice === false && previous.voice === undefined && this.lastRequest?.voice === true) this.voice.voiceRefused();
+    if (state.audio !== previous.audio) this.audio.update(index, state.audio, { play: this.voice.readsAloud && this.visible });
   }
 
   private setFollow(next: FollowState, scroll: boolean): void {
@@ -1036,10 +1026,3 @@ export class ChatController {
   }
 }
 
-/** What the ledger keeps of a stored message shown at `at`. */
-function ledgerEntry(at: MessageAt, stored: StoredMessage | undefined): LedgerEntry {
-  if (!stored) return { at, role: 'assistant', serverId: '', text: '', rating: '' };
-  const entry: LedgerEntry = { at, role: stored.role, serverId: stored.id, text: stored.text, rating: stored.feedback?.rating ?? '' };
-  if (stored.versions) entry.versions = stored.versions;
-  return entry;
-}

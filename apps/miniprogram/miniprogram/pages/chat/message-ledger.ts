@@ -9,7 +9,7 @@
  * A server id is '' until known (a live reply learns it from `start`, its question from the stored turn
  * read after the reply ends). Entries are plain data; the controller decides what changes them.
  */
-import type { FeedbackRating, TurnVersions } from '../../vendor/wxstream-client.js';
+import type { FeedbackRating, StoredMessage, TurnVersions } from '../../vendor/wxstream-client.js';
 import type { MessageAt } from './chat-view-model.ts';
 
 export interface LedgerEntry {
@@ -70,4 +70,12 @@ export class MessageLedger {
     this.entries.clear();
     this.order = [];
   }
+}
+
+/** What the ledger keeps of a stored message shown at `at`. */
+export function storedLedgerEntry(at: MessageAt, stored: StoredMessage | undefined): LedgerEntry {
+  if (!stored) return { at, role: 'assistant', serverId: '', text: '', rating: '' };
+  const entry: LedgerEntry = { at, role: stored.role, serverId: stored.id, text: stored.text, rating: stored.feedback?.rating ?? '' };
+  if (stored.versions) entry.versions = stored.versions;
+  return entry;
 }
