@@ -11,15 +11,14 @@
  * `stt_unavailable`, 429 and 5xx retryable `stt_failed`, other 4xx non-retryable `stt_failed`
  * (the provider could not read this audio) — with the provider's words kept and keys removed.
  */
-import { OpenAI, toFile } from 'openai';
+import { toFile } from 'openai';
 import type { TranscriptionFormat } from '@wxstream/protocol';
 import type { Clock } from '../clock.ts';
 import { classifyOpenAIFailure } from '../upstream/openai-service-failure.ts';
+import { openAIServiceClient } from '../upstream/openai-service-client.ts';
 import { TranscriptionError, type Transcriber } from './transcriber.ts';
 
 export const DEFAULT_OPENAI_TRANSCRIPTION_MODEL = 'whisper-1';
-/** Sent to keyless local servers because the SDK insists on a key. */
-const PLACEHOLDER_API_KEY = 'no-key-configured';
 
 export const MIME_TYPES: Readonly<Record<TranscriptionFormat, string>> = {
   mp3: 'audio/mpeg',
@@ -40,13 +39,7 @@ export interface OpenAITranscriberOptions {
 
 export function createOpenAITranscriber(options: OpenAITranscriberOptions): Transcriber {
   const model = options.model ?? DEFAULT_OPENAI_TRANSCRIPTION_MODEL;
-  const client = new OpenAI({
-    apiKey: options.apiKey ?? PLACEHOLDER_API_KEY,
-    ...(options.baseURL === undefined ? {} : { baseURL: options.baseURL }),
-    maxRetries: 0,
-    timeout: options.timeoutMs,
-  });
-  const secrets = options.apiKey === undefined ? [] : [options.apiKey];
+  const { client, secrets } = openAIServiceClient(options);
 
   function mapError(error: unknown): TranscriptionError {
     if (error instanceof TranscriptionError) return error;

@@ -9,9 +9,9 @@
  * access, unknown model or endpoint) are `tts_unavailable`; 429 and 5xx are retryable `tts_failed`;
  * other 4xx are non-retryable `tts_failed` — with the provider's words kept and API keys removed.
  */
-import { OpenAI } from 'openai';
 import type { Clock } from '../clock.ts';
 import { classifyOpenAIFailure } from '../upstream/openai-service-failure.ts';
+import { openAIServiceClient } from '../upstream/openai-service-client.ts';
 import { mp3Info } from './mp3-info.ts';
 import { readBoundedBody } from '../http/read-bounded-body.ts';
 import type { AudioFormat, TtsProvider } from './tts-provider.ts';
@@ -20,8 +20,6 @@ import { audioTooLarge, TtsError } from './voice-errors.ts';
 export const DEFAULT_OPENAI_SPEECH_MODEL = 'tts-1';
 export const DEFAULT_OPENAI_SPEECH_VOICE = 'alloy';
 export const DEFAULT_OPENAI_SPEECH_MAX_AUDIO_BYTES = 8 * 1024 * 1024;
-/** Sent to keyless local servers because the SDK insists on a key. */
-const PLACEHOLDER_API_KEY = 'no-key-configured';
 
 export interface OpenAISpeechOptions {
   readonly apiKey: string | undefined;
@@ -55,13 +53,7 @@ function isAborted(signal: AbortSignal): boolean {
 
 export function createOpenAISpeech(options: OpenAISpeechOptions): TtsProvider {
   const model = options.model ?? DEFAULT_OPENAI_SPEECH_MODEL;
-  const client = new OpenAI({
-    apiKey: options.apiKey ?? PLACEHOLDER_API_KEY,
-    ...(options.baseURL === undefined ? {} : { baseURL: options.baseURL }),
-    maxRetries: 0,
-    timeout: options.timeoutMs,
-  });
-  const secrets = options.apiKey === undefined ? [] : [options.apiKey];
+  const { client, secrets } = openAIServiceClient(options);
   const maxAudioBytes = options.maxAudioBytes ?? DEFAULT_OPENAI_SPEECH_MAX_AUDIO_BYTES;
 
   function mapError(error: unknown): TtsError {
