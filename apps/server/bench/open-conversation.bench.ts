@@ -10,14 +10,11 @@
  * skipped if unreachable). The two sides alternate, one open at a time; per open: median wall time
  * and this process's CPU (PostgreSQL's own CPU is not included). No assertions: figures only.
  */
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import { toConversationSummary, toStoredMessages, type ConversationStore } from '../src/storage/conversation-store.ts';
-import { openPostgresStore } from '../src/storage/postgres-store.ts';
+import { withPostgresBenchStore } from './postgres-bench-store.ts';
 import { openSqliteStore } from '../src/storage/sqlite-store.ts';
 
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TURNS = 100;
 const REGENERATED = 10;
 const PAGE = 30;
@@ -104,23 +101,7 @@ async function main(): Promise<void> {
   await compare('SQLite :memory:', memory);
   await memory.close();
 
-  const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1, connectionTimeoutMillis: 2000 });
-  const schema = `wxstream_bench_${randomBytes(5).toString('hex')}`;
-  try {
-    await admin.query(`CREATE SCHEMA ${schema}`);
-  } catch (error) {
-    console.log(`PostgreSQL skipped: ${String(error)}`);
-    await admin.end();
-    return;
-  }
-  try {
-    const postgres = await openPostgresStore({ connectionString: DATABASE_URL, schema, clock, onIdleConnectionError: () => {} });
-    await compare('PostgreSQL loopback', postgres);
-    await postgres.close();
-  } finally {
-    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-    await admin.end();
-  }
+  await withPostgresBenchStore(clock, (store) => compare('PostgreSQL loopback', store));
 }
 
 await main();

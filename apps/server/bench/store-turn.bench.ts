@@ -11,17 +11,14 @@
  * turn: wall time (what the reply's first byte waits) and this process's CPU (for PostgreSQL the
  * database server's own CPU is not included). No assertions: figures only.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import type { ConversationStore } from '../src/storage/conversation-store.ts';
-import { openPostgresStore } from '../src/storage/postgres-store.ts';
+import { withPostgresBenchStore } from './postgres-bench-store.ts';
 import { openSqliteStore } from '../src/storage/sqlite-store.ts';
 
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const BLOCKS = 6;
 const clock = { now: () => Date.now() };
 
@@ -119,23 +116,7 @@ async function main(): Promise<void> {
     rmSync(directory, { recursive: true, force: true });
   }
 
-  const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1, connectionTimeoutMillis: 2000 });
-  const schema = `wxstream_bench_${randomBytes(5).toString('hex')}`;
-  try {
-    await admin.query(`CREATE SCHEMA ${schema}`);
-  } catch (error) {
-    console.log(`PostgreSQL skipped: ${String(error)}`);
-    await admin.end();
-    return;
-  }
-  try {
-    const postgres = await openPostgresStore({ connectionString: DATABASE_URL, schema, clock, onIdleConnectionError: () => {} });
-    await compare('PostgreSQL loopback', postgres, 100);
-    await postgres.close();
-  } finally {
-    await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-    await admin.end();
-  }
+  await withPostgresBenchStore(clock, (store) => compare('PostgreSQL loopback', store, 100));
 }
 
 await main();

@@ -23,7 +23,8 @@ export interface StoreDeps {
 
 export type StoreFactory = (deps: StoreDeps) => Promise<ConversationStore>;
 
-const START = Date.UTC(2025, 5, 1, 8, 0, 0);
+/** Where every contract store's manual clock starts. */
+export const START = Date.UTC(2025, 5, 1, 8, 0, 0);
 
 /**
  * Ids whose sort order is unrelated to creation order (like UUIDs), so a test cannot pass by
@@ -64,17 +65,22 @@ function newestFirst(conversations: readonly ConversationRecord[]): string[] {
     .map((c) => c.id);
 }
 
+/** Runs `work` against a fresh store on a manual clock at START, and always closes the store. */
+export function storeRunner(openStore: StoreFactory): (work: (store: ConversationStore, clock: ManualClock) => Promise<void>) => Promise<void> {
+  return async (work) => {
+    const clock = createManualClock(START);
+    const store = await openStore({ clock, ids: scrambledIds() });
+    try {
+      await work(store, clock);
+    } finally {
+      await store.close();
+    }
+  };
+}
+
 export function describeConversationStoreContract(label: string, openStore: StoreFactory): void {
   describe(`${label}: ConversationStore contract`, () => {
-    async function withStore(work: (store: ConversationStore, clock: ManualClock) => Promise<void>): Promise<void> {
-      const clock = createManualClock(START);
-      const store = await openStore({ clock, ids: scrambledIds() });
-      try {
-        await work(store, clock);
-      } finally {
-        await store.close();
-      }
-    }
+    const withStore = storeRunner(openStore);
 
     test('ensureUser creates a user once per identity and returns the same one afterwards', () =>
       withStore(async (store, clock) => {

@@ -8,10 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { StoredMessageStatus } from '@wxstream/protocol';
 import type { ConversationStore, MessageRecord, StartedTurn } from '../../src/storage/conversation-store.ts';
-import { createManualClock, type ManualClock } from './manual-clock.ts';
-import { rejectsWithCode, scrambledIds, type StoreFactory } from './store-contract.ts';
-
-const START = Date.UTC(2025, 5, 1, 8, 0, 0);
+import { rejectsWithCode, START, storeRunner, type StoreFactory } from './store-contract.ts';
 
 /** Ends a started reply with `text` and `status`. */
 async function finish(store: ConversationStore, started: StartedTurn, text: string, status: Exclude<StoredMessageStatus, 'streaming'> = 'complete') {
@@ -26,15 +23,7 @@ function texts(messages: readonly MessageRecord[]): string[] {
 
 export function describeReplyActionsContract(label: string, openStore: StoreFactory): void {
   describe(`${label}: ConversationStore contract — versions, paging, feedback, titles, shares`, () => {
-    async function withStore(work: (store: ConversationStore, clock: ManualClock) => Promise<void>): Promise<void> {
-      const clock = createManualClock(START);
-      const store = await openStore({ clock, ids: scrambledIds() });
-      try {
-        await work(store, clock);
-      } finally {
-        await store.close();
-      }
-    }
+    const withStore = storeRunner(openStore);
 
     /** A conversation of finished turns `[question, reply]…`; answers its id and the started turns. */
     async function conversationOf(store: ConversationStore, userId: string, turns: readonly [string, string][]) {
