@@ -318,7 +318,7 @@ export class ReplySession {
   stop(): void {
     if (!this.started || this.disposed || isTerminalStatus(this.reply.status)) return;
     const messageId = this.reply.messageId;
-    const requestId = this.options.stopRequest !== undefined ? this.requestId : undefined;
+    const requestId = this.requestIdForStop;
     this.reply = stopReply(this.reply);
     // Before `start` the request stays open, silently: with a requestId the server is told at once and ends
     // the reply `stopped`; without one, the `start` event brings the id to tell it.
@@ -496,7 +496,12 @@ export class ReplySession {
     if (event.type !== 'start' && event.type !== 'done' && event.type !== 'error') return;
     this.stopPending = false;
     this.dropConnection();
-    if (event.type === 'start' && this.requestId === undefined) this.options.stopReply?.(event.data.messageId);
+    if (event.type === 'start' && this.requestIdForStop === undefined) this.options.stopReply?.(event.data.messageId);
+  }
+
+  /** The request id a stop is sent by: only when the caller gave a way to stop by request id. */
+  private get requestIdForStop(): string | undefined {
+    return this.options.stopRequest !== undefined ? this.requestId : undefined;
   }
 
   private fail(error: WxstreamError): void {

@@ -15,7 +15,7 @@ import { createSeededRandom, testSeed, type SeededRandom } from './support/seede
 
 const SERVER = 'https://chat.example.com';
 
-function setup(resume: Partial<ReplyResumeOptions> = {}, options: { idleTimeoutMs?: number } = {}) {
+function setup(resume: Partial<ReplyResumeOptions> = {}, options: { idleTimeoutMs?: number; stopByRequest?: boolean } = {}) {
   const clock = new FakeClock(1_000_000);
   const network = new FakeWxRequest();
   const settled: ReplyState[] = [];
@@ -32,7 +32,7 @@ function setup(resume: Partial<ReplyResumeOptions> = {}, options: { idleTimeoutM
       ...resume,
     },
     stopReply: (messageId) => stops.push(messageId),
-    stopRequest: (requestId) => stops.push(`request:${requestId}`),
+    ...(options.stopByRequest === false ? {} : { stopRequest: (requestId: string) => stops.push(`request:${requestId}`) }),
     clock,
     scheduler: clock,
     idleTimeoutMs: options.idleTimeoutMs ?? 45_000,
@@ -336,6 +336,19 @@ test('stop before start with a requestId tells the server at once, by the reques
   clock.runUntilIdle();
   assert.equal(page().text, '');
   assert.equal(clock.pendingTimers, 0);
+});
+
+test('stop before start with a requestId but no way to stop by request still tells the server once start names the reply', () => {
+  const { clock, network, session, stops, page } = setup({}, { stopByRequest: false });
+  session.start({ message: 'hi', requestId: 'req-stop-0003' });
+  session.stop();
+  assert.deepEqual(stops, [], 'no id to stop yet, and no request route to stop by');
+  clock.advance(100);
+  assert.equal(page().status, 'stopped');
+  network.last.sendHeaders(200);
+  network.last.sendBody(wire([START, delta(2, '不该出现')]));
+  assert.deepEqual(stops, ['m-9'], 'the reply named by start is stopped');
+  assert.equal(network.last.abortCalls, 1);
 });
 
 test('stop after start with a requestId stops by the request too', () => {
