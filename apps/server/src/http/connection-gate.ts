@@ -54,11 +54,6 @@ export class ConnectionGate {
     this.#onRefused = options.onRefused;
   }
 
-  /** Connections open now. */
-  get open(): number {
-    return this.#open;
-  }
-
   attach(server: Server): void {
     server.maxConnections = hardConnectionCeiling(this.#max);
     server.on('drop', () => this.#onRefused('connections_dropped'));

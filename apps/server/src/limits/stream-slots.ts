@@ -32,13 +32,6 @@ export class StreamSlots {
     this.#limits = limits;
   }
 
-  /** Streams open now, over all users; for leak checks. */
-  get open(): number {
-    let total = 0;
-    for (const count of this.#perUser.values()) total += count;
-    return total;
-  }
-
   take(userId: string, replyId?: string): () => void {
     const userCount = this.#perUser.get(userId) ?? 0;
     if (userCount >= this.#limits.maxPerUser) {

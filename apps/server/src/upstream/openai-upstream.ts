@@ -13,14 +13,11 @@
  */
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import { OpenAI } from 'openai';
 import { chatCompletionChunks } from './chat-completion-stream.ts';
+import { openAIServiceClient } from './openai-service-client.ts';
 import { createNodeHttpFetch, nodeBodyOf } from './node-http-fetch.ts';
 import type { UpstreamModel } from './upstream-model.ts';
 import { mapUpstreamError } from './upstream-error.ts';
-
-/** Sent to keyless local providers (Ollama, vLLM) because the SDK insists on a key. */
-export const PLACEHOLDER_API_KEY = 'no-key-configured';
 
 export interface OpenAIUpstreamOptions {
   apiKey: string | undefined;
@@ -31,15 +28,12 @@ export interface OpenAIUpstreamOptions {
 }
 
 export function createOpenAIUpstream(options: OpenAIUpstreamOptions): UpstreamModel {
-  const apiKey = options.apiKey ?? PLACEHOLDER_API_KEY;
-  const client = new OpenAI({
-    apiKey,
-    ...(options.baseURL === undefined ? {} : { baseURL: options.baseURL }),
-    maxRetries: 0,
-    timeout: options.headersTimeoutMs,
+  const { client, secrets } = openAIServiceClient({
+    apiKey: options.apiKey,
+    baseURL: options.baseURL,
+    timeoutMs: options.headersTimeoutMs,
     fetch: createNodeHttpFetch(),
   });
-  const secrets = options.apiKey === undefined ? [] : [options.apiKey];
 
   return {
     model: options.model,
