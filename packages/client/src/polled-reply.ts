@@ -307,8 +307,7 @@ class PolledReply {
 function acceptedFrom(data: unknown): ChatAcceptedResponse | undefined {
   let value: unknown = data;
   if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
-    const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    value = new Utf8StreamDecoder().decode(bytes);
+    value = new Utf8StreamDecoder().decode(data);
   }
   if (typeof value === 'string') {
     try {

@@ -16,7 +16,7 @@
  *   MAX_HIGHLIGHT_CHARS is shown plain, open or finished.
  */
 import { findLanguage, highlightHtml } from './highlight-engine.js';
-import { isTextNode, textNode, type RichTextElement, type RichTextNode } from './rich-text-node.ts';
+import { isTextNode, plainText, textNode, type RichTextElement, type RichTextNode } from './rich-text-node.ts';
 
 /** The registered language a fence's info string names (aliases such as `js`, `py`, `sh`, `html` included). */
 export function highlightLanguage(lang: string): string | undefined {
@@ -86,7 +86,7 @@ function splitAtTopLevelBreak(nodes: readonly RichTextNode[]): { head: RichTextN
   let offset = 0;
   let best: { index: number; at: number; offset: number } | undefined;
   nodes.forEach((node, index) => {
-    const text = nodeText(node);
+    const text = plainText([node]);
     if (isTextNode(node)) {
       const at = node.text.lastIndexOf('\n');
       if (at !== -1) best = { index, at, offset: offset + at + 1 };
@@ -99,13 +99,6 @@ function splitAtTopLevelBreak(nodes: readonly RichTextNode[]): { head: RichTextN
   const node = nodes[index];
   if (node && isTextNode(node)) head.push(textNode(node.text.slice(0, at + 1)));
   return { head, length: best.offset };
-}
-
-function nodeText(node: RichTextNode): string {
-  if (isTextNode(node)) return node.text;
-  let out = '';
-  for (const child of node.children ?? []) out += nodeText(child);
-  return out;
 }
 
 /** Splits plain nodes at the last line break (used when no top-level break exists). */

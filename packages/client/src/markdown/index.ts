@@ -7,5 +7,4 @@ export { renderMarkdown } from './render-markdown.ts';
 export { MarkdownStream } from './markdown-stream.ts';
 export { completeOpenMarkdown } from './syntax-completion.ts';
 export { highlightCode, highlightLanguage, OpenCodeHighlighter } from './code-highlight.ts';
-export { codeLanguage } from './markdown-render.ts';
 export { safeImageSrc, safeLinkHref } from './safe-url.ts';

@@ -10,7 +10,7 @@
  * (setData never carries undefined). The text of a code block's lines, joined with '\n', is exactly its
  * code; inline runs keep every character of their text nodes.
  */
-import type { RichTextElement, RichTextNode } from '../../vendor/wxstream-client.js';
+import { isTextNode, type RichTextElement, type RichTextNode } from '../../vendor/wxstream-client.js';
 
 /** A piece of inline text with the classes of its marks (`md-strong md-em`, `hljs-keyword`) and its link, if any. */
 export interface Run {
@@ -61,10 +61,6 @@ const INLINE_CLASS: Record<string, string> = {
 
 const BLOCK_NAMES = new Set(['p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'pre', 'blockquote', 'ul', 'ol', 'table', 'hr']);
 
-function isText(node: RichTextNode): node is { type: 'text'; text: string } {
-  return 'type' in node && node.type === 'text';
-}
-
 function classOf(node: RichTextElement): string {
   return node.attrs?.class ?? '';
 }
@@ -84,7 +80,7 @@ function pushRun(parts: InlinePart[], text: string, cls: string, href: string): 
 
 function collectInline(nodes: readonly RichTextNode[], classes: readonly string[], href: string, parts: InlinePart[]): void {
   for (const node of nodes) {
-    if (isText(node)) {
+    if (isTextNode(node)) {
       pushRun(parts, node.text, classes.join(' '), href);
       continue;
     }
@@ -110,7 +106,7 @@ export function codeLines(nodes: readonly RichTextNode[]): Run[][] {
   const lines: Run[][] = [[]];
   const walk = (list: readonly RichTextNode[], cls: string): void => {
     for (const node of list) {
-      if (!isText(node)) {
+      if (!isTextNode(node)) {
         const own = classOf(node);
         walk(node.children ?? [], cls && own ? `${cls} ${own}` : cls || own);
         continue;
@@ -144,7 +140,7 @@ function childBlocks(nodes: readonly RichTextNode[], tight: boolean): DisplayBlo
     inline = [];
   };
   for (const node of nodes) {
-    if (!isText(node) && BLOCK_NAMES.has(node.name)) {
+    if (!isTextNode(node) && BLOCK_NAMES.has(node.name)) {
       flush();
       blocks.push(displayBlock(node, String(blocks.length)));
     } else {
@@ -159,11 +155,11 @@ function listItems(list: RichTextElement): ListItem[] {
   const ordered = list.name === 'ol';
   const start = Number(list.attrs?.start ?? '1');
   return (list.children ?? []).map((li, index) => {
-    const element = isText(li) ? undefined : li;
+    const element = isTextNode(li) ? undefined : li;
     const task = element !== undefined && classOf(element).includes('md-li-task');
     return {
       marker: task ? '' : ordered ? `${start + index}.` : '•',
-      blocks: childBlocks(element?.children ?? (isText(li) ? [li] : []), true),
+      blocks: childBlocks(element?.children ?? (isTextNode(li) ? [li] : []), true),
     };
   });
 }
@@ -171,14 +167,14 @@ function listItems(list: RichTextElement): ListItem[] {
 function tableRows(table: RichTextElement): TableRow[] {
   const rows: TableRow[] = [];
   for (const section of table.children ?? []) {
-    if (isText(section)) continue;
+    if (isTextNode(section)) continue;
     for (const row of section.children ?? []) {
-      if (isText(row)) continue;
+      if (isTextNode(row)) continue;
       rows.push({
         header: section.name === 'thead',
         cells: (row.children ?? []).map((cell) => ({
-          cls: isText(cell) ? 'md-td' : classOf(cell),
-          parts: inlineParts(isText(cell) ? [cell] : (cell.children ?? [])),
+          cls: isTextNode(cell) ? 'md-td' : classOf(cell),
+          parts: inlineParts(isTextNode(cell) ? [cell] : (cell.children ?? [])),
         })),
       });
     }
@@ -188,7 +184,7 @@ function tableRows(table: RichTextElement): TableRow[] {
 
 /** One top-level node → its display block, keyed `key`. */
 export function displayBlock(node: RichTextNode, key: string): DisplayBlock {
-  if (isText(node)) return { key, kind: 'para', cls: 'md-p', parts: inlineParts([node]) };
+  if (isTextNode(node)) return { key, kind: 'para', cls: 'md-p', parts: inlineParts([node]) };
   switch (node.name) {
     case 'h1':
     case 'h2':
@@ -199,7 +195,7 @@ export function displayBlock(node: RichTextNode, key: string): DisplayBlock {
       return { key, kind: 'heading', level: Number(node.name.slice(1)), parts: inlineParts(node.children ?? []) };
     case 'pre': {
       const code = (node.children ?? [])[0];
-      const body = code && !isText(code) ? (code.children ?? []) : [];
+      const body = code && !isTextNode(code) ? (code.children ?? []) : [];
       return { key, kind: 'code', lang: node.attrs?.['data-lang'] ?? '', lines: codeLines(body) };
     }
     case 'blockquote':
